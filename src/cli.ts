@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * `casola-worker`: the worker's command line. Each subcommand lives in src/cli/ and
+ * registers itself on the program here.
+ */
+import { Command } from 'commander';
+import { registerQueueCommand } from './cli/queue.ts';
+import { VERSION } from './version.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('casola-worker')
+    .description('The Casola GPU inference worker: runs queue jobs on vLLM.')
+    .version(VERSION)
+    .showHelpAfterError();
+  registerQueueCommand(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,24 @@
+/**
+ * Logging is pino: JSON lines to stdout. Child loggers carry `job_id`, `config_id` and
+ * `source` (worker | vllm) so that every entry can be shipped with its context.
+ */
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+export type LoggerOptions = {
+  /** pino level name. Default `info`, or `LOG_LEVEL` when set. */
+  level?: string;
+  /** Where JSON lines go. Default stdout. */
+  destination?: DestinationStream;
+};
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  return pino({ level, base: { source: 'worker' } }, options.destination ?? pino.destination(1));
+}
+
+/** A logger that writes nothing: for tests and embedders that bring their own. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

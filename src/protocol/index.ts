@@ -1,0 +1,3 @@
+export * from './encode.ts';
+export * from './frames.ts';
+export * from './parse.ts';
