@@ -1,0 +1,129 @@
+/**
+ * The environment as zod sees it: one schema per variable of worker.md's configuration
+ * table (names are the platform's), with its default, plus how to fix each one. Issue
+ * messages state the problem only; config.ts adds the variable, its value and the fix.
+ * Values arrive trimmed, and empty ones are already removed (empty counts as missing).
+ */
+import { z } from 'zod';
+import { splitArgs } from './split-args.ts';
+
+/** A decimal number, signed so that `-1` reads as "must be at least" rather than garbage. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+const text = z.string();
+const required = z.string({ error: 'is missing' });
+
+const decimal = z.string().regex(DECIMAL, { error: 'is not a number' }).transform(Number);
+
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return decimal.pipe(
+    z
+      .number()
+      .int({ error: 'is not a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+}
+
+/** Seconds (fractional allowed), turned into whole milliseconds. */
+function seconds(options: { allowZero: boolean }) {
+  const range = options.allowZero
+    ? z.number().min(0, { error: 'must not be negative' })
+    : z.number().gt(0, { error: 'must be more than 0' });
+  return decimal.pipe(range).transform((value) => Math.round(value * 1000));
+}
+
+const wsUrl = z.url({ protocol: /^wss?$/, error: 'is not a ws:// or wss:// URL' });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'is not an http:// or https:// URL' });
+
+const extraArgs = z.string().transform((value, context) => {
+  const split = splitArgs(value);
+  if (split.ok) return split.args;
+  context.issues.push({ code: 'custom', message: split.problem, input: value });
+  return z.NEVER;
+});
+
+const inspectTarget = z.string().transform((value, context) => {
+  if (value === 'sky') return { kind: 'sky' as const };
+  if (wsUrl.safeParse(value).success) return { kind: 'websocket' as const, url: value };
+  context.issues.push({
+    code: 'custom',
+    message: 'is neither `sky` nor a ws:// URL',
+    input: value,
+  });
+  return z.NEVER;
+});
+
+const MIB = 1024 * 1024;
+
+export const environmentSchema = z.object({
+  CASOLA_WS_URL: required.pipe(wsUrl),
+  CASOLA_CONFIG_ID: required,
+  CASOLA_API_URL: httpUrl.optional(),
+  CASOLA_API_TOKEN: text.optional(),
+  CASOLA_INSTANCE_ID: text.optional(),
+  RUNPOD_POD_ID: text.optional(),
+  CONTAINER_ID: text.optional(),
+  CASOLA_QUEUE_ID: text.default('vllm-queue'),
+  CASOLA_CAPACITY: wholeNumber(1).default(1),
+  CASOLA_HEARTBEAT_INTERVAL: seconds({ allowZero: false }).default(60_000),
+  CASOLA_SHUTDOWN_GRACE_PERIOD: seconds({ allowZero: true }).default(5_000),
+  CASOLA_BACKPRESSURE_CHECK_INTERVAL: seconds({ allowZero: true }).default(5_000),
+  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: wholeNumber(0).default(0),
+  CASOLA_BACKPRESSURE_RESUME_THRESHOLD: wholeNumber(0).default(0),
+  CASOLA_LOGS_URL: httpUrl.optional(),
+  CASOLA_LOG_FLUSH_INTERVAL: seconds({ allowZero: false }).default(30_000),
+  CASOLA_METRICS_URL: httpUrl.optional(),
+  CASOLA_EXPECTED_GPU_NAME: text.optional(),
+  CASOLA_EXPECTED_VRAM_GB: decimal
+    .pipe(z.number().gt(0, { error: 'must be more than 0' }))
+    .optional(),
+  VLLM_MODEL: required,
+  VLLM_HOST: text.default('127.0.0.1'),
+  VLLM_PORT: wholeNumber(1, 65_535).default(8000),
+  VLLM_SERVED_MODEL_NAME: text.default('default'),
+  VLLM_EXTRA_ARGS: extraArgs.default([]),
+  VLLM_SERVE_COMMAND: text.default('vllm'),
+  VLLM_STARTUP_TIMEOUT: seconds({ allowZero: false }).default(600_000),
+  CASOLA_STATUS_PORT: wholeNumber(0, 65_535).optional(),
+  CASOLA_INSPECT: inspectTarget.optional(),
+  CASOLA_MAX_FRAME_BYTES: wholeNumber(1).default(64 * MIB),
+});
+
+const SECONDS = 'seconds, fractions allowed';
+
+/** How to fix each variable, appended to its problem. */
+export const environmentFixes: Record<keyof typeof environmentSchema.shape, string> = {
+  CASOLA_WS_URL: "set it to the queue's base URL, e.g. wss://queue.example.com",
+  CASOLA_CONFIG_ID: 'set it to the id of the job config this worker serves',
+  CASOLA_API_URL: "set it to the platform API's base URL, or unset it to send no heartbeats",
+  CASOLA_API_TOKEN: "set it to the worker's API token",
+  CASOLA_INSTANCE_ID: 'set it to a name for this instance, or unset it to derive one',
+  RUNPOD_POD_ID: 'unset it, or set CASOLA_INSTANCE_ID',
+  CONTAINER_ID: 'unset it, or set CASOLA_INSTANCE_ID',
+  CASOLA_QUEUE_ID: 'set it to the queue id, or unset it for vllm-queue',
+  CASOLA_CAPACITY: 'set it to how many jobs run at once, a whole number ≥ 1 (default 1)',
+  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, above 0 (default 60)`,
+  CASOLA_SHUTDOWN_GRACE_PERIOD: `set it in ${SECONDS}, 0 or more (default 5)`,
+  CASOLA_BACKPRESSURE_CHECK_INTERVAL: `set it in ${SECONDS}, or 0 to turn backpressure off (default 5)`,
+  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD:
+    'set it to a whole number of waiting requests ≥ 0 (default 0)',
+  CASOLA_BACKPRESSURE_RESUME_THRESHOLD:
+    'set it to a whole number of waiting requests, at most the pause threshold (default 0)',
+  CASOLA_LOGS_URL: 'set it to the log endpoint (http:// or https://), or unset it to ship no logs',
+  CASOLA_LOG_FLUSH_INTERVAL: `set it in ${SECONDS}, above 0 (default 30)`,
+  CASOLA_METRICS_URL:
+    'set it to the metrics endpoint (http:// or https://), or unset it to send no metrics',
+  CASOLA_EXPECTED_GPU_NAME: 'set it to part of the expected GPU name, e.g. H100',
+  CASOLA_EXPECTED_VRAM_GB: 'set it to the expected GPU memory in GB, e.g. 80, or unset it',
+  VLLM_MODEL: 'set it to the model vLLM should serve, e.g. Qwen/Qwen2.5-0.5B-Instruct',
+  VLLM_HOST: 'set it to the address vLLM listens on (default 127.0.0.1)',
+  VLLM_PORT: 'set it to a port between 1 and 65535 (default 8000)',
+  VLLM_SERVED_MODEL_NAME: 'set it to the model name requests use (default `default`)',
+  VLLM_EXTRA_ARGS: 'close every quote and escape, as in a shell command line',
+  VLLM_SERVE_COMMAND: 'set it to the vLLM executable (default vllm)',
+  VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, above 0 (default 600)`,
+  CASOLA_STATUS_PORT: 'set it to a port between 0 and 65535, or unset it to turn the server off',
+  CASOLA_INSPECT: 'set it to `sky` or a ws:// URL, or unset it to turn inspection off',
+  CASOLA_MAX_FRAME_BYTES: 'set it to a whole number of bytes ≥ 1 (default 67108864, 64 MiB)',
+};
