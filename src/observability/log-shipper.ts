@@ -1,0 +1,157 @@
+/**
+ * Log shipping: entries are buffered and POSTed in batches to `CASOLA_LOGS_URL`. The buffer
+ * is bounded (the oldest entries go first, and how many went is reported in the next batch),
+ * a batch that fails goes back to the front, and nothing here ever throws: losing logs
+ * must never take the worker down.
+ */
+import { postJson } from '../http/post-json.ts';
+import type { Logger } from './logger.ts';
+
+/** Shipped level names (the platform's: pino's `warn` is `warning`). */
+export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
+
+/** One shipped entry, as the logs endpoint expects it. */
+export type LogEntry = {
+  /** Unix time in seconds, with a fraction. */
+  timestamp: number;
+  level: LogLevel;
+  /** Who wrote the line: the worker itself, or vLLM's output. */
+  source: 'worker' | 'vllm';
+  message: string;
+  job_id?: string;
+  config_id?: string;
+};
+
+export type LogShipperOptions = {
+  /** The logs endpoint. Shipping is off unless this and `token` are set. */
+  url?: string | undefined;
+  /** Bearer token. Shipping is off unless this and `url` are set. */
+  token?: string | undefined;
+  instanceId: string;
+  queueId: string;
+  /** Interval between flushes once started, in milliseconds. */
+  flushIntervalMs: number;
+  /** Shipping failures are logged here. Give it a logger that does not ship (stdout). */
+  logger: Logger;
+  /** Most entries buffered; beyond it the oldest are dropped. Default 10 000 entries. */
+  maxEntries?: number;
+  /** Most entries per POST. Default 1 000 entries. */
+  batchSize?: number;
+  /** Give up on one POST after this many milliseconds. Default 10 000 ms. */
+  timeoutMs?: number;
+};
+
+export type LogShipperStats = {
+  /** Entries waiting to be shipped. */
+  buffered: number;
+  /** Entries accepted by the logs endpoint, drop notices included. */
+  shipped: number;
+  /** Entries dropped because the buffer was full, since the shipper was created. */
+  dropped: number;
+};
+
+export type LogShipper = {
+  /** Whether anything is shipped (URL and token both set); when not, `push` ignores entries. */
+  readonly enabled: boolean;
+  push(entry: LogEntry): void;
+  /** Ships everything buffered, batch by batch; stops at the first failed batch. */
+  flush(): Promise<void>;
+  /** Flushes every `flushIntervalMs` (an unref'd timer: it keeps no process alive). */
+  start(): void;
+  /** Stops the timer, then flushes what is left. */
+  stop(): Promise<void>;
+  stats(): LogShipperStats;
+};
+
+export function createLogShipper(options: LogShipperOptions): LogShipper {
+  const { url, token, logger, maxEntries = 10_000, batchSize = 1_000 } = options;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const buffer: LogEntry[] = [];
+  const counts = { shipped: 0, dropped: 0 };
+  /** Dropped entries no shipped batch has reported yet. */
+  let unreported = 0;
+  let timer: NodeJS.Timeout | undefined;
+  /** The latest flush; a new one runs after it, so batches never overtake each other. */
+  let last: Promise<void> = Promise.resolve();
+  /** A flush that has not started yet: it will ship whatever is buffered when it does. */
+  let next: Promise<void> | undefined;
+
+  function trim(): void {
+    const excess = buffer.length - maxEntries;
+    if (excess <= 0) return;
+    buffer.splice(0, excess);
+    counts.dropped += excess;
+    unreported += excess;
+  }
+
+  /** POSTs one batch; false when it failed and its entries went back to the front. */
+  async function shipBatch(target: string, bearer: string): Promise<boolean> {
+    const reported = unreported;
+    const entries = buffer.splice(0, reported > 0 ? batchSize - 1 : batchSize);
+    const batch = reported > 0 ? [dropNotice(reported), ...entries] : entries;
+    const body = { instance_id: options.instanceId, queue_id: options.queueId, entries: batch };
+    const result = await postJson({ url: target, token: bearer, body, timeoutMs });
+    if (result.ok) {
+      counts.shipped += batch.length;
+      unreported -= reported;
+      return true;
+    }
+    buffer.unshift(...entries);
+    trim();
+    logger.warn(
+      { url: target, status: result.status, reason: result.reason, entries: batch.length },
+      `log batch not shipped: ${result.reason}`,
+    );
+    return false;
+  }
+
+  async function shipAll(target: string, bearer: string): Promise<void> {
+    // Bounded: entries pushed while shipping wait for the next flush.
+    const batches = Math.ceil((buffer.length + 1) / batchSize);
+    for (let i = 0; i < batches && (buffer.length > 0 || unreported > 0); i++) {
+      if (!(await shipBatch(target, bearer))) return;
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (!url || !token) return Promise.resolve();
+    if (next !== undefined) return next;
+    const run = last.then(() => {
+      next = undefined;
+      return shipAll(url, token);
+    });
+    next = run;
+    last = run;
+    return run;
+  }
+
+  return {
+    enabled: Boolean(url && token),
+    push(entry) {
+      if (!url || !token) return;
+      buffer.push(entry);
+      trim();
+    },
+    flush,
+    start() {
+      if (!url || !token || timer !== undefined) return;
+      timer = setInterval(() => void flush(), options.flushIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await flush();
+    },
+    stats: () => ({ buffered: buffer.length, ...counts }),
+  };
+}
+
+function dropNotice(count: number): LogEntry {
+  return {
+    timestamp: Date.now() / 1000,
+    level: 'warning',
+    source: 'worker',
+    message: `log buffer full: ${count} entries dropped`,
+  };
+}

@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHeartbeatSender } from '../../../src/observability/heartbeat.ts';
+import { type HttpSink, startHttpSink } from '../../support/http-sink.ts';
+import { type CapturedLogs, captureLogs } from '../../support/log-capture.ts';
+
+const TOKEN = 'tok-SECRET-heartbeat-0123456789';
+const PATH = '/api/heartbeats';
+
+let sink: HttpSink;
+let logs: CapturedLogs;
+
+beforeEach(async () => {
+  sink = await startHttpSink();
+  logs = captureLogs();
+});
+
+afterEach(async () => {
+  await sink.close();
+  for (const line of logs.lines()) expect(line).not.toContain(TOKEN);
+});
+
+function sender(options: { apiUrl?: string; timeoutMs?: number } = {}) {
+  return createHeartbeatSender({
+    apiUrl: options.apiUrl ?? sink.url,
+    token: TOKEN,
+    instanceId: 'runpod-abc',
+    queueId: 'vllm-queue',
+    logger: logs.logger,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+}
+
+const warnings = () => logs.entries().filter((entry) => entry.level === 40);
+
+describe('heartbeat sender', () => {
+  it('POSTs the body of worker.md with the bearer token', async () => {
+    const heartbeats = sender();
+    expect(heartbeats.enabled).toBe(true);
+    await heartbeats.send('starting');
+    await heartbeats.send('fatal', 'gpu_health_check failed: GPU 0: 3 uncorrected ECC errors');
+    expect(sink.requests.map((r) => [r.method, r.path])).toEqual([
+      ['POST', PATH],
+      ['POST', PATH],
+    ]);
+    const [first, second] = sink.requests;
+    expect(first?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(first?.headers['content-type']).toBe('application/json');
+    expect(first?.body).toEqual({
+      instance_id: 'runpod-abc',
+      queue_id: 'vllm-queue',
+      status: 'starting',
+    });
+    expect(second?.body).toEqual({
+      instance_id: 'runpod-abc',
+      queue_id: 'vllm-queue',
+      status: 'fatal',
+      error_message: 'gpu_health_check failed: GPU 0: 3 uncorrected ECC errors',
+    });
+    expect(warnings()).toEqual([]);
+  });
+
+  it('joins the path to a base URL with a trailing slash or a prefix', async () => {
+    await sender({ apiUrl: `${sink.url}/` }).send('active');
+    await sender({ apiUrl: `${sink.url}/platform//` }).send('active');
+    expect(sink.requests.map((r) => r.path)).toEqual([PATH, `/platform${PATH}`]);
+  });
+
+  it.each([
+    ['no URL', { apiUrl: undefined, token: TOKEN }],
+    ['no token', { apiUrl: 'http://127.0.0.1:1', token: undefined }],
+    ['an empty token', { apiUrl: 'http://127.0.0.1:1', token: '' }],
+  ])('is off with %s, and send resolves without a request', async (_, settings) => {
+    const heartbeats = createHeartbeatSender({
+      ...settings,
+      instanceId: 'i',
+      queueId: 'q',
+      logger: logs.logger,
+    });
+    expect(heartbeats.enabled).toBe(false);
+    await heartbeats.send('starting');
+    expect(sink.requests).toEqual([]);
+  });
+
+  it('logs a rejected heartbeat with the URL and status, and resolves', async () => {
+    sink.respond(PATH, { status: 503 });
+    await sender().send('active');
+    expect(warnings()).toEqual([
+      expect.objectContaining({ url: `${sink.url}${PATH}`, status: 503, heartbeat: 'active' }),
+    ]);
+  });
+
+  it('gives up after its timeout when the API never answers', async () => {
+    sink.respond(PATH, { hang: true });
+    await sender({ timeoutMs: 100 }).send('active');
+    expect(warnings()).toEqual([
+      expect.objectContaining({ url: `${sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
+    ]);
+  });
+
+  it('logs an unreachable API and resolves', async () => {
+    const closed = await startHttpSink();
+    await closed.close();
+    await sender({ apiUrl: closed.url }).send('stopping');
+    expect(warnings()).toEqual([
+      expect.objectContaining({ url: `${closed.url}${PATH}`, reason: expect.any(String) }),
+    ]);
+  });
+
+  it('keeps one request in flight and only the newest pending heartbeat', async () => {
+    sink.respond(PATH, { hang: true });
+    const heartbeats = sender({ timeoutMs: 200 });
+    const order: string[] = [];
+    const track = (name: string, sent: Promise<void>) =>
+      sent.then(() => order.push(`${name} resolved after ${sink.requests.length} requests`));
+    const starting = track('starting', heartbeats.send('starting'));
+    await sink.waitFor((r) => (r.body as { status: string }).status === 'starting');
+    sink.respond(PATH, { status: 200 });
+    const replaced = [
+      track('active', heartbeats.send('active')),
+      track('error', heartbeats.send('error', 'boom')),
+    ];
+    const stopping = track('stopping', heartbeats.send('stopping'));
+    await Promise.all([starting, ...replaced, stopping]);
+    expect(sink.requests.map((r) => r.body)).toEqual([
+      { instance_id: 'runpod-abc', queue_id: 'vllm-queue', status: 'starting' },
+      { instance_id: 'runpod-abc', queue_id: 'vllm-queue', status: 'stopping' },
+    ]);
+    expect(order).toEqual([
+      'starting resolved after 1 requests',
+      'active resolved after 2 requests',
+      'error resolved after 2 requests',
+      'stopping resolved after 2 requests',
+    ]);
+  });
+
+  it('sends again once the one in flight is done', async () => {
+    const heartbeats = sender();
+    await heartbeats.send('starting');
+    await heartbeats.send('active');
+    await heartbeats.send('active');
+    expect(sink.requestsTo(PATH)).toHaveLength(3);
+  });
+});

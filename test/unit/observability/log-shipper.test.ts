@@ -1,0 +1,215 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createLogShipper,
+  type LogEntry,
+  type LogShipperOptions,
+} from '../../../src/observability/log-shipper.ts';
+import { type HttpSink, type SinkRequest, startHttpSink } from '../../support/http-sink.ts';
+import { type CapturedLogs, captureLogs } from '../../support/log-capture.ts';
+
+const TOKEN = 'tok-SECRET-logs-0123456789';
+const PATH = '/logs';
+
+let sink: HttpSink;
+let logs: CapturedLogs;
+
+beforeEach(async () => {
+  sink = await startHttpSink();
+  logs = captureLogs();
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await sink.close();
+  for (const line of logs.lines()) expect(line).not.toContain(TOKEN);
+});
+
+function shipper(options: Partial<LogShipperOptions> = {}) {
+  return createLogShipper({
+    url: `${sink.url}${PATH}`,
+    token: TOKEN,
+    instanceId: 'vast-42',
+    queueId: 'vllm-queue',
+    flushIntervalMs: 60_000,
+    logger: logs.logger,
+    ...options,
+  });
+}
+
+const entry = (n: number): LogEntry => ({
+  timestamp: 1_700_000_000 + n / 1000,
+  level: 'info',
+  source: 'worker',
+  message: `line ${n}`,
+});
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => entry(from + i));
+
+const shippedEntries = (requests: SinkRequest[] = sink.requests) =>
+  requests.flatMap((r) => (r.body as { entries: LogEntry[] }).entries);
+
+const warnings = () => logs.entries().filter((e) => e.level === 40);
+
+describe('log shipper', () => {
+  it('POSTs {instance_id, queue_id, entries} with the bearer token', async () => {
+    const logShipper = shipper();
+    const withContext: LogEntry = {
+      timestamp: 1_700_000_000.25,
+      level: 'error',
+      source: 'vllm',
+      message: 'CUDA out of memory',
+      job_id: 'job-1',
+      config_id: 'cfg-1',
+    };
+    logShipper.push(entry(1));
+    logShipper.push(withContext);
+    await logShipper.flush();
+    expect(sink.requests).toHaveLength(1);
+    const [request] = sink.requests;
+    expect(request).toMatchObject({ method: 'POST', path: PATH });
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(request?.body).toEqual({
+      instance_id: 'vast-42',
+      queue_id: 'vllm-queue',
+      entries: [entry(1), withContext],
+    });
+    expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 2, dropped: 0 });
+  });
+
+  it('sends nothing when the buffer is empty', async () => {
+    await shipper().flush();
+    expect(sink.requests).toEqual([]);
+  });
+
+  it.each([
+    ['no URL', { url: undefined }],
+    ['no token', { token: undefined }],
+  ])('is off with %s: entries are ignored and nothing is sent', async (_, settings) => {
+    const logShipper = shipper(settings);
+    expect(logShipper.enabled).toBe(false);
+    logShipper.push(entry(1));
+    logShipper.start();
+    await logShipper.stop();
+    expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 0, dropped: 0 });
+    expect(sink.requests).toEqual([]);
+  });
+
+  it('ships in batches of at most 1 000 entries, in order', async () => {
+    const logShipper = shipper();
+    for (const e of range(1, 2_500)) logShipper.push(e);
+    await logShipper.flush();
+    expect(sink.requests.map((r) => (r.body as { entries: unknown[] }).entries.length)).toEqual([
+      1_000, 1_000, 500,
+    ]);
+    expect(shippedEntries()).toEqual(range(1, 2_500));
+  });
+
+  it('puts a failed batch back at the front and stops the flush', async () => {
+    sink.respond(PATH, { failTimes: 1, failStatus: 502 });
+    const logShipper = shipper({ batchSize: 2 });
+    for (const e of range(1, 5)) logShipper.push(e);
+    await logShipper.flush();
+    expect(sink.requests).toHaveLength(1);
+    expect(logShipper.stats()).toEqual({ buffered: 5, shipped: 0, dropped: 0 });
+    expect(warnings()).toEqual([
+      expect.objectContaining({ url: `${sink.url}${PATH}`, status: 502, entries: 2 }),
+    ]);
+    logShipper.push(entry(6));
+    await logShipper.flush();
+    expect(shippedEntries(sink.requests.slice(1))).toEqual(range(1, 6));
+    expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 6, dropped: 0 });
+  });
+
+  it('keeps the batch when the endpoint does not answer in time', async () => {
+    sink.respond(PATH, { hang: true });
+    const logShipper = shipper({ timeoutMs: 100 });
+    logShipper.push(entry(1));
+    await logShipper.flush();
+    expect(logShipper.stats().buffered).toBe(1);
+    expect(warnings()).toEqual([
+      expect.objectContaining({ reason: 'no answer within 100 ms', url: `${sink.url}${PATH}` }),
+    ]);
+  });
+
+  it('drops the oldest entries when full and reports how many in the next batch', async () => {
+    const logShipper = shipper({ maxEntries: 5 });
+    for (const e of range(1, 8)) logShipper.push(e);
+    expect(logShipper.stats()).toEqual({ buffered: 5, shipped: 0, dropped: 3 });
+    await logShipper.flush();
+    const [notice, ...rest] = shippedEntries();
+    expect(notice).toEqual({
+      timestamp: expect.any(Number),
+      level: 'warning',
+      source: 'worker',
+      message: 'log buffer full: 3 entries dropped',
+    });
+    expect(rest).toEqual(range(4, 8));
+    expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 6, dropped: 3 });
+  });
+
+  it('counts the drop notice in the batch size and reports again after a failure', async () => {
+    sink.respond(PATH, { failTimes: 1 });
+    const logShipper = shipper({ maxEntries: 3, batchSize: 3 });
+    for (const e of range(1, 5)) logShipper.push(e);
+    await logShipper.flush();
+    expect(logShipper.stats()).toEqual({ buffered: 3, shipped: 0, dropped: 2 });
+    await logShipper.flush();
+    const batches = sink.requests.slice(1).map((r) => (r.body as { entries: LogEntry[] }).entries);
+    expect(batches.map((b) => b.map((e) => e.message))).toEqual([
+      ['log buffer full: 2 entries dropped', 'line 3', 'line 4'],
+      ['line 5'],
+    ]);
+    expect(sink.requests.every((r) => (r.body as { entries: unknown[] }).entries.length <= 3)).toBe(
+      true,
+    );
+  });
+
+  it('stays bounded when a failed batch comes back to a buffer that filled meanwhile', async () => {
+    sink.respond(PATH, { hang: true });
+    const logShipper = shipper({ maxEntries: 3, timeoutMs: 200 });
+    for (const e of range(1, 2)) logShipper.push(e);
+    const flushed = logShipper.flush();
+    await sink.waitFor((r) => r.path === PATH);
+    for (const e of range(3, 5)) logShipper.push(e);
+    await flushed;
+    expect(logShipper.stats()).toEqual({ buffered: 3, shipped: 0, dropped: 2 });
+    sink.respond(PATH, { status: 200 });
+    await logShipper.flush();
+    expect(shippedEntries(sink.requests.slice(1)).map((e) => e.message)).toEqual([
+      'log buffer full: 2 entries dropped',
+      'line 3',
+      'line 4',
+      'line 5',
+    ]);
+  });
+
+  it('ships each entry once when flushes overlap', async () => {
+    const logShipper = shipper({ batchSize: 10 });
+    for (const e of range(1, 25)) logShipper.push(e);
+    await Promise.all([logShipper.flush(), logShipper.flush(), logShipper.flush()]);
+    expect(shippedEntries()).toEqual(range(1, 25));
+  });
+
+  it('flushes on its interval once started', async () => {
+    const logShipper = shipper({ flushIntervalMs: 10 });
+    logShipper.start();
+    logShipper.push(entry(1));
+    const request = await sink.waitFor((r) => r.path === PATH);
+    expect((request.body as { entries: unknown[] }).entries).toEqual([entry(1)]);
+    await logShipper.stop();
+  });
+
+  it('stops its timer and flushes what is left on stop', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const logShipper = shipper({ flushIntervalMs: 1_000 });
+    logShipper.start();
+    logShipper.start();
+    expect(vi.getTimerCount()).toBe(1);
+    logShipper.push(entry(1));
+    logShipper.push(entry(2));
+    await logShipper.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(shippedEntries()).toEqual([entry(1), entry(2)]);
+  });
+});

@@ -1,0 +1,211 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  collectSnapshot,
+  createMetricsReporter,
+  type MetricsReporterOptions,
+  type MetricsSnapshot,
+  type NvidiaSmiResult,
+  type NvidiaSmiRunner,
+} from '../../../src/observability/index.ts';
+import { type HttpSink, startHttpSink } from '../../support/http-sink.ts';
+import { type CapturedLogs, captureLogs } from '../../support/log-capture.ts';
+
+const TOKEN = 'tok-SECRET-metrics-0123456789';
+const PATH = '/metrics-ingest';
+
+const PROMETHEUS = `# TYPE vllm:num_requests_running gauge
+vllm:num_requests_running{engine="0",model_name="default"} 2.0
+# TYPE vllm:num_requests_waiting gauge
+vllm:num_requests_waiting{engine="0",model_name="default"} 3.0
+vllm:num_requests_waiting{engine="1",model_name="default"} 1.0
+`;
+
+let sink: HttpSink;
+let logs: CapturedLogs;
+
+beforeEach(async () => {
+  sink = await startHttpSink();
+  logs = captureLogs();
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await sink.close();
+  for (const line of logs.lines()) expect(line).not.toContain(TOKEN);
+});
+
+const replay =
+  (result: NvidiaSmiResult): NvidiaSmiRunner =>
+  async () =>
+    result;
+
+describe('collectSnapshot', () => {
+  it('reads the first GPU, the vLLM queue and the running jobs', async () => {
+    const stdout = await readFile(
+      new URL('../../fixtures/nvidia-smi/h200-metrics.csv', import.meta.url),
+      'utf8',
+    );
+    sink.respond('/metrics', { text: PROMETHEUS });
+    const startedAt = Date.now() - 5_000;
+    const snapshot = await collectSnapshot({
+      runner: replay({ exitCode: 0, stdout, stderr: '' }),
+      metricsUrl: `${sink.url}/metrics`,
+      runningJobIds: () => ['job-1', 'job-2'],
+      startedAt,
+    });
+    expect(snapshot).toEqual({
+      timestamp: expect.any(Number),
+      worker_uptime_s: expect.any(Number),
+      gpu_memory_used_mb: 0,
+      gpu_memory_total_mb: 143771,
+      gpu_utilization_pct: 0,
+      gpu_temperature_c: 36,
+      vllm_running_requests: 2,
+      vllm_waiting_requests: 4,
+      current_job_id: 'job-1',
+      current_job_ids: ['job-1', 'job-2'],
+    });
+    expect(snapshot.worker_uptime_s).toBeGreaterThanOrEqual(5);
+    expect(snapshot.timestamp).toBeCloseTo(startedAt / 1000 + snapshot.worker_uptime_s, 3);
+  });
+
+  it('leaves out what it cannot read, and current_job_id when idle', async () => {
+    sink.respond('/metrics', { status: 500 });
+    const snapshot = await collectSnapshot({
+      runner: replay({ absent: true }),
+      metricsUrl: `${sink.url}/metrics`,
+      runningJobIds: () => [],
+      startedAt: Date.now(),
+    });
+    expect(snapshot).toEqual({
+      timestamp: expect.any(Number),
+      worker_uptime_s: expect.any(Number),
+      current_job_ids: [],
+    });
+  });
+
+  it('survives a runner that throws and an unreachable vLLM', async () => {
+    const closed = await startHttpSink();
+    await closed.close();
+    const snapshot = await collectSnapshot({
+      runner: async () => {
+        throw new Error('spawn failed');
+      },
+      metricsUrl: `${closed.url}/metrics`,
+      runningJobIds: () => ['job-3'],
+      startedAt: Date.now(),
+    });
+    expect(Object.keys(snapshot)).toEqual([
+      'timestamp',
+      'worker_uptime_s',
+      'current_job_id',
+      'current_job_ids',
+    ]);
+  });
+});
+
+const SNAPSHOT: MetricsSnapshot = {
+  timestamp: 1_700_000_000.5,
+  worker_uptime_s: 12.5,
+  gpu_memory_used_mb: 70_000,
+  vllm_waiting_requests: 0,
+  current_job_ids: [],
+};
+
+function reporter(options: Partial<MetricsReporterOptions> = {}) {
+  return createMetricsReporter({
+    url: `${sink.url}${PATH}`,
+    token: TOKEN,
+    instanceId: 'runpod-p1',
+    queueId: 'vllm-queue',
+    configId: 'cfg-1',
+    collect: async () => SNAPSHOT,
+    logger: logs.logger,
+    ...options,
+  });
+}
+
+const warnings = () => logs.entries().filter((e) => e.level === 40);
+
+describe('metrics reporter', () => {
+  it('POSTs {instance_id, queue_id, config_id, snapshots} with the bearer token', async () => {
+    const metrics = reporter();
+    expect(metrics.enabled).toBe(true);
+    await metrics.reportNow();
+    expect(sink.requests).toHaveLength(1);
+    const [request] = sink.requests;
+    expect(request).toMatchObject({ method: 'POST', path: PATH });
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(request?.body).toEqual({
+      instance_id: 'runpod-p1',
+      queue_id: 'vllm-queue',
+      config_id: 'cfg-1',
+      snapshots: [SNAPSHOT],
+    });
+  });
+
+  it.each([
+    ['no URL', { url: undefined }],
+    ['no token', { token: undefined }],
+  ])('is off with %s', async (_, settings) => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const collect = vi.fn(async () => SNAPSHOT);
+    const metrics = reporter({ ...settings, collect });
+    expect(metrics.enabled).toBe(false);
+    metrics.start();
+    expect(vi.getTimerCount()).toBe(0);
+    await metrics.reportNow();
+    await metrics.stop();
+    expect(collect).not.toHaveBeenCalled();
+    expect(sink.requests).toEqual([]);
+  });
+
+  it('logs a rejected report with the URL and status, and resolves', async () => {
+    sink.respond(PATH, { status: 401 });
+    await reporter().reportNow();
+    expect(warnings()).toEqual([
+      expect.objectContaining({ url: `${sink.url}${PATH}`, status: 401 }),
+    ]);
+  });
+
+  it('gives up after its timeout', async () => {
+    sink.respond(PATH, { hang: true });
+    await reporter({ timeoutMs: 100 }).reportNow();
+    expect(warnings()).toEqual([
+      expect.objectContaining({ url: `${sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
+    ]);
+  });
+
+  it('logs a snapshot that cannot be taken and sends nothing', async () => {
+    const metrics = reporter({
+      collect: async () => {
+        throw new Error('collector broke');
+      },
+    });
+    await metrics.reportNow();
+    expect(sink.requests).toEqual([]);
+    expect(warnings()).toEqual([
+      expect.objectContaining({ msg: 'metrics snapshot could not be taken' }),
+    ]);
+  });
+
+  it('reports on its interval once started', async () => {
+    const metrics = reporter({ intervalMs: 10 });
+    metrics.start();
+    const request = await sink.waitFor((r) => r.path === PATH);
+    expect((request.body as { snapshots: unknown[] }).snapshots).toEqual([SNAPSHOT]);
+    await metrics.stop();
+  });
+
+  it('stops its timer and sends a last snapshot on stop', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const metrics = reporter({ intervalMs: 30_000 });
+    metrics.start();
+    metrics.start();
+    expect(vi.getTimerCount()).toBe(1);
+    await metrics.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(sink.requestsTo(PATH)).toHaveLength(1);
+  });
+});
