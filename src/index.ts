@@ -1,1 +1,11 @@
+/**
+ * casola-worker as a library: the SDK for custom workers, the protocol, and the building
+ * blocks of the vLLM worker.
+ */
+export type { WorkerOutput } from '../machines/worker.machine.ts';
+export { JobAbortedError } from './errors.ts';
+export type { Job, JobContext, JobHandler } from './jobs/types.ts';
 export * from './protocol/index.ts';
+export { type CasolaWorker, createWorker, type WorkerOptions } from './sdk.ts';
+export type { WorkerTimings } from './worker/logic.ts';
+export type { JobState, WorkerState } from './worker/state.ts';

@@ -22,6 +22,8 @@ export type FrameRejection = {
   type?: string;
   /** The frame's `job_id`, when it had a string one: lets a worker answer a bad job. */
   jobId?: string;
+  /** The frame's `fence_token`, when it had a valid one: an answer must carry it. */
+  fenceToken?: number;
   /** What was wrong, naming the fields (invalid_fields), or the type (unknown_type). */
   detail: string;
 };
@@ -44,7 +46,15 @@ function parseWith<F>(table: SchemaTable, text: string): FrameParse<F> {
   const record = value as Record<string, unknown>;
   const type = typeof record.type === 'string' ? record.type : undefined;
   const jobId = typeof record.job_id === 'string' ? record.job_id : undefined;
-  const context = { preview, ...(type === undefined ? {} : { type }), ...(jobId ? { jobId } : {}) };
+  const token = record.fence_token;
+  const fenceToken =
+    Number.isSafeInteger(token) && (token as number) >= 0 ? (token as number) : undefined;
+  const context = {
+    preview,
+    ...(type === undefined ? {} : { type }),
+    ...(jobId ? { jobId } : {}),
+    ...(fenceToken === undefined ? {} : { fenceToken }),
+  };
   const schema = type === undefined ? undefined : table[type];
   if (schema === undefined) {
     const detail = type === undefined ? 'frame has no type' : `unknown frame type '${type}'`;

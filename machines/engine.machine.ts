@@ -1,0 +1,357 @@
+/**
+ * The engine: vLLM's lifecycle. GPU check, spawn, wait for /health, check /v1/models, then
+ * ready ⇄ unhealthy until a failure (each cause its own state) or a stop (SIGTERM, then
+ * SIGKILL after KILL_GRACE).
+ *
+ * The process is the `vllm` actor (src/engine/process.ts): it spawns `$VLLM_SERVE_COMMAND
+ * serve ...`, logs every line, classifies it, and reports PROCESS_* events; it accepts TERMINATE
+ * and KILL. Health is watched by the `watchHealth` actor (HEALTH_LOST / HEALTH_REGAINED).
+ */
+import { assign, sendParent, sendTo, setup } from 'xstate';
+import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
+import type { LogParams } from './types.ts';
+
+export type EngineFailureKind =
+  | 'gpu'
+  | 'fatal'
+  | 'retryable'
+  | 'startup_timeout'
+  | 'models_check'
+  | 'crashed';
+
+export type EngineFailure = {
+  kind: EngineFailureKind;
+  /** One line for people: what happened, and for heartbeats the error_message. */
+  message: string;
+  /** The classified vLLM line and the pattern it matched (fatal, retryable). */
+  pattern?: string;
+  line?: string;
+};
+
+export type GpuCheckOutput = { ok: true } | { ok: false; message: string };
+
+export type EngineContext = {
+  /** When the current start-up phase began (ms since the epoch). */
+  phaseStartedAt: number;
+  /** Duration of each finished start-up phase, in ms. */
+  phases: Partial<Record<'gpu_check' | 'spawn' | 'health' | 'models', number>>;
+  /** Total start-up time once ready, in ms. */
+  startupMs: number | undefined;
+  failure: EngineFailure | undefined;
+  pid: number | undefined;
+};
+
+export type EngineEvent =
+  | { type: 'STOP' }
+  | { type: 'PROCESS_SPAWNED'; pid: number }
+  | { type: 'PROCESS_LINE_CLASSIFIED'; kind: 'fatal' | 'retryable'; pattern: string; line: string }
+  | { type: 'PROCESS_EXITED'; exitCode: number | null; signal: string | null; error?: string }
+  | { type: 'HEALTH_LOST'; reason: string }
+  | { type: 'HEALTH_REGAINED' };
+
+/** What the engine tells its parent. */
+export type EngineNotice =
+  | { type: 'ENGINE_READY'; startupMs: number }
+  | { type: 'ENGINE_UNHEALTHY'; reason: string }
+  | { type: 'ENGINE_RECOVERED' }
+  | { type: 'ENGINE_FAILED'; failure: EngineFailure }
+  | { type: 'ENGINE_STOPPED' };
+
+export type ProcessCommand = { type: 'TERMINATE' } | { type: 'KILL' };
+
+type Phase = keyof EngineContext['phases'];
+
+function failureFrom(event: EngineEvent): EngineFailure {
+  if (event.type === 'PROCESS_LINE_CLASSIFIED') {
+    const label = event.kind === 'fatal' ? 'FATAL' : 'RETRYABLE';
+    return {
+      kind: event.kind,
+      message: `${label} vLLM error detected (pattern: ${event.pattern}): ${event.line}`,
+      pattern: event.pattern,
+      line: event.line,
+    };
+  }
+  if (event.type === 'PROCESS_EXITED') {
+    const how =
+      event.error ?? `exit code ${event.exitCode ?? 'none'}, signal ${event.signal ?? 'none'}`;
+    return { kind: 'crashed', message: `vLLM exited on its own (${how})` };
+  }
+  return { kind: 'crashed', message: `vLLM failed (${event.type})` };
+}
+
+function phaseLog(context: EngineContext, phase: Phase): LogParams {
+  return {
+    level: 'info',
+    message: `vLLM start-up phase finished: ${phase}`,
+    fields: { phase, ms: context.phases[phase] },
+  };
+}
+
+/**
+ * Every failure state: the cause is in context, the parent is told, and later lines or an exit
+ * change nothing. The worker shuts down and sends STOP.
+ */
+const failedState = {
+  tags: ['failed'],
+  entry: 'notifyFailed',
+  on: { PROCESS_LINE_CLASSIFIED: {}, PROCESS_EXITED: {} },
+} as const;
+
+export const engineMachine = setup({
+  types: {
+    context: {} as EngineContext,
+    events: {} as EngineEvent,
+  },
+  actors: {
+    gpuCheck: promiseNotProvided<GpuCheckOutput>('engine', 'gpuCheck'),
+    vllm: callbackNotProvided<ProcessCommand>('engine', 'vllm'),
+    waitForHealth: promiseNotProvided<void>('engine', 'waitForHealth'),
+    checkModels: promiseNotProvided<void>('engine', 'checkModels'),
+    watchHealth: callbackNotProvided('engine', 'watchHealth'),
+  },
+  guards: {
+    gpuFailed: (_, params: { output: GpuCheckOutput }) => !params.output.ok,
+    isFatal: (_, params: { kind: 'fatal' | 'retryable' }) => params.kind === 'fatal',
+  },
+  actions: {
+    endPhase: assign(({ context }, params: { phase: Phase }) => {
+      const now = Date.now();
+      return {
+        phases: { ...context.phases, [params.phase]: now - context.phaseStartedAt },
+        phaseStartedAt: now,
+      };
+    }),
+    markReady: assign({
+      startupMs: ({ context }) => Object.values(context.phases).reduce((sum, ms) => sum + ms, 0),
+    }),
+    terminate: sendTo('vllm', { type: 'TERMINATE' }),
+    kill: sendTo('vllm', { type: 'KILL' }),
+    recordPid: assign({ pid: (_, params: { pid: number }) => params.pid }),
+    fail: assign({ failure: (_, params: { failure: EngineFailure }) => params.failure }),
+    notifyReady: sendParent(({ context }) => ({
+      type: 'ENGINE_READY',
+      startupMs: context.startupMs ?? 0,
+    })),
+    notifyUnhealthy: sendParent((_, params: { reason: string }) => ({
+      type: 'ENGINE_UNHEALTHY',
+      reason: params.reason,
+    })),
+    notifyRecovered: sendParent({ type: 'ENGINE_RECOVERED' }),
+    notifyFailed: sendParent(({ context }) => ({
+      type: 'ENGINE_FAILED',
+      failure: context.failure!,
+    })),
+    notifyStopped: sendParent({ type: 'ENGINE_STOPPED' }),
+    log: actionNotProvided('engine', 'log') as (_: unknown, params: LogParams) => void,
+  },
+  delays: {
+    /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together. Default 600 s. */
+    STARTUP_TIMEOUT: 600_000,
+    /** SIGTERM first; SIGKILL after this long. */
+    KILL_GRACE: 5_000,
+  },
+}).createMachine({
+  id: 'engine',
+  context: () => ({
+    phaseStartedAt: Date.now(),
+    phases: {},
+    startupMs: undefined,
+    failure: undefined,
+    pid: undefined,
+  }),
+  initial: 'checkingGpu',
+  states: {
+    /** nvidia-smi health check (skipped, with a warning, where there is no nvidia-smi). */
+    checkingGpu: {
+      invoke: {
+        src: 'gpuCheck',
+        onDone: [
+          {
+            guard: { type: 'gpuFailed', params: ({ event }) => ({ output: event.output }) },
+            target: 'gpuFailed',
+            actions: {
+              type: 'fail',
+              params: ({ event }) => ({
+                failure: { kind: 'gpu', message: event.output.ok ? '' : event.output.message },
+              }),
+            },
+          },
+          {
+            target: 'running',
+            actions: [
+              { type: 'endPhase', params: { phase: 'gpu_check' } },
+              { type: 'log', params: ({ context }) => phaseLog(context, 'gpu_check') },
+            ],
+          },
+        ],
+        onError: {
+          target: 'gpuFailed',
+          actions: {
+            type: 'fail',
+            params: ({ event }) => ({
+              failure: { kind: 'gpu', message: `gpu_health_check failed: ${String(event.error)}` },
+            }),
+          },
+        },
+      },
+    },
+    /** The GPU is not fit to serve: vLLM is never started. */
+    gpuFailed: {
+      entry: 'notifyFailed',
+      on: { STOP: 'stopped' },
+    },
+    /** The vLLM process exists (the `vllm` actor lives exactly as long as this state). */
+    running: {
+      invoke: { id: 'vllm', src: 'vllm' },
+      initial: 'starting',
+      on: {
+        STOP: '.stopping',
+        PROCESS_LINE_CLASSIFIED: [
+          {
+            guard: { type: 'isFatal', params: ({ event }) => event },
+            target: '.fatal',
+            actions: { type: 'fail', params: ({ event }) => ({ failure: failureFrom(event) }) },
+          },
+          {
+            target: '.retryable',
+            actions: { type: 'fail', params: ({ event }) => ({ failure: failureFrom(event) }) },
+          },
+        ],
+        PROCESS_EXITED: {
+          target: '.crashed',
+          actions: { type: 'fail', params: ({ event }) => ({ failure: failureFrom(event) }) },
+        },
+      },
+      states: {
+        /** Start-up, bounded by STARTUP_TIMEOUT; a classified line or an exit fails it. */
+        starting: {
+          after: {
+            STARTUP_TIMEOUT: {
+              target: '#engine.running.startupTimeout',
+              actions: {
+                type: 'fail',
+                params: {
+                  failure: {
+                    kind: 'startup_timeout',
+                    message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
+                  },
+                },
+              },
+            },
+          },
+          initial: 'spawning',
+          states: {
+            /** The process is being started. */
+            spawning: {
+              on: {
+                PROCESS_SPAWNED: {
+                  target: 'waitingForHealth',
+                  actions: [
+                    { type: 'recordPid', params: ({ event }) => event },
+                    { type: 'endPhase', params: { phase: 'spawn' } },
+                  ],
+                },
+              },
+            },
+            /** GET /health every 2 s until it answers 200 (model download, load, compile). */
+            waitingForHealth: {
+              invoke: {
+                src: 'waitForHealth',
+                onDone: {
+                  target: 'checkingModels',
+                  actions: [
+                    { type: 'endPhase', params: { phase: 'health' } },
+                    { type: 'log', params: ({ context }) => phaseLog(context, 'health') },
+                  ],
+                },
+              },
+            },
+            /** GET /v1/models must answer 200. */
+            checkingModels: {
+              invoke: {
+                src: 'checkModels',
+                onDone: {
+                  target: '#engine.running.ready',
+                  actions: [
+                    { type: 'endPhase', params: { phase: 'models' } },
+                    'markReady',
+                    {
+                      type: 'log',
+                      params: ({ context }) => ({
+                        level: 'info',
+                        message: 'vLLM is ready',
+                        fields: { startup_ms: context.startupMs, phases_ms: context.phases },
+                      }),
+                    },
+                    'notifyReady',
+                  ],
+                },
+                onError: {
+                  target: '#engine.running.modelsCheck',
+                  actions: {
+                    type: 'fail',
+                    params: ({ event }) => ({
+                      failure: {
+                        kind: 'models_check',
+                        message: `vLLM /v1/models check failed: ${String(event.error)}`,
+                      },
+                    }),
+                  },
+                },
+              },
+            },
+          },
+        },
+        /** Serving: /health answers 200. */
+        ready: {
+          invoke: { src: 'watchHealth' },
+          on: {
+            HEALTH_LOST: {
+              target: 'unhealthy',
+              actions: { type: 'notifyUnhealthy', params: ({ event }) => event },
+            },
+          },
+        },
+        /** The process runs but /health does not answer 200; it may come back. */
+        unhealthy: {
+          invoke: { src: 'watchHealth' },
+          on: {
+            HEALTH_REGAINED: { target: 'ready', actions: 'notifyRecovered' },
+          },
+        },
+        /** Failed: a fatal line. The host is bad (driver, CUDA). */
+        fatal: failedState,
+        /** Failed: a retryable line (out of memory, model load, the hub unreachable). */
+        retryable: failedState,
+        /** Failed: /health never answered 200 within VLLM_STARTUP_TIMEOUT. */
+        startupTimeout: failedState,
+        /** Failed: /v1/models did not answer 200. */
+        modelsCheck: failedState,
+        /** Failed: the process exited on its own; there is nothing left to stop. */
+        crashed: { ...failedState, on: { ...failedState.on, STOP: '#engine.stopped' } },
+        /** SIGTERM sent; SIGKILL after KILL_GRACE; done when the process has exited. */
+        stopping: {
+          on: { PROCESS_EXITED: '#engine.stopped', PROCESS_LINE_CLASSIFIED: {}, STOP: {} },
+          initial: 'terminating',
+          states: {
+            terminating: {
+              entry: 'terminate',
+              after: { KILL_GRACE: 'killing' },
+            },
+            killing: {
+              entry: 'kill',
+              after: { KILL_GRACE: '#engine.stopped' },
+            },
+          },
+        },
+      },
+    },
+    /** vLLM is not running (stopped, or never started). */
+    stopped: {
+      type: 'final',
+      entry: 'notifyStopped',
+    },
+  },
+});
+
+export type EngineMachine = typeof engineMachine;

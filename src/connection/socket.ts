@@ -1,0 +1,125 @@
+/**
+ * The `socket` actor of the connection machine: one WebSocket to the queue, from handshake to
+ * close. It reports what happens as events and never throws into the machine.
+ */
+
+import WebSocket from 'ws';
+import { fromCallback } from 'xstate';
+import type { SocketCommand } from '../../machines/connection.machine.ts';
+import type { OutboundFrame } from '../../machines/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import { encodeWorkerFrame } from '../protocol/encode.ts';
+import type { QueueFrame } from '../protocol/frames.ts';
+import { type FrameRejection, PREVIEW_CHARS, parseQueueFrame } from '../protocol/parse.ts';
+
+export type SocketOptions = {
+  /** The full endpoint, `.../ws`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>` when set. Never logged. */
+  token: string | undefined;
+  /** Largest inbound frame accepted; larger ones close the socket (1009). Default 64 MiB. */
+  maxFrameBytes: number;
+  logger: Logger;
+};
+
+/** What the socket tells the connection machine. */
+type SocketReport =
+  | { type: 'SOCKET_OPENED' }
+  | { type: 'SOCKET_CLOSED'; code: number; reason: string }
+  | { type: 'SEND_FAILED'; frame: OutboundFrame }
+  | { type: 'PONG' }
+  | { type: 'FRAME_RECEIVED'; frame: QueueFrame }
+  | { type: 'FRAME_REJECTED'; rejection: FrameRejection };
+
+/**
+ * Encodes a frame. A result that is not JSON becomes the job's error instead of vanishing; any
+ * other frame that breaks the contract is a bug, logged and not sent (never a crash).
+ */
+function encode(frame: OutboundFrame, logger: Logger): string | undefined {
+  try {
+    return encodeWorkerFrame(frame);
+  } catch (error) {
+    const jobId = 'job_id' in frame ? frame.job_id : undefined;
+    if (frame.type === 'job_result') {
+      const message = `the job's result could not be sent as JSON: ${String(error)}`;
+      logger.error({ job_id: jobId }, message);
+      return encodeWorkerFrame({ ...frame, type: 'job_error', error: message });
+    }
+    logger.error(
+      { job_id: jobId, frame_type: frame.type, error: String(error) },
+      'invalid outbound frame dropped',
+    );
+    return undefined;
+  }
+}
+
+export function createSocketActor(options: SocketOptions) {
+  const { url, token, maxFrameBytes, logger } = options;
+  return fromCallback<SocketCommand>(({ sendBack, receive }) => {
+    let active = true;
+    const report = (event: SocketReport) => {
+      if (active) sendBack(event);
+    };
+    const socket = new WebSocket(url, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      maxPayload: maxFrameBytes,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+    });
+    socket.on('open', () => report({ type: 'SOCKET_OPENED' }));
+    socket.on('pong', () => report({ type: 'PONG' }));
+    socket.on('message', (data, isBinary) => {
+      const text = isBinary ? null : data.toString();
+      if (text === null) {
+        const preview = `<binary frame of ${(data as Buffer).length ?? 0} bytes>`;
+        const detail = 'binary frame: the queue speaks JSON text frames';
+        report({
+          type: 'FRAME_REJECTED',
+          rejection: { ok: false, reason: 'not_json', preview, detail },
+        });
+        return;
+      }
+      const parsed = parseQueueFrame(text);
+      if (parsed.ok) report({ type: 'FRAME_RECEIVED', frame: parsed.frame });
+      else report({ type: 'FRAME_REJECTED', rejection: parsed });
+    });
+    socket.on('error', (error) => {
+      const tooBig = /max payload size exceeded/i.test(error.message);
+      logger.warn(
+        { url, error: error.message },
+        tooBig
+          ? `a frame from the queue exceeded CASOLA_MAX_FRAME_BYTES (${maxFrameBytes} bytes): the socket is closed; raise the limit if such frames are expected`
+          : `queue socket error: ${error.message}`,
+      );
+    });
+    socket.on('close', (code, reason) => {
+      report({ type: 'SOCKET_CLOSED', code, reason: reason.toString().slice(0, PREVIEW_CHARS) });
+    });
+
+    receive((command) => {
+      if (command.type === 'TRANSMIT') {
+        if (socket.readyState !== WebSocket.OPEN) {
+          report({ type: 'SEND_FAILED', frame: command.frame });
+          return;
+        }
+        const text = encode(command.frame, logger);
+        if (text === undefined) return;
+        socket.send(text, (error) => {
+          if (error) report({ type: 'SEND_FAILED', frame: command.frame });
+        });
+      } else if (command.type === 'PING') {
+        if (socket.readyState === WebSocket.OPEN) socket.ping();
+      } else if (socket.readyState === WebSocket.OPEN) {
+        socket.close(1000, 'worker stopping');
+      } else {
+        socket.terminate();
+      }
+    });
+
+    // Leaving the machine's `linked` state without a CLOSE means the link is dead or abandoned.
+    return () => {
+      active = false;
+      socket.terminate();
+    };
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * vLLM's HTTP readiness: wait for /health (start-up), check /v1/models, then watch /health
+ * while serving. Each is an actor of the engine machine.
+ */
+import { fromCallback, fromPromise } from 'xstate';
+import { getText } from '../http/get-text.ts';
+
+export type HealthOptions = {
+  /** http://VLLM_HOST:VLLM_PORT */
+  baseUrl: string;
+  /** Between /health probes during start-up. Default 2 000 ms (worker.md). */
+  pollIntervalMs?: number;
+  /** One probe's timeout. Default 2 000 ms. */
+  probeTimeoutMs?: number;
+  /** /v1/models timeout. Default 5 000 ms. */
+  modelsTimeoutMs?: number;
+  /** Between /health probes once ready. Default 5 000 ms. */
+  watchIntervalMs?: number;
+};
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+export function createHealthActors(options: HealthOptions) {
+  const {
+    baseUrl,
+    pollIntervalMs = 2_000,
+    probeTimeoutMs = 2_000,
+    modelsTimeoutMs = 5_000,
+    watchIntervalMs = 5_000,
+  } = options;
+  const probe = () => getText(`${baseUrl}/health`, probeTimeoutMs);
+
+  /** Resolves once /health answers 200; the STARTUP_TIMEOUT of the machine bounds it. */
+  const waitForHealth = fromPromise<void>(async ({ signal }) => {
+    while (!signal.aborted) {
+      if ((await probe()).ok) return;
+      await sleep(pollIntervalMs, signal);
+    }
+  });
+
+  const checkModels = fromPromise<void>(async () => {
+    const answer = await getText(`${baseUrl}/v1/models`, modelsTimeoutMs);
+    if (!answer.ok) throw new Error(`GET /v1/models: ${answer.reason}`);
+  });
+
+  /** Reports HEALTH_LOST on the first failed probe and HEALTH_REGAINED on the next success. */
+  const watchHealth = fromCallback(({ sendBack }) => {
+    let healthy = true;
+    let stopped = false;
+    const tick = async () => {
+      const answer = await probe();
+      if (stopped) return;
+      if (healthy && !answer.ok) sendBack({ type: 'HEALTH_LOST', reason: answer.reason });
+      if (!healthy && answer.ok) sendBack({ type: 'HEALTH_REGAINED' });
+      healthy = answer.ok;
+      timer = setTimeout(tick, watchIntervalMs);
+    };
+    let timer = setTimeout(tick, watchIntervalMs);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  });
+
+  return { waitForHealth, checkModels, watchHealth };
+}

@@ -1,0 +1,50 @@
+/**
+ * The engine actor: the engine machine with vLLM as a real child process.
+ */
+import { fromPromise } from 'xstate';
+import { engineMachine, type GpuCheckOutput } from '../../machines/engine.machine.ts';
+import { checkGpuHealth } from '../observability/gpu-health.ts';
+import { logAction } from '../observability/log-action.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { NvidiaSmiRunner } from '../observability/nvidia-smi.ts';
+import type { ServeSettings } from './command.ts';
+import { createHealthActors, type HealthOptions } from './health.ts';
+import { createProcessActor } from './process.ts';
+
+export type EngineOptions = {
+  settings: ServeSettings;
+  logger: Logger;
+  /** VLLM_STARTUP_TIMEOUT. Default 600 000 ms. */
+  startupTimeoutMs?: number;
+  /** SIGTERM, then SIGKILL after this long. Default 5 000 ms. */
+  killGraceMs?: number;
+  gpu: { runner: NvidiaSmiRunner; expectedGpuName?: string; expectedVramGb?: number };
+  health?: Omit<HealthOptions, 'baseUrl'>;
+};
+
+export function createEngineLogic(options: EngineOptions) {
+  const { settings, logger, gpu } = options;
+  const health = createHealthActors({
+    ...options.health,
+    baseUrl: `http://${settings.host}:${settings.port}`,
+  });
+  return engineMachine.provide({
+    actors: {
+      gpuCheck: fromPromise<GpuCheckOutput>(async () => {
+        const result = await checkGpuHealth({ ...gpu, logger });
+        return result.status === 'failed'
+          ? { ok: false, message: result.message ?? 'gpu_health_check failed' }
+          : { ok: true };
+      }),
+      vllm: createProcessActor({ settings, logger }),
+      ...health,
+    },
+    actions: { log: logAction(logger) },
+    delays: {
+      ...(options.startupTimeoutMs === undefined
+        ? {}
+        : { STARTUP_TIMEOUT: options.startupTimeoutMs }),
+      ...(options.killGraceMs === undefined ? {} : { KILL_GRACE: options.killGraceMs }),
+    },
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The `vllm` actor of the engine machine: the vLLM server as a child process (execa, no shell).
+ * stdout and stderr are merged and read line by line; every line is logged with source `vllm`
+ * and classified. TERMINATE sends SIGTERM, KILL sends SIGKILL; the exit is always reported.
+ */
+import { execa } from 'execa';
+import { fromCallback } from 'xstate';
+import type { EngineEvent, ProcessCommand } from '../../machines/engine.machine.ts';
+import type { Logger } from '../observability/logger.ts';
+import { classifyLine, lineLevel } from './classify.ts';
+import { type ServeSettings, serveCommandLine } from './command.ts';
+
+export type ProcessOptions = { settings: ServeSettings; logger: Logger };
+
+type Exit = Extract<EngineEvent, { type: 'PROCESS_EXITED' }>;
+
+export function createProcessActor({ settings, logger }: ProcessOptions) {
+  const vllmLogger = logger.child({ source: 'vllm' });
+  return fromCallback<ProcessCommand>(({ sendBack, receive }) => {
+    let exit: Exit | undefined;
+    const report = (event: EngineEvent) => sendBack(event);
+    const { file, args } = serveCommandLine(settings);
+    logger.info({ command: [file, ...args] }, 'starting vLLM');
+    const child = execa(file, args, {
+      all: true,
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+      forceKillAfterDelay: false,
+      cleanup: true,
+    });
+    child.nodeChildProcess.once('spawn', () =>
+      report({ type: 'PROCESS_SPAWNED', pid: child.pid ?? 0 }),
+    );
+    child.all?.setEncoding('utf8');
+    readLines(child.all, (line) => {
+      vllmLogger[lineLevel(line)](line);
+      const match = classifyLine(line);
+      if (match) report({ type: 'PROCESS_LINE_CLASSIFIED', ...match, line });
+    });
+    child.then((result) => {
+      const spawnError =
+        result.code === 'ENOENT'
+          ? `could not start '${file}': not found; set VLLM_SERVE_COMMAND to the vLLM executable`
+          : result.failed && result.exitCode === undefined && !result.signal
+            ? `could not start '${file}': ${result.shortMessage}`
+            : undefined;
+      exit = {
+        type: 'PROCESS_EXITED',
+        exitCode: result.exitCode ?? null,
+        signal: result.signal ?? null,
+        ...(spawnError ? { error: spawnError } : {}),
+      };
+      logger.info({ exit_code: exit.exitCode, signal: exit.signal }, 'vLLM exited');
+      report(exit);
+    });
+    receive((command) => {
+      if (exit !== undefined) report(exit);
+      else child.kill(command.type === 'KILL' ? 'SIGKILL' : 'SIGTERM');
+    });
+    return () => {
+      if (exit === undefined) child.kill('SIGKILL');
+    };
+  });
+}
+
+/** A line longer than this is cut into pieces rather than held without bound. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * Calls `onLine` for every complete line (and the last partial one at the end). Carriage
+ * returns end lines too: progress bars redraw with them.
+ */
+function readLines(
+  stream: NodeJS.ReadableStream | undefined,
+  onLine: (line: string) => void,
+): void {
+  if (stream === undefined) return;
+  let partial = '';
+  stream.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split(/\r\n|\r|\n/);
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.length > 0) onLine(line);
+    while (partial.length > MAX_LINE_CHARS) {
+      onLine(partial.slice(0, MAX_LINE_CHARS));
+      partial = partial.slice(MAX_LINE_CHARS);
+    }
+  });
+  stream.on('end', () => {
+    if (partial.length > 0) onLine(partial);
+  });
+}

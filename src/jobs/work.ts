@@ -1,0 +1,80 @@
+/**
+ * The `work` actor: runs one job's handler. It fetches an offloaded payload first, gives the
+ * handler an AbortSignal that fires with a reason, and reports the outcome as WORK_* events.
+ * A handler that throws fails its job only.
+ */
+import { fromCallback } from 'xstate';
+import type { JobFrame, WorkCommand, WorkEvent } from '../../machines/types.ts';
+import { JobAbortedError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { JsonValue } from '../protocol/frames.ts';
+import { fetchPayload, type PayloadFetchOptions } from './payload.ts';
+import { resultJson } from './result-json.ts';
+import type { Job, JobHandler } from './types.ts';
+
+export type WorkOptions = {
+  handler: JobHandler;
+  logger: Logger;
+  payload?: PayloadFetchOptions;
+};
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+}
+
+/** Fetches the payload, runs the handler, and reports progress and success (failure throws). */
+export async function runJob(
+  frame: JobFrame,
+  options: WorkOptions,
+  signal: AbortSignal,
+  report: (event: WorkEvent) => void,
+): Promise<void> {
+  const jobId = frame.job_id;
+  const logger = options.logger.child({ job_id: jobId, config_id: frame.config_id });
+  let payload: JsonValue = frame.payload;
+  if (frame.payload_url !== undefined) {
+    payload = await fetchPayload(frame.payload_url, signal, options.payload);
+  }
+  const job: Job = {
+    id: jobId,
+    mode: frame.mode,
+    configId: frame.config_id,
+    payload,
+    fenceToken: frame.fence_token,
+  };
+  const progress = (value?: number, message?: string) =>
+    report({
+      type: 'WORK_PROGRESS',
+      jobId,
+      ...(value === undefined ? {} : { progress: value }),
+      ...(message === undefined ? {} : { message }),
+    });
+  const result = (await options.handler(job, { signal, progress, logger })) ?? null;
+  // Only a persisted job with an upload URL may offload; nobody else needs the size.
+  const size = frame.result_upload_url === undefined ? 0 : resultJson(result).length;
+  report({ type: 'WORK_SUCCEEDED', jobId, result, size });
+}
+
+export function createWorkActor(options: WorkOptions) {
+  return fromCallback<WorkCommand, { job: JobFrame }>(({ input, sendBack, receive }) => {
+    const controller = new AbortController();
+    let finished = false;
+    const report = (event: WorkEvent) => {
+      if (controller.signal.aborted) return;
+      if (event.type !== 'WORK_PROGRESS') finished = true;
+      sendBack(event);
+    };
+    receive((command) => {
+      if (!controller.signal.aborted) controller.abort(new JobAbortedError(command.reason));
+    });
+    runJob(input.job, options, controller.signal, report).catch((error: unknown) => {
+      report({ type: 'WORK_FAILED', jobId: input.job.job_id, message: errorMessage(error) });
+    });
+    return () => {
+      if (!finished && !controller.signal.aborted) {
+        controller.abort(new JobAbortedError('shutdown'));
+      }
+    };
+  });
+}
