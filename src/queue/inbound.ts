@@ -30,7 +30,14 @@ export function attachConnection(
     workerId: undefined,
     headers: request.headers,
   });
-  ws.on('message', (data, isBinary) => onMessage(deps, connection, data, isBinary));
+  ws.on('message', (data, isBinary) => {
+    try {
+      onMessage(deps, connection, data, isBinary);
+    } catch (error) {
+      // A bug in the queue must not take every other worker's connection down with it.
+      deps.logger.error({ err: error, connection_id: id }, 'the local queue failed on a frame');
+    }
+  });
   ws.on('ping', (data) => {
     const answered = deps.pings.answersPings(connection.workerId);
     if (answered) ws.pong(data);
