@@ -42,3 +42,32 @@ const ABORT_MESSAGES = {
 
 /** The job's payload_url could not be fetched; the job fails rather than run on `{}`. */
 export class PayloadFetchError extends CasolaError {}
+
+/** A test waited on the local queue's event log and nothing matched in time. */
+export class QueueEventTimeoutError extends CasolaError {
+  constructor(timeoutMs: number, recentKinds: readonly string[]) {
+    super(
+      `no local queue event matched within ${timeoutMs} ms (latest events: ${recentKinds.join(', ') || 'none'}); ` +
+        'check that the awaited frame or request was actually sent, or raise timeoutMs',
+    );
+  }
+}
+
+/** The local queue could not listen on its address. */
+export class QueueListenError extends CasolaError {
+  constructor(host: string, port: number, cause: unknown) {
+    super(
+      `the local queue could not listen on ${host}:${port}; choose a free port (--port) or another host`,
+      { cause },
+    );
+  }
+}
+
+/** A test asked the local queue for a fault it cannot inject (unknown worker or job). */
+export class QueueFaultError extends CasolaError {
+  constructor(fault: string, problem: string) {
+    super(
+      `cannot inject ${fault}: ${problem}; check the id against queue.workers() or queue.getJob()`,
+    );
+  }
+}

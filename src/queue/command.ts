@@ -1,3 +1,31 @@
-export async function runQueueCommand(options: { host: string; port: string }): Promise<void> {
-  console.log(`placeholder ${options.host}:${options.port}`);
+/**
+ * `casola-worker queue`: runs the local queue until SIGINT or SIGTERM, then closes it and
+ * exits 0.
+ */
+import { createLogger } from '../observability/logger.ts';
+import { startLocalQueue } from './local-queue.ts';
+
+export type QueueCommandOptions = {
+  /** Address to listen on. */
+  host: string;
+  /** Port to listen on, as typed on the command line. */
+  port: string;
+};
+
+export async function runQueueCommand(options: QueueCommandOptions): Promise<void> {
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`--port must be an integer from 0 to 65535, got '${options.port}'`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger().child({ component: 'local-queue' });
+  const queue = await startLocalQueue({ host: options.host, port, logger });
+  console.log(`local Casola queue: REST ${queue.httpUrl}, workers connect to ${queue.wsUrl}/ws`);
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<NodeJS.Signals>();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const signal = await stopped;
+  logger.info({ signal }, 'stopping the local queue');
+  await queue.close();
 }

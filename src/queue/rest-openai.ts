@@ -1,0 +1,126 @@
+/**
+ * The OpenAI-shaped JSON routes: chat completions, embeddings, image generations, models.
+ * Each turns its request into exactly the transient payload of protocol.md and the
+ * worker's result into the OpenAI answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { JsonValue } from '../protocol/index.ts';
+import { sendJson } from './http.ts';
+import { answerFailure, defined, type RestDeps, readJson, runTransient } from './rest-io.ts';
+
+const chatBody = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(z.record(z.string(), z.unknown())).min(1),
+  temperature: z.number().optional(),
+  max_tokens: z.number().int().positive().optional(),
+  top_p: z.number().optional(),
+  stop: z.union([z.string(), z.array(z.string())]).optional(),
+});
+const chatResult = z.looseObject({ completion: z.record(z.string(), z.unknown()) });
+
+export async function chatCompletions(
+  deps: RestDeps,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const body = await readJson(deps, request, chatBody);
+  if (!body.ok) return answerFailure(response, body);
+  const { model, messages, temperature, max_tokens, top_p, stop } = body.value;
+  const payload = {
+    task: 'openai/chat-completion',
+    model,
+    messages,
+    ...defined({ temperature, max_tokens, top_p, stop }),
+  } as JsonValue;
+  const result = await runTransient(deps, payload, model, chatResult);
+  if (!result.ok) return answerFailure(response, result);
+  sendJson(response, 200, result.value.completion);
+}
+
+const embeddingsBody = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()).min(1)]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().positive().optional(),
+});
+const embeddingsResult = z.looseObject({
+  embeddings: z.array(
+    z.looseObject({
+      index: z.number().int(),
+      embedding: z.union([z.array(z.number()), z.string()]),
+    }),
+  ),
+  prompt_tokens: z.number().int().default(0),
+  total_tokens: z.number().int().default(0),
+});
+
+export async function embeddings(
+  deps: RestDeps,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const body = await readJson(deps, request, embeddingsBody);
+  if (!body.ok) return answerFailure(response, body);
+  const { model, input, encoding_format, dimensions } = body.value;
+  const payload = {
+    task: 'openai/embeddings',
+    model,
+    input,
+    ...defined({ encoding_format, dimensions }),
+  };
+  const result = await runTransient(deps, payload, model, embeddingsResult);
+  if (!result.ok) return answerFailure(response, result);
+  const { embeddings: vectors, prompt_tokens, total_tokens } = result.value;
+  sendJson(response, 200, {
+    object: 'list',
+    data: vectors.map(({ index, embedding }) => ({ object: 'embedding', index, embedding })),
+    model,
+    usage: { prompt_tokens, total_tokens },
+  });
+}
+
+const imagesBody = z.looseObject({
+  model: z.string().min(1).default('dall-e-3'),
+  prompt: z.string().min(1),
+  n: z.number().int().positive().default(1),
+  size: z
+    .string()
+    .regex(/^\d+x\d+$/, 'must be WIDTHxHEIGHT, e.g. 1024x1024')
+    .default('1024x1024'),
+});
+const imagesResult = z.looseObject({ images: z.array(z.looseObject({ url: z.string() })) });
+
+export async function imageGenerations(
+  deps: RestDeps,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const body = await readJson(deps, request, imagesBody);
+  if (!body.ok) return answerFailure(response, body);
+  const { model, prompt, n, size } = body.value;
+  const [width, height] = size.split('x').map(Number) as [number, number];
+  const payload = {
+    task: 'fal/text-to-image',
+    model,
+    prompt,
+    num_images: n,
+    image_size: { width, height },
+  };
+  const result = await runTransient(deps, payload, model, imagesResult);
+  if (!result.ok) return answerFailure(response, result);
+  sendJson(response, 200, {
+    created: Math.floor(Date.now() / 1000),
+    data: result.value.images.map(({ url }) => ({ url, revised_prompt: prompt })),
+  });
+}
+
+/** The connected workers' config ids, as OpenAI models. */
+export function models(deps: RestDeps, response: ServerResponse): void {
+  const ids = new Set(deps.workers.connected().map((record) => record.configId));
+  const created = Math.floor(Date.now() / 1000);
+  sendJson(response, 200, {
+    object: 'list',
+    data: [...ids].map((id) => ({ id, object: 'model', created, owned_by: 'casola' })),
+  });
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { answerNextJob, getJson, postJson, useQueueHarness } from '../../support/queue-harness.ts';
+
+const harness = useQueueHarness();
+
+describe('the OpenAI JSON routes', () => {
+  it('POST /v1/embeddings sends openai/embeddings and answers an OpenAI list', async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    const response = postJson(`${queue.httpUrl}/v1/embeddings`, { model: 'm', input: ['a', 'b'] });
+    const payload = await answerNextJob(worker, {
+      result: {
+        status: 'success',
+        embeddings: [
+          { index: 0, embedding: [0.1, 0.2] },
+          { index: 1, embedding: [0.3, 0.4] },
+        ],
+        prompt_tokens: 2,
+        total_tokens: 2,
+      },
+    });
+    expect(payload).toEqual({ task: 'openai/embeddings', model: 'm', input: ['a', 'b'] });
+    expect(await response).toMatchObject({
+      status: 200,
+      body: {
+        object: 'list',
+        data: [
+          { object: 'embedding', index: 0, embedding: [0.1, 0.2] },
+          { object: 'embedding', index: 1, embedding: [0.3, 0.4] },
+        ],
+        model: 'm',
+        usage: { prompt_tokens: 2, total_tokens: 2 },
+      },
+    });
+  });
+
+  it('POST /v1/images/generations sends fal/text-to-image and maps images to data', async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    const response = postJson(`${queue.httpUrl}/v1/images/generations`, {
+      prompt: 'a cat',
+      n: 2,
+      size: '512x256',
+    });
+    const payload = await answerNextJob(worker, {
+      result: { images: [{ url: 'http://img/1' }, { url: 'http://img/2' }] },
+    });
+    expect(payload).toEqual({
+      task: 'fal/text-to-image',
+      model: 'dall-e-3',
+      prompt: 'a cat',
+      num_images: 2,
+      image_size: { width: 512, height: 256 },
+    });
+    const answer = await response;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      created: expect.any(Number),
+      data: [
+        { url: 'http://img/1', revised_prompt: 'a cat' },
+        { url: 'http://img/2', revised_prompt: 'a cat' },
+      ],
+    });
+  });
+
+  it("answers 502 with the worker's error text when the worker answers job_error", async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    const response = postJson(`${queue.httpUrl}/v1/images/generations`, { prompt: 'x' });
+    const error = "Unsupported task: 'fal/text-to-image' (config_id=cfg)";
+    await answerNextJob(worker, { error });
+    expect(await response).toMatchObject({ status: 502, body: { detail: error } });
+  });
+
+  it('GET /v1/models lists the connected config ids', async () => {
+    const queue = await harness.start();
+    await harness.worker(queue, 'a', { configId: 'llama' });
+    await harness.worker(queue, 'b', { configId: 'llama' });
+    await harness.worker(queue, 'c', { configId: 'qwen' });
+    const { status, body } = await getJson(`${queue.httpUrl}/v1/models`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      object: 'list',
+      data: [
+        { id: 'llama', object: 'model' },
+        { id: 'qwen', object: 'model' },
+      ],
+    });
+  });
+});
