@@ -6,7 +6,7 @@
  * The socket itself is the `socket` actor (src/connection/socket.ts); it reports SOCKET_* and
  * FRAME_* events and accepts TRANSMIT, PING and CLOSE.
  */
-import { type AnyActorRef, assign, sendParent, setup } from 'xstate';
+import { type AnyActorRef, assign, not, sendParent, setup } from 'xstate';
 import { actionNotProvided, callbackNotProvided } from './placeholders.ts';
 import type { FrameRejection, LogParams, OutboundFrame, QueueFrame } from './types.ts';
 
@@ -34,6 +34,14 @@ export type ConnectionContext = {
   outboxDropped: number;
   /** The dispatch standing the queue must be told again after every register. */
   standing: 'pause' | 'drain' | undefined;
+  /**
+   * Results sent on the current socket that no pong has confirmed yet. A pong proves that
+   * everything sent before its ping arrived (one ordered stream); if the link dies first,
+   * these go back to the outbox. The queue refuses a second outcome, so a resend is safe.
+   */
+  unconfirmed: OutboundFrame[];
+  /** How many of `unconfirmed` were sent before the ping now in flight. */
+  pingMark: number;
 };
 
 export type ConnectionEvent =
@@ -44,7 +52,6 @@ export type ConnectionEvent =
   /** From the socket actor. */
   | { type: 'SOCKET_OPENED' }
   | { type: 'SOCKET_CLOSED'; code: number; reason: string }
-  | { type: 'SEND_FAILED'; frame: OutboundFrame }
   | { type: 'PONG' }
   | { type: 'FRAME_RECEIVED'; frame: QueueFrame }
   | { type: 'FRAME_REJECTED'; rejection: FrameRejection };
@@ -63,11 +70,14 @@ export type ConnectionNotice =
   | { type: 'QUEUE_FRAME_REJECTED'; rejection: FrameRejection }
   | { type: 'CONNECTION_CLOSED'; undelivered: number };
 
+/** Results sent before a confirmation ping goes out at once. */
+const CONFIRM_BATCH = 256;
+
 export const INITIAL_BACKOFF_MS = 1_000;
 export const MAX_BACKOFF_MS = 60_000;
 
 /** Frames a job produced: they wait in the outbox. Renewals and dispatch frames do not. */
-function isOutcome(frame: OutboundFrame): boolean {
+export function isOutcome(frame: OutboundFrame): boolean {
   return (
     frame.type === 'job_result' || frame.type === 'job_result_ref' || frame.type === 'job_error'
   );
@@ -126,7 +136,29 @@ export const connectionMachine = setup({
       if (standing !== undefined) toSocket(self, { type: 'TRANSMIT', frame: { type: standing } });
       for (const frame of outbox) toSocket(self, { type: 'TRANSMIT', frame });
     },
-    clearOutbox: assign({ outbox: [] }),
+    /** The outbox went out with the register: it is unconfirmed now. */
+    outboxSent: assign(({ context }) => ({ unconfirmed: context.outbox, outbox: [], pingMark: 0 })),
+    /** In place: a copy per result would cost O(n²) over a confirmation window. */
+    trackUnconfirmed: assign(({ context }, params: { frame: OutboundFrame }) => {
+      if (isOutcome(params.frame)) context.unconfirmed.push(params.frame);
+      return {};
+    }),
+    markPing: assign({ pingMark: ({ context }) => context.unconfirmed.length }),
+    confirm: assign({
+      unconfirmed: ({ context }) => context.unconfirmed.slice(context.pingMark),
+      pingMark: 0,
+    }),
+    /** The link is gone: what no pong confirmed goes out again after the next register. */
+    requeueUnconfirmed: assign(({ context }) => {
+      const outbox = [...context.unconfirmed, ...context.outbox];
+      const overflow = Math.max(0, outbox.length - context.outboxLimit);
+      return {
+        outbox: overflow > 0 ? outbox.slice(overflow) : outbox,
+        outboxDropped: context.outboxDropped + overflow,
+        unconfirmed: [],
+        pingMark: 0,
+      };
+    }),
     noteStanding: assign({
       standing: ({ context }, params: { frame: OutboundFrame }) =>
         standingAfter(context.standing, params.frame),
@@ -161,7 +193,15 @@ export const connectionMachine = setup({
   actors: {
     socket: callbackNotProvided<SocketCommand>('connection', 'socket'),
   },
+  guards: {
+    isOutcome: (_, params: { frame: OutboundFrame }) => isOutcome(params.frame),
+    hasUnconfirmed: ({ context }) => context.unconfirmed.length > 0,
+    /** Enough unconfirmed results to ask for a confirmation now. */
+    unconfirmedFull: ({ context }) => context.unconfirmed.length >= CONFIRM_BATCH,
+  },
   delays: {
+    /** How long a sent result waits before a ping confirms it. */
+    CONFIRM_DELAY: 250,
     /** A WebSocket ping every 30 s. */
     PING_INTERVAL: 30_000,
     /** No pong within 10 s means the link is dead. */
@@ -183,6 +223,8 @@ export const connectionMachine = setup({
     outboxLimit: input.outboxLimit ?? 10_000,
     outboxDropped: 0,
     standing: undefined,
+    unconfirmed: [],
+    pingMark: 0,
   }),
   initial: 'idle',
   on: {
@@ -217,29 +259,45 @@ export const connectionMachine = setup({
         },
         /** Registered: frames flow both ways and jobs may arrive. */
         online: {
-          entry: ['register', 'clearOutbox', 'countConnection', 'resetBackoff', 'notifyConnected'],
-          exit: 'notifyDisconnected',
+          entry: ['register', 'outboxSent', 'countConnection', 'resetBackoff', 'notifyConnected'],
+          exit: ['requeueUnconfirmed', 'notifyDisconnected'],
           on: {
             SEND: {
               actions: [
                 { type: 'transmit', params: ({ event }) => ({ frame: event.frame }) },
+                { type: 'trackUnconfirmed', params: ({ event }) => ({ frame: event.frame }) },
                 { type: 'noteStanding', params: ({ event }) => ({ frame: event.frame }) },
               ],
             },
-            SEND_FAILED: {
-              actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
-            },
           },
-          initial: 'quiet',
+          initial: 'confirming',
           states: {
-            /** The link is believed alive; a ping goes out after PING_INTERVAL. */
+            /** Nothing awaits confirmation; a keep-alive ping goes out after PING_INTERVAL. */
             quiet: {
+              on: {
+                SEND: {
+                  guard: { type: 'isOutcome', params: ({ event }) => event },
+                  target: 'confirming',
+                  actions: [
+                    { type: 'transmit', params: ({ event }) => ({ frame: event.frame }) },
+                    { type: 'trackUnconfirmed', params: ({ event }) => ({ frame: event.frame }) },
+                  ],
+                },
+              },
               after: { PING_INTERVAL: 'awaitingPong' },
             },
-            /** A ping is out; without a pong before PONG_TIMEOUT the link is dead. */
+            /** Results went out; a ping will confirm them after CONFIRM_DELAY (or a full batch). */
+            confirming: {
+              always: [
+                { guard: 'unconfirmedFull', target: 'awaitingPong' },
+                { guard: not('hasUnconfirmed'), target: 'quiet' },
+              ],
+              after: { CONFIRM_DELAY: 'awaitingPong' },
+            },
+            /** A ping is out; its pong confirms what was sent before it, and the link is alive. */
             awaitingPong: {
-              entry: 'ping',
-              on: { PONG: 'quiet' },
+              entry: ['markPing', 'ping'],
+              on: { PONG: { target: 'confirming', actions: 'confirm' } },
               after: {
                 PONG_TIMEOUT: {
                   target: '#connection.backoff',

@@ -26,7 +26,6 @@ export type SocketOptions = {
 type SocketReport =
   | { type: 'SOCKET_OPENED' }
   | { type: 'SOCKET_CLOSED'; code: number; reason: string }
-  | { type: 'SEND_FAILED'; frame: OutboundFrame }
   | { type: 'PONG' }
   | { type: 'FRAME_RECEIVED'; frame: QueueFrame }
   | { type: 'FRAME_REJECTED'; rejection: FrameRejection };
@@ -98,15 +97,11 @@ export function createSocketActor(options: SocketOptions) {
 
     receive((command) => {
       if (command.type === 'TRANSMIT') {
-        if (socket.readyState !== WebSocket.OPEN) {
-          report({ type: 'SEND_FAILED', frame: command.frame });
-          return;
-        }
+        // A frame that cannot go out now is not lost: results stay unconfirmed in the
+        // connection machine and go out again after the next register.
+        if (socket.readyState !== WebSocket.OPEN) return;
         const text = encode(command.frame, logger);
-        if (text === undefined) return;
-        socket.send(text, (error) => {
-          if (error) report({ type: 'SEND_FAILED', frame: command.frame });
-        });
+        if (text !== undefined) socket.send(text);
       } else if (command.type === 'PING') {
         if (socket.readyState === WebSocket.OPEN) socket.ping();
       } else if (socket.readyState === WebSocket.OPEN) {

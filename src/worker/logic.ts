@@ -21,6 +21,10 @@ export type WorkerTimings = ConnectionTimings & {
   gracePeriodMs?: number;
   /** Interval of `active` heartbeats. Default 60 000 ms. */
   heartbeatIntervalMs?: number;
+  /** A large result's PUT to result_upload_url. Default 60 000 ms. */
+  uploadTimeoutMs?: number;
+  /** The GET of an offloaded payload. Default 30 000 ms. */
+  payloadTimeoutMs?: number;
 };
 
 /** What differs between a custom (SDK) worker and the vLLM worker. */
@@ -56,12 +60,18 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
   const work = {
     handler: options.handler,
     logger,
-    ...(options.payload ? { payload: options.payload } : {}),
+    payload: {
+      ...options.payload,
+      ...(timings.payloadTimeoutMs === undefined ? {} : { timeoutMs: timings.payloadTimeoutMs }),
+    },
   };
   const connection = createConnectionLogic({ ...options, timings });
   const lease = createLeaseLogic({
     ...work,
     ...(timings.renewIntervalMs === undefined ? {} : { renewIntervalMs: timings.renewIntervalMs }),
+    ...(timings.uploadTimeoutMs === undefined
+      ? {}
+      : { upload: { timeoutMs: timings.uploadTimeoutMs } }),
   });
   return workerMachine.provide({
     actors: {
