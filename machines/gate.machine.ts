@@ -27,9 +27,11 @@ export type GateContext = {
   running: Record<string, number>;
   /** Admitted jobs waiting for a slot, oldest first; at most `capacity`. */
   waiting: JobFrame[];
-  /** Recently settled jobs: job id → fence token, oldest first in `settledOrder`. */
-  settled: Record<string, number>;
-  settledOrder: string[];
+  /**
+   * Recently settled jobs: job id → fence token, oldest first (a Map keeps insertion order).
+   * Updated in place: copying a thousand entries per settled job would dominate the hot path.
+   */
+  settled: Map<string, number>;
   memorySize: number;
 };
 
@@ -54,17 +56,21 @@ type OfferParams = { job: JobFrame };
 function isRedelivery(context: GateContext, job: JobFrame): boolean {
   const token = job.fence_token;
   const running = context.running[job.job_id];
-  const settled = context.settled[job.job_id];
+  const settled = context.settled.get(job.job_id);
   if (running !== undefined && running >= token) return true;
   if (settled !== undefined && settled >= token) return true;
   return context.waiting.some((w) => w.job_id === job.job_id && w.fence_token >= token);
 }
 
 function remember(context: GateContext, jobId: string, fenceToken: number): Partial<GateContext> {
-  const settled = { ...context.settled, [jobId]: fenceToken };
-  const settledOrder = [...context.settledOrder.filter((id) => id !== jobId), jobId];
-  while (settledOrder.length > context.memorySize) delete settled[settledOrder.shift()!];
-  return { settled, settledOrder };
+  const { settled } = context;
+  settled.delete(jobId);
+  settled.set(jobId, fenceToken);
+  for (const oldest of settled.keys()) {
+    if (settled.size <= context.memorySize) break;
+    settled.delete(oldest);
+  }
+  return { settled };
 }
 
 function withoutKey(record: Record<string, number>, key: string): Record<string, number> {
@@ -159,8 +165,7 @@ export const gateMachine = setup({
     resumeThreshold: input.resumeThreshold ?? 0,
     running: {},
     waiting: [],
-    settled: {},
-    settledOrder: [],
+    settled: new Map(),
     memorySize: input.memorySize ?? 1_000,
   }),
   initial: 'accepting',
