@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerQueueCommand } from './cli/queue.ts';
+import { registerRunCommand } from './cli/run.ts';
 import { VERSION } from './version.ts';
 
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .description('The Casola GPU inference worker: runs queue jobs on vLLM.')
     .version(VERSION)
     .showHelpAfterError();
+  registerRunCommand(program);
   registerQueueCommand(program);
   return program;
 }

@@ -198,4 +198,28 @@ describe('SDK connection', () => {
     expect(worker.state().connection).toMatch(/^linked\.online/);
     expect(queue.events.filter(eventIs('worker_registered'))).toHaveLength(1);
   });
+
+  it('never sends pause while paused or resume while not paused', async () => {
+    const queue = await queues.start();
+    const worker = await workers.start(queue, { workerId: 'w-pr' });
+    worker.resume();
+    worker.pause();
+    worker.pause();
+    worker.resume();
+    worker.resume();
+    worker.pause();
+    await until(
+      () => queue.events.filter(eventIs('frame_in', (e) => e.frame.type === 'pause')).length === 2,
+      5_000,
+      'the second pause',
+    );
+    const job = queue.createJob({ payload: { after: 'pauses' }, mode: 'transient' });
+    worker.resume();
+    await job.outcome;
+    const control = queue.events
+      .filter(eventIs('frame_in'))
+      .map((e) => e.frame.type)
+      .filter((type) => type === 'pause' || type === 'resume');
+    expect(control).toEqual(['pause', 'resume', 'pause', 'resume']);
+  });
 });

@@ -1,0 +1,145 @@
+/**
+ * The vLLM worker: the worker machine with vLLM as its engine, the seven tasks as its handler,
+ * and heartbeats, log shipping, metrics and backpressure around it (worker.md).
+ */
+import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate';
+import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
+import { type WorkerConfig, describeEnvironment, queueSocketUrl } from '../config.ts';
+import { createEngineLogic } from '../engine/index.ts';
+import { createHeartbeatSender } from '../observability/heartbeat.ts';
+import { createLogShipper } from '../observability/log-shipper.ts';
+import type { Logger } from '../observability/logger.ts';
+import { collectSnapshot, createMetricsReporter } from '../observability/metrics-reporter.ts';
+import { createNvidiaSmiRunner, type NvidiaSmiRunner } from '../observability/nvidia-smi.ts';
+import { createShippingLogger } from '../observability/shipping-logger.ts';
+import { runTask } from '../tasks/index.ts';
+import { createBackpressureActor } from './backpressure.ts';
+import { createWorkerLogic, type WorkerTimings } from './logic.ts';
+
+export type VllmWorkerOptions = {
+  config: WorkerConfig;
+  /** Logged at start, masked. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Where the worker's own log lines go (not shipped). Default: stdout. */
+  stdoutLogger: Logger;
+  /** Default: nvidia-smi from PATH. */
+  nvidiaSmi?: NvidiaSmiRunner;
+  /** Protocol timers beyond what the environment sets (tests). */
+  timings?: WorkerTimings;
+  inspect?: (event: InspectionEvent) => void;
+};
+
+export type VllmWorker = {
+  readonly actor: Actor<WorkerMachine>;
+  readonly logger: Logger;
+  /** Resolves when the worker has shut down, with its exit code. */
+  readonly done: Promise<WorkerOutput>;
+  /** A signal: the first drains and shuts down, a second cuts the wait short. */
+  shutdown(signal?: string): void;
+};
+
+export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
+  const { config, stdoutLogger } = options;
+  const startedAt = Date.now();
+  const identity = { instanceId: config.instanceId, queueId: config.queueId };
+  const shipper = createLogShipper({
+    url: config.logsUrl,
+    token: config.apiToken,
+    ...identity,
+    flushIntervalMs: config.logFlushIntervalMs,
+    logger: stdoutLogger,
+  });
+  const logger = createShippingLogger({ shipper }).child({ config_id: config.configId });
+  logger.info({ environment: describeEnvironment(options.env ?? process.env) }, 'environment');
+
+  const runner = options.nvidiaSmi ?? createNvidiaSmiRunner();
+  const vllmUrl = `http://${config.vllmHost}:${config.vllmPort}`;
+  const heartbeat = createHeartbeatSender({ apiUrl: config.apiUrl, token: config.apiToken, ...identity, logger: stdoutLogger });
+  let actor: Actor<WorkerMachine> | undefined;
+  const metrics = createMetricsReporter({
+    url: config.metricsUrl,
+    token: config.apiToken,
+    ...identity,
+    configId: config.configId,
+    logger: stdoutLogger,
+    collect: () =>
+      collectSnapshot({
+        runner,
+        metricsUrl: `${vllmUrl}/metrics`,
+        runningJobIds: () => Object.keys(actor?.getSnapshot().context.jobs ?? {}),
+        startedAt,
+      }),
+  });
+
+  const engine = createEngineLogic({
+    settings: {
+      serveCommand: config.vllmServeCommand,
+      model: config.vllmModel,
+      host: config.vllmHost,
+      port: config.vllmPort,
+      servedModelName: config.vllmServedModelName,
+      extraArgs: config.vllmExtraArgs,
+    },
+    logger,
+    startupTimeoutMs: config.vllmStartupTimeoutMs,
+    gpu: {
+      runner,
+      ...(config.expectedGpuName === undefined ? {} : { expectedGpuName: config.expectedGpuName }),
+      ...(config.expectedVramGb === undefined ? {} : { expectedVramGb: config.expectedVramGb }),
+    },
+  });
+
+  const logic = createWorkerLogic({
+    url: queueSocketUrl(config.wsUrl),
+    token: config.apiToken,
+    maxFrameBytes: config.maxFrameBytes,
+    logger,
+    timings: {
+      gracePeriodMs: config.shutdownGracePeriodMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      ...options.timings,
+    },
+    handler: (job, context) =>
+      runTask(job.payload, {
+        engine: { baseUrl: vllmUrl, model: config.vllmServedModelName },
+        configId: job.configId,
+        signal: context.signal,
+        logger: context.logger,
+      }),
+    parts: {
+      engine,
+      backpressure: createBackpressureActor({
+        metricsUrl: `${vllmUrl}/metrics`,
+        intervalMs: config.backpressureCheckIntervalMs,
+      }),
+      flushTelemetry: async () => {
+        await Promise.all([shipper.stop(), metrics.stop()]);
+      },
+      heartbeat: (status, errorMessage) => heartbeat.send(status, errorMessage),
+    },
+  });
+
+  actor = createActor(logic, {
+    input: {
+      workerId: config.instanceId,
+      configId: config.configId,
+      capacity: config.capacity,
+      pauseThreshold: config.backpressurePauseThreshold,
+      resumeThreshold: config.backpressureResumeThreshold,
+    },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  const started = actor;
+  shipper.start();
+  metrics.start();
+  started.start();
+  return {
+    actor: started,
+    logger,
+    done: toPromise(started),
+    shutdown: (signal) => {
+      logger.info({ signal }, signal ? `received ${signal}: shutting down` : 'shutting down');
+      started.send({ type: 'SHUTDOWN_REQUESTED', ...(signal ? { signal } : {}) });
+    },
+  };
+}
