@@ -4,6 +4,7 @@
  * registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerMockVllmCommand } from './cli/mock-vllm.ts';
 import { registerQueueCommand } from './cli/queue.ts';
 import { VERSION } from './version.ts';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerQueueCommand(program);
+  registerMockVllmCommand(program);
   return program;
 }
 
