@@ -113,6 +113,7 @@ export async function handleRequest(state: MockState, req: IncomingMessage, res:
   if (routed !== 'inference') return send(state, req, res, routed);
   if (startInference(state, res)) return;
   const reply = await infer(state, request, closed.signal);
+  if (closed.signal.aborted) return;
   if (reply.status < 300) state.succeeded += 1;
   send(state, req, res, reply);
 }
