@@ -92,13 +92,12 @@ export async function download(rawUrl: string, options: DownloadOptions): Promis
       throw new TaskError('download_failed', message);
     }
     if (Number(response.headers['content-length'] ?? 0) > limit) {
-      response.body.destroy();
+      // dump() drops the body (and the connection when it is large) without an unheard error.
+      await response.body.dump();
       throw tooLarge(options, url, limit);
     }
-    const bytes = await readBounded(response.body, limit, () => {
-      response.body.destroy();
-      return tooLarge(options, url, limit);
-    });
+    // Leaving the loop early destroys the body, so an over-long chunked body stops here.
+    const bytes = await readBounded(response.body, limit, () => tooLarge(options, url, limit));
     const [type] = String(response.headers['content-type'] ?? '').split(';');
     return { bytes, contentType: type?.trim().toLowerCase() || undefined };
   } catch (error) {

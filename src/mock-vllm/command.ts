@@ -2,7 +2,7 @@
  * `casola-worker mock-vllm serve`: the mock as a process, so the worker's real engine code
  * (spawn, line reading, health polling, exit handling) runs against it without a GPU.
  */
-import { type MockVllmOptions, startMockVllm } from './server.ts';
+import { type MockVllm, type MockVllmOptions, startMockVllm } from './server.ts';
 import { createVllmLog } from './vllm-log.ts';
 
 function writeLine(line: string): void {
@@ -15,20 +15,25 @@ function writeLine(line: string): void {
  */
 export async function runMockVllmServe(options: MockVllmOptions): Promise<void> {
   const log = createVllmLog(writeLine);
-  const mock = await startMockVllm({ ...options, log: writeLine }).catch((error: Error) => {
-    log.error(
-      'launcher.py:1',
-      `error while attempting to bind on ${options.host}:${options.port}: ${error.message}`,
-    );
-    process.exit(1);
-  });
-  mock.events.once('exit', (code) => process.exit(code));
+  let mock: MockVllm | undefined;
+  // Handlers first: a supervisor may signal as soon as it has seen the start-up lines.
   const shutdown = () => {
     log.info('launcher.py:80', 'Shutting down FastAPI HTTP server.');
-    void mock.close().then(() => process.exit(0));
+    void Promise.resolve(mock?.close()).then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  process.on('SIGUSR1', () => mock.setHealthy(false));
-  process.on('SIGUSR2', () => mock.setHealthy(true));
+  process.on('SIGUSR1', () => mock?.setHealthy(false));
+  process.on('SIGUSR2', () => mock?.setHealthy(true));
+  try {
+    mock = await startMockVllm({ ...options, log: writeLine });
+  } catch (error) {
+    const where = `${options.host}:${options.port}`;
+    log.error(
+      'launcher.py:1',
+      `error while attempting to bind on ${where}: ${(error as Error).message}`,
+    );
+    process.exit(1);
+  }
+  mock.events.once('exit', (code) => process.exit(code));
 }

@@ -19,6 +19,7 @@ export type FileRoute = {
   hang?: boolean;
 };
 
+/** `path` keeps the query string; routes match without it. */
 export type RecordedRequest = { method: string; path: string; headers: IncomingHttpHeaders };
 
 export type FileServer = {
@@ -41,7 +42,7 @@ export async function startFileServer(routes: Record<string, FileRoute>): Promis
     res.on('close', () => {
       if (!res.writableFinished) markClosedEarly(recorded);
     });
-    const route = routes[recorded.path];
+    const route = routes[recorded.path.split('?')[0] ?? '/'];
     if (route === undefined) return void res.writeHead(404).end('not found');
     if (route.hang) return;
     if (route.redirectTo) return void res.writeHead(302, { location: route.redirectTo }).end();

@@ -21,8 +21,23 @@ export type MockVllmProcess = {
   stop(): Promise<void>;
 };
 
+/** How often a port taken between finding and binding it (by any socket) is tried again. */
+const BIND_ATTEMPTS = 3;
+
+/** Resolves once the child listens (its first line), or retries on a port taken meanwhile. */
 export async function spawnMockVllm(args: readonly string[]): Promise<MockVllmProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    const child = spawnOnce(args, await freePort());
+    const listening = await child.waitForLine(/non-default args/).then(
+      () => true,
+      () => false,
+    );
+    const portTaken = child.lines.some((line) => line.includes('EADDRINUSE'));
+    if (listening || !portTaken || attempt === BIND_ATTEMPTS) return child;
+  }
+}
+
+function spawnOnce(args: readonly string[], port: number): MockVllmProcess {
   const argv = ['src/cli.ts', 'mock-vllm', 'serve', 'test/model', '--port', String(port)];
   const child = execa(process.execPath, [...argv, '--served-model-name', 'served-model', ...args], {
     cwd: REPO_ROOT,
