@@ -4,6 +4,7 @@
  * registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerMockVllmCommand } from './cli/mock-vllm.ts';
 import { registerQueueCommand } from './cli/queue.ts';
 import { registerRunCommand } from './cli/run.ts';
 import { VERSION } from './version.ts';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRunCommand(program);
   registerQueueCommand(program);
+  registerMockVllmCommand(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
  */
 import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate';
 import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
-import { type WorkerConfig, describeEnvironment, queueSocketUrl } from '../config.ts';
+import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../config.ts';
 import { createEngineLogic } from '../engine/index.ts';
 import { createHeartbeatSender } from '../observability/heartbeat.ts';
 import { createLogShipper } from '../observability/log-shipper.ts';
@@ -54,7 +54,12 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
 
   const runner = options.nvidiaSmi ?? createNvidiaSmiRunner();
   const vllmUrl = `http://${config.vllmHost}:${config.vllmPort}`;
-  const heartbeat = createHeartbeatSender({ apiUrl: config.apiUrl, token: config.apiToken, ...identity, logger: stdoutLogger });
+  const heartbeat = createHeartbeatSender({
+    apiUrl: config.apiUrl,
+    token: config.apiToken,
+    ...identity,
+    logger: stdoutLogger,
+  });
   let actor: Actor<WorkerMachine> | undefined;
   const metrics = createMetricsReporter({
     url: config.metricsUrl,

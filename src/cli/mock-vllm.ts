@@ -1,0 +1,84 @@
+import { type Command, InvalidArgumentError } from 'commander';
+
+function count(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new InvalidArgumentError('expected a whole number of 0 or more');
+  }
+  return parsed;
+}
+
+type ServeFlags = {
+  host: string;
+  port: number;
+  servedModelName?: string;
+  disableUvicornAccessLog?: boolean;
+  embeddingDimensions: number;
+  failWithLine?: string;
+  failAfterMs: number;
+  exitCode: number;
+  startupDelayMs: number;
+  neverHealthy?: boolean;
+  unhealthyAfterMs?: number;
+  unhealthyForMs?: number;
+  crashOnRequest?: number;
+  responseDelayMs: number;
+  queueDepth: number;
+  instant?: boolean;
+};
+
+const CONTROL_HELP = `
+Runtime control (for tests):
+  POST /mock/health {"healthy": false|true}   lose or regain health (after start-up)
+  POST /mock/queue-depth {"depth": N}         set vllm:num_requests_waiting
+  POST /mock/release                          answer every request held by --response-delay-ms now
+  GET  /mock/state                            phase, running requests, queue depth, counts
+  SIGUSR1 / SIGUSR2                           lose / regain health
+Any other vllm serve argument (e.g. --tensor-parallel-size 2) is accepted and ignored.`;
+
+export function registerMockVllmCommand(program: Command): void {
+  program
+    .command('mock-vllm')
+    .description('a fake `vllm serve` for tests, demos and benchmarks (no GPU)')
+    .command('serve')
+    .description('serve the vLLM HTTP surface the worker uses, with optional injected failures')
+    .argument('<model>', 'model to "serve" (only printed)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', count, 8000)
+    .option('--served-model-name <name>', 'the model name requests must use (default: <model>)')
+    .option('--disable-uvicorn-access-log', 'no access line per request')
+    .option('--embedding-dimensions <n>', 'embedding length when a request names none', count, 32)
+    .option('--fail-with-line <line>', 'print this line verbatim, then exit with --exit-code')
+    .option('--fail-after-ms <ms>', 'when --fail-with-line fires, ms after start', count, 0)
+    .option('--exit-code <code>', 'exit code of every injected exit', count, 1)
+    .option(
+      '--startup-delay-ms <ms>',
+      'load the "model" this long; /health answers 503 meanwhile',
+      count,
+      0,
+    )
+    .option('--never-healthy', 'start-up never completes: /health answers 503 for ever')
+    .option('--unhealthy-after-ms <ms>', 'lose health this long after start-up completed', count)
+    .option(
+      '--unhealthy-for-ms <ms>',
+      'regain health this long after losing it (default: never)',
+      count,
+    )
+    .option('--crash-on-request <n>', 'exit while the Nth inference request is in flight', count)
+    .option('--response-delay-ms <ms>', 'delay before each inference answer', count, 0)
+    .option('--queue-depth <n>', 'reported as vllm:num_requests_waiting', count, 0)
+    .option('--instant', 'answer every request at once with a minimal valid body (benchmarks)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', CONTROL_HELP)
+    .action(async (model: string, flags: ServeFlags, command: Command) => {
+      const { runMockVllmServe } = await import('../mock-vllm/command.ts');
+      const { disableUvicornAccessLog, ...rest } = flags;
+      await runMockVllmServe({
+        ...rest,
+        model,
+        disableAccessLog: disableUvicornAccessLog ?? false,
+        ignoredArgs: command.args.slice(1),
+      });
+    });
+}

@@ -1,0 +1,119 @@
+/**
+ * One HTTP request, end to end: read and parse the body, tell the listeners, route, wait
+ * out the response delay, answer, and log the access line. Inference requests count as
+ * running from arrival until answered or closed by the client.
+ */
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { speech, transcription } from './endpoints/audio.ts';
+import { chatCompletion } from './endpoints/chat.ts';
+import { embeddings } from './endpoints/embeddings.ts';
+import { speechToVideo, videoGeneration } from './endpoints/videos.ts';
+import { errorReply, jsonReply, type MockReply, notFoundReply } from './replies.ts';
+import { type MockRequest, parseBody, readRaw } from './request.ts';
+import { control, health, metrics, models } from './routes.ts';
+import { hold, type MockState } from './state.ts';
+
+type Inference = (request: MockRequest, state: MockState, startedAt: number) => MockReply;
+
+const INFERENCE: Record<string, Inference> = {
+  '/v1/chat/completions': (r, s) => chatCompletion(r.body, s.options.servedModelName),
+  '/v1/embeddings': (r, s) =>
+    embeddings(r.body, s.options.servedModelName, s.options.embeddingDimensions),
+  '/v1/audio/speech': (r) => speech(r.body),
+  '/v1/audio/transcriptions': (r) => transcription(r.fields),
+  '/v1/videos/generations': (r) => videoGeneration(r.body),
+  '/videos/generations': (r, _s, startedAt) => speechToVideo(r.body, startedAt),
+};
+
+const GETS: Record<string, (state: MockState) => MockReply> = {
+  '/health': health,
+  '/metrics': metrics,
+  '/v1/models': models,
+};
+
+/** The model the request names, when it names one (JSON `model` or the multipart field). */
+function requestedModel(request: MockRequest): unknown {
+  const body = request.body;
+  if (typeof body === 'object' && body !== null && 'model' in body) return body.model;
+  return request.fields?.model;
+}
+
+function send(state: MockState, req: IncomingMessage, res: ServerResponse, reply: MockReply) {
+  if (res.destroyed) return;
+  res.writeHead(reply.status, { 'content-type': reply.contentType });
+  res.end(reply.body);
+  if (state.options.disableAccessLog) return;
+  const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+  const line = `"${req.method} ${req.url} HTTP/${req.httpVersion}"`;
+  state.log.uvicorn(`${client} - ${line} ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`);
+}
+
+async function infer(state: MockState, request: MockRequest, closed: AbortSignal) {
+  const instant = state.instantReplies?.[request.path];
+  if (instant) return instant;
+  if (state.lifecycle.phase() === 'starting') return errorReply(503, 'mock-vllm is starting');
+  const model = requestedModel(request);
+  if (model !== undefined && model !== state.options.servedModelName) {
+    return errorReply(404, `The model \`${String(model)}\` does not exist.`);
+  }
+  const reply = INFERENCE[request.path]!(request, state, Date.now());
+  await hold(state, state.options.responseDelayMs, closed);
+  return reply;
+}
+
+function route(request: MockRequest, state: MockState): 'inference' | MockReply {
+  const { method, path } = request;
+  if (path.startsWith('/mock/')) return control(state, method, path, request.body);
+  if (method === 'POST' && path in INFERENCE) return 'inference';
+  const get = GETS[path];
+  if (method === 'GET' && get) return get(state);
+  if (path in INFERENCE || get) return jsonReply({ detail: 'Method Not Allowed' }, 405);
+  return notFoundReply();
+}
+
+/** The request with its body parsed; in instant mode only when someone listens. */
+async function receive(state: MockState, req: IncomingMessage): Promise<MockRequest | MockReply> {
+  const raw = await readRaw(req);
+  const skip = state.instantReplies !== undefined && state.events.listenerCount('request') === 0;
+  const parsed = skip ? {} : await parseBody(raw, req.headers['content-type']);
+  if ('error' in parsed) return errorReply(400, parsed.error);
+  const [path = '/'] = (req.url ?? '/').split('?');
+  state.received += 1;
+  return { id: state.received, method: req.method ?? 'GET', path, headers: req.headers, ...parsed };
+}
+
+/** Counts the request as running until its connection closes; true when the mock crashes on it. */
+function startInference(state: MockState, res: ServerResponse): boolean {
+  state.inferences += 1;
+  state.running += 1;
+  res.once('close', () => {
+    state.running -= 1;
+  });
+  if (state.inferences !== state.options.crashOnRequest) return false;
+  const why = `mock-vllm --crash-on-request ${state.inferences}`;
+  state.log.error('core_client.py:564', `Engine core proc EngineCore_0 died unexpectedly (${why})`);
+  state.lifecycle.exit();
+  return true;
+}
+
+export async function handleRequest(state: MockState, req: IncomingMessage, res: ServerResponse) {
+  const closed = new AbortController();
+  let request: MockRequest | undefined;
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    closed.abort();
+    if (request) state.events.emit('aborted', request);
+  });
+  const got = await receive(state, req).catch(() => undefined);
+  if (got === undefined) return;
+  if ('status' in got) return send(state, req, res, got);
+  request = got;
+  state.events.emit('request', request);
+  const routed = route(request, state);
+  if (routed !== 'inference') return send(state, req, res, routed);
+  if (startInference(state, res)) return;
+  const reply = await infer(state, request, closed.signal);
+  if (closed.signal.aborted) return;
+  if (reply.status < 300) state.succeeded += 1;
+  send(state, req, res, reply);
+}

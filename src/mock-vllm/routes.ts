@@ -1,0 +1,78 @@
+/**
+ * Routes other than inference: /health, /v1/models, /metrics, and the /mock control
+ * surface tests use to change the mock at runtime.
+ */
+import { z } from 'zod';
+import { prometheusText } from './metrics.ts';
+import { errorReply, jsonReply, type MockReply, validationReply } from './replies.ts';
+import { type MockState, releaseHeld } from './state.ts';
+
+export function health(state: MockState): MockReply {
+  const phase = state.lifecycle.phase();
+  if (phase === 'healthy') return { status: 200, contentType: 'text/plain', body: '' };
+  return errorReply(503, `mock-vllm is ${phase}`);
+}
+
+export function models(state: MockState): MockReply {
+  const name = state.options.servedModelName;
+  return jsonReply({
+    object: 'list',
+    data: [
+      {
+        id: name,
+        object: 'model',
+        created: Math.floor(Date.now() / 1000),
+        owned_by: 'vllm',
+        root: state.options.model,
+        parent: null,
+        max_model_len: 4096,
+      },
+    ],
+  });
+}
+
+export function metrics(state: MockState): MockReply {
+  const body = prometheusText({
+    model: state.options.servedModelName,
+    running: state.running,
+    waiting: state.queueDepth,
+    succeeded: state.succeeded,
+  });
+  return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body };
+}
+
+const healthControlSchema = z.object({ healthy: z.boolean() });
+const queueDepthControlSchema = z.object({ depth: z.int().nonnegative() });
+
+/** The mock's own state, for tests and people debugging a run. */
+function describe(state: MockState): unknown {
+  return {
+    phase: state.lifecycle.phase(),
+    running: state.running,
+    queue_depth: state.queueDepth,
+    requests: state.received,
+    inference_requests: state.inferences,
+  };
+}
+
+/** POST /mock/health, POST /mock/queue-depth, POST /mock/release, GET /mock/state. */
+export function control(state: MockState, method: string, path: string, body: unknown): MockReply {
+  const route = `${method} ${path}`;
+  if (route === 'GET /mock/state') return jsonReply(describe(state));
+  if (route === 'POST /mock/release') return jsonReply({ released: releaseHeld(state) });
+  if (route === 'POST /mock/queue-depth') {
+    const parsed = queueDepthControlSchema.safeParse(body);
+    if (!parsed.success) return validationReply(parsed.error);
+    state.queueDepth = parsed.data.depth;
+    return jsonReply(describe(state));
+  }
+  if (route === 'POST /mock/health') {
+    const parsed = healthControlSchema.safeParse(body);
+    if (!parsed.success) return validationReply(parsed.error);
+    if (!state.lifecycle.setHealthy(parsed.data.healthy, 'POST /mock/health')) {
+      return errorReply(400, `health cannot change while mock-vllm is ${state.lifecycle.phase()}`);
+    }
+    return jsonReply(describe(state));
+  }
+  return jsonReply({ detail: 'Not Found' }, 404);
+}

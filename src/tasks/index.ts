@@ -1,0 +1,65 @@
+/**
+ * `runTask`: routes a job's payload by `payload.task` to one of the seven tasks, runs it
+ * against vLLM, and wraps its fields in the success envelope every result carries.
+ */
+import { TaskError } from '../errors.ts';
+import { audioSpeechTask } from './audio-speech.ts';
+import { audioTranscriptionTask } from './audio-transcription.ts';
+import { chatCompletionTask } from './chat-completion.ts';
+import { embeddingsTask } from './embeddings.ts';
+import { imageToVideoTask } from './image-to-video.ts';
+import { speechToVideoTask } from './speech-to-video.ts';
+import { parsePayload, type TaskContext, type TaskDefinition, type TaskFields } from './task.ts';
+import { textToVideoTask } from './text-to-video.ts';
+
+export type { EngineEndpoint, TaskContext } from './task.ts';
+
+/** A task's result: the envelope worker.md fixes, then the task's own fields. */
+export type TaskResult = {
+  status: 'success';
+  config_id: string;
+  task: string;
+  /** ISO 8601 time the result was made. */
+  processed_at: string;
+} & TaskFields;
+
+const TASKS: ReadonlyMap<string, TaskDefinition> = new Map(
+  [
+    chatCompletionTask,
+    embeddingsTask,
+    audioSpeechTask,
+    audioTranscriptionTask,
+    textToVideoTask,
+    imageToVideoTask,
+    speechToVideoTask,
+  ].map((task) => [task.name, task]),
+);
+
+/** The task a payload names: an empty or missing `task` means chat completion. */
+function taskOf(payload: unknown, configId: string): TaskDefinition {
+  const named =
+    typeof payload === 'object' && payload !== null && 'task' in payload ? payload.task : undefined;
+  if (named === undefined || named === null || named === '') return chatCompletionTask;
+  const task = typeof named === 'string' ? TASKS.get(named) : undefined;
+  if (task === undefined) {
+    throw new TaskError(
+      'unsupported_task',
+      `Unsupported task: '${String(named)}' (config_id=${configId})`,
+    );
+  }
+  return task;
+}
+
+/** Runs the payload's task; throws a TaskError (see its `reason`) when there is no result. */
+export async function runTask(payload: unknown, ctx: TaskContext): Promise<TaskResult> {
+  const task = taskOf(payload, ctx.configId);
+  const input = parsePayload(task.name, task.schema, payload);
+  const fields = await task.run(input, ctx);
+  return {
+    status: 'success',
+    config_id: ctx.configId,
+    task: task.name,
+    processed_at: new Date().toISOString(),
+    ...fields,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * What every task shares: its context, the definition shape, payload parsing that names
+ * the bad fields, and parsing vLLM's answers at the edge.
+ */
+import { z } from 'zod';
+import { TaskError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** Where vLLM listens and the model every request names. */
+export type EngineEndpoint = {
+  /** vLLM's root URL, e.g. `http://127.0.0.1:8000` (the OpenAI API is under /v1). */
+  baseUrl: string;
+  /** `VLLM_SERVED_MODEL_NAME`: the `model` of every request. */
+  model: string;
+};
+
+export type TaskContext = {
+  engine: EngineEndpoint;
+  /** The job's config id, echoed in results and errors. */
+  configId: string;
+  /** The job's signal: revocation or a forced stop aborts it, and with it the vLLM request. */
+  signal: AbortSignal;
+  logger: Logger;
+};
+
+/** A task's own result fields (the envelope is added by runTask). */
+export type TaskFields = Record<string, unknown>;
+
+export type TaskDefinition<S extends z.ZodType = z.ZodType> = {
+  /** The `payload.task` it answers to, e.g. `openai/embeddings`. */
+  name: string;
+  schema: S;
+  run(payload: z.output<S>, ctx: TaskContext): Promise<TaskFields>;
+};
+
+export function defineTask<S extends z.ZodType>(definition: TaskDefinition<S>): TaskDefinition {
+  return definition as unknown as TaskDefinition;
+}
+
+/** A URL a worker may fetch. */
+export const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: (issue) => (issue.input === undefined ? 'required' : 'expected an http or https URL'),
+});
+
+/** `input: required; dimensions: ...`; an issue about the whole payload is its message alone. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ` : '') + issue.message)
+    .join('; ');
+}
+
+/** A missing field reads `required`, not zod's `expected string, received undefined`. */
+const requiredWhenMissing = (issue: { code?: string; input?: unknown }) =>
+  (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined
+    ? 'required'
+    : undefined;
+
+/** The payload as the task's schema types it, or a TaskError naming every bad field. */
+export function parsePayload<S extends z.ZodType>(task: string, schema: S, payload: unknown) {
+  const parsed = schema.safeParse(payload, { error: requiredWhenMissing });
+  if (parsed.success) return parsed.data as z.output<S>;
+  const message = `invalid payload for ${task}: ${describeIssues(parsed.error)}`;
+  throw new TaskError('invalid_payload', message, { cause: parsed.error });
+}
+
+/** vLLM's answer as `schema` types it, or a TaskError saying what was off. */
+export function parseEngineAnswer<S extends z.ZodType>(path: string, schema: S, body: unknown) {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data as z.output<S>;
+  const message = `vLLM answered POST ${path} with an unexpected body: ${describeIssues(parsed.error)}`;
+  throw new TaskError('bad_engine_response', message, { cause: parsed.error });
+}
+
+/** Drops the keys whose value is undefined or null (optional fields not to send). */
+export function present<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(record).filter(([, value]) => value !== undefined && value !== null),
+  ) as Partial<T>;
+}

@@ -1,0 +1,45 @@
+/**
+ * The in-process mock vLLM for tests: started on port 0, with the requests it received
+ * recorded and a TaskContext pointing at it.
+ */
+import { once } from 'node:events';
+import {
+  type MockRequest,
+  type MockVllm,
+  type MockVllmOptions,
+  startMockVllm,
+} from '../../src/mock-vllm/server.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import type { TaskContext } from '../../src/tasks/index.ts';
+
+export const SERVED_MODEL = 'served-model';
+
+export type TestMockVllm = MockVllm & {
+  /** Every request received, in order (health and metrics included). */
+  received: MockRequest[];
+  /** A TaskContext for this mock; `signal` defaults to one never aborted. */
+  context(signal?: AbortSignal): TaskContext;
+  /** Resolves with the next request closed by its client before the answer. */
+  nextAborted(): Promise<MockRequest>;
+};
+
+export async function startTestMockVllm(options: MockVllmOptions = {}): Promise<TestMockVllm> {
+  const mock = await startMockVllm({ servedModelName: SERVED_MODEL, ...options });
+  const received: MockRequest[] = [];
+  mock.events.on('request', (request) => received.push(request));
+  return Object.assign(mock, {
+    received,
+    context: (signal = new AbortController().signal): TaskContext => ({
+      engine: { baseUrl: mock.url, model: SERVED_MODEL },
+      configId: 'cfg-test',
+      signal,
+      logger: silentLogger(),
+    }),
+    nextAborted: async () => ((await once(mock.events, 'aborted')) as [MockRequest])[0],
+  });
+}
+
+/** Resolves once the mock has received `count` requests in all. */
+export async function requestsReceived(mock: TestMockVllm, count: number): Promise<void> {
+  while (mock.received.length < count) await once(mock.events, 'request');
+}

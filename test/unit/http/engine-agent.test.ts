@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { callEngine, postJson } from '../../../src/http/engine-agent.ts';
+import { startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+
+let mock: TestMockVllm;
+afterEach(() => mock?.close());
+
+const never = new AbortController().signal;
+
+describe('callEngine', () => {
+  it('gives up after the timeout and names the call and the limit', async () => {
+    mock = await startTestMockVllm({ responseDelayMs: 60_000 });
+    const aborted = mock.nextAborted();
+    const call = postJson(mock.url, {
+      path: '/v1/embeddings',
+      json: { input: 'x' },
+      timeoutMs: 50,
+      signal: never,
+    });
+    await expect(call).rejects.toMatchObject({
+      reason: 'timeout',
+      message: 'vLLM did not answer POST /v1/embeddings within 0.05 s',
+    });
+    expect((await aborted).path).toBe('/v1/embeddings');
+  });
+
+  it("quotes a non-OpenAI error body's detail", async () => {
+    mock = await startTestMockVllm();
+    const call = callEngine(mock.url, {
+      method: 'GET',
+      path: '/v1/nothing',
+      timeoutMs: 1000,
+      signal: never,
+    });
+    await expect(call).rejects.toMatchObject({
+      status: 404,
+      message: 'vLLM returned 404 for GET /v1/nothing: Not Found',
+    });
+  });
+
+  it('returns the bytes and content type of a 2xx answer', async () => {
+    mock = await startTestMockVllm();
+    const reply = await callEngine(mock.url, {
+      method: 'GET',
+      path: '/v1/models',
+      timeoutMs: 1000,
+      signal: never,
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.contentType).toBe('application/json');
+    expect(JSON.parse(reply.body.toString()).data[0].id).toBe('served-model');
+  });
+});

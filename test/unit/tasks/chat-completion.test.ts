@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runTask } from '../../../src/tasks/index.ts';
+import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+
+let mock: TestMockVllm;
+afterEach(() => mock?.close());
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const messages = [{ role: 'user', content: 'hello brave world' }];
+
+describe('openai/chat-completion', () => {
+  it.each([
+    ['a missing task', {}],
+    ['an empty task', { task: '' }],
+    ['the task name', { task: 'openai/chat-completion' }],
+  ])('sends the defaults for %s and returns the completion', async (_, task) => {
+    mock = await startTestMockVllm();
+    const result = await runTask({ ...task, messages }, mock.context());
+    expect(mock.received.map((request) => [request.method, request.path, request.body])).toEqual([
+      [
+        'POST',
+        '/v1/chat/completions',
+        { model: SERVED_MODEL, messages, temperature: 0.7, top_p: 1, stream: false },
+      ],
+    ]);
+    expect(result).toEqual({
+      status: 'success',
+      config_id: 'cfg-test',
+      task: 'openai/chat-completion',
+      processed_at: expect.stringMatching(ISO_TIME),
+      completion: {
+        id: expect.stringMatching(/^chatcmpl-/),
+        model: SERVED_MODEL,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'hello brave world' },
+            finish_reason: 'stop',
+          },
+        ],
+        usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 },
+      },
+    });
+  });
+
+  it('forwards the OpenAI parameters the payload carries, and only those, never streaming', async () => {
+    mock = await startTestMockVllm();
+    const tools = [{ type: 'function', function: { name: 'lookup' } }];
+    const parameters = {
+      temperature: 0,
+      top_p: 0.5,
+      max_tokens: 1,
+      frequency_penalty: 0.1,
+      presence_penalty: 0.2,
+      stop: ['END'],
+      seed: 3,
+      n: 1,
+      tools,
+      tool_choice: 'auto',
+      response_format: { type: 'text' },
+      top_k: 5,
+    };
+    const payload = {
+      task: 'openai/chat-completion',
+      messages,
+      stream: true,
+      priority: 9,
+      ...parameters,
+    };
+    const result = await runTask(payload, mock.context());
+    expect(mock.received[0]?.body).toEqual({
+      model: SERVED_MODEL,
+      messages,
+      ...parameters,
+      stream: false,
+    });
+    expect(result.completion).toMatchObject({
+      choices: [{ message: { role: 'assistant', content: 'hello' }, finish_reason: 'length' }],
+    });
+  });
+
+  it('keeps the tool calls vLLM returns in the message', async () => {
+    mock = await startTestMockVllm();
+    const tools = [{ type: 'function', function: { name: 'lookup' } }];
+    const result = await runTask({ messages, tools, tool_choice: 'required' }, mock.context());
+    expect(result.completion).toMatchObject({
+      choices: [
+        {
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+    });
+  });
+
+  it.each([
+    [{}, 'invalid payload for openai/chat-completion: messages: required'],
+    [{ messages: [] }, 'invalid payload for openai/chat-completion: messages: must not be empty'],
+    [
+      { messages: [{ content: 'x' }] },
+      'invalid payload for openai/chat-completion: messages.0.role: required',
+    ],
+    [
+      { messages, temperature: 'hot' },
+      /^invalid payload for openai\/chat-completion: temperature: /,
+    ],
+  ])('rejects a bad payload %j without calling vLLM', async (payload, message) => {
+    mock = await startTestMockVllm();
+    await expect(runTask(payload, mock.context())).rejects.toThrow(message);
+    expect(mock.received).toEqual([]);
+  });
+});
