@@ -14,6 +14,8 @@ import { createProcessActor } from './process.ts';
 export type EngineOptions = {
   settings: ServeSettings;
   logger: Logger;
+  /** vLLM's own lines go here (source `vllm`). Default: `logger`, with source `vllm` bound. */
+  vllmLogger?: Logger;
   /** VLLM_STARTUP_TIMEOUT. Default 600 000 ms. */
   startupTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. Default 5 000 ms. */
@@ -36,7 +38,11 @@ export function createEngineLogic(options: EngineOptions) {
           ? { ok: false, message: result.message ?? 'gpu_health_check failed' }
           : { ok: true };
       }),
-      vllm: createProcessActor({ settings, logger }),
+      vllm: createProcessActor({
+        settings,
+        logger,
+        vllmLogger: options.vllmLogger ?? logger.child({ source: 'vllm' }),
+      }),
       ...health,
     },
     actions: { log: logAction(logger) },

@@ -10,12 +10,17 @@ import type { Logger } from '../observability/logger.ts';
 import { classifyLine, lineLevel } from './classify.ts';
 import { type ServeSettings, serveCommandLine } from './command.ts';
 
-export type ProcessOptions = { settings: ServeSettings; logger: Logger };
+export type ProcessOptions = {
+  settings: ServeSettings;
+  /** The worker's own lines about the process. */
+  logger: Logger;
+  /** vLLM's output, line by line (source `vllm`). */
+  vllmLogger: Logger;
+};
 
 type Exit = Extract<EngineEvent, { type: 'PROCESS_EXITED' }>;
 
-export function createProcessActor({ settings, logger }: ProcessOptions) {
-  const vllmLogger = logger.child({ source: 'vllm' });
+export function createProcessActor({ settings, logger, vllmLogger }: ProcessOptions) {
   return fromCallback<ProcessCommand>(({ sendBack, receive }) => {
     let exit: Exit | undefined;
     const report = (event: EngineEvent) => sendBack(event);

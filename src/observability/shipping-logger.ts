@@ -19,6 +19,11 @@ export type ShippingLoggerOptions = {
   destination?: DestinationStream;
   /** pino level name. Default `info`, or `LOG_LEVEL` when set. */
   level?: string;
+  /**
+   * The `source` of every entry. Default `worker`. vLLM's lines get a logger of their own with
+   * `vllm` (a child binding would write the key twice on every line).
+   */
+  source?: 'worker' | 'vllm';
 };
 
 export function createShippingLogger(options: ShippingLoggerOptions): Logger {
@@ -27,7 +32,7 @@ export function createShippingLogger(options: ShippingLoggerOptions): Logger {
   return pino(
     {
       level,
-      base: { source: 'worker' },
+      base: { source: options.source ?? 'worker' },
       hooks: {
         logMethod(args, method, levelValue) {
           if (shipper.enabled) shipper.push(toEntry(this, args, levelValue));

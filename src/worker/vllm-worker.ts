@@ -49,7 +49,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
     flushIntervalMs: config.logFlushIntervalMs,
     logger: stdoutLogger,
   });
-  const logger = createShippingLogger({ shipper }).child({ config_id: config.configId });
+  const logger = createShippingLogger({ shipper });
   logger.info({ environment: describeEnvironment(options.env ?? process.env) }, 'environment');
 
   const runner = options.nvidiaSmi ?? createNvidiaSmiRunner();
@@ -86,6 +86,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       extraArgs: config.vllmExtraArgs,
     },
     logger,
+    vllmLogger: createShippingLogger({ shipper, source: 'vllm' }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,
     gpu: {
       runner,

@@ -37,6 +37,25 @@ describe('createShippingLogger', () => {
     expect(pushed[0]?.timestamp).toBeLessThanOrEqual(Date.now() / 1000);
   });
 
+  it("gives vLLM's lines their own source, written once per line", () => {
+    const { stdout } = setup();
+    const pushed: unknown[] = [];
+    const vllm = createShippingLogger({
+      shipper: { enabled: true, push: (entry) => void pushed.push(entry) },
+      destination: stdout.destination,
+      source: 'vllm',
+    });
+    vllm.info('INFO 11-28 18:35:45 [api_server.py:1090] vLLM API server version 0.1.0');
+    expect(
+      stdout
+        .lines()
+        .at(-1)!
+        .match(/"source"/g),
+    ).toHaveLength(1);
+    expect(stdout.entries().at(-1)).toMatchObject({ source: 'vllm' });
+    expect(pushed).toMatchObject([{ source: 'vllm', level: 'info' }]);
+  });
+
   it('names levels error, warning, info and debug', () => {
     const { logger, pushed } = setup('trace');
     logger.trace('t');
