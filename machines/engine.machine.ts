@@ -334,10 +334,12 @@ export const engineMachine = setup({
           on: { PROCESS_EXITED: '#engine.stopped', PROCESS_LINE_CLASSIFIED: {}, STOP: {} },
           initial: 'terminating',
           states: {
+            /** SIGTERM sent: vLLM shuts down on its own terms. */
             terminating: {
               entry: 'terminate',
               after: { KILL_GRACE: 'killing' },
             },
+            /** SIGKILL sent after KILL_GRACE; the process cannot refuse it. */
             killing: {
               entry: 'kill',
               after: { KILL_GRACE: '#engine.stopped' },
