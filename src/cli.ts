@@ -4,6 +4,7 @@
  * registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerDemoCommand } from './cli/demo.ts';
 import { registerMockVllmCommand } from './cli/mock-vllm.ts';
 import { registerQueueCommand } from './cli/queue.ts';
 import { registerRunCommand } from './cli/run.ts';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerRunCommand(program);
+  registerDemoCommand(program);
   registerQueueCommand(program);
   registerMockVllmCommand(program);
   return program;

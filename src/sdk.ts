@@ -78,6 +78,7 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
     },
   });
   const actor = createActor(logic, {
+    id: 'worker',
     input: {
       workerId: options.workerId,
       configId: options.configId,

@@ -2,6 +2,7 @@
  * The vLLM worker: the worker machine with vLLM as its engine, the seven tasks as its handler,
  * and heartbeats, log shipping, metrics and backpressure around it (worker.md).
  */
+import type { DestinationStream } from 'pino';
 import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate';
 import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
 import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../config.ts';
@@ -20,8 +21,10 @@ export type VllmWorkerOptions = {
   config: WorkerConfig;
   /** Logged at start, masked. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Where the worker's own log lines go (not shipped). Default: stdout. */
+  /** Where failures of log shipping itself are logged (never shipped). */
   stdoutLogger: Logger;
+  /** Where the worker's and vLLM's JSON log lines go. Default: stdout. */
+  logDestination?: DestinationStream;
   /** Default: nvidia-smi from PATH. */
   nvidiaSmi?: NvidiaSmiRunner;
   /** Protocol timers beyond what the environment sets (tests). */
@@ -49,7 +52,8 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
     flushIntervalMs: config.logFlushIntervalMs,
     logger: stdoutLogger,
   });
-  const logger = createShippingLogger({ shipper });
+  const destination = options.logDestination ? { destination: options.logDestination } : {};
+  const logger = createShippingLogger({ shipper, ...destination });
   logger.info({ environment: describeEnvironment(options.env ?? process.env) }, 'environment');
 
   const runner = options.nvidiaSmi ?? createNvidiaSmiRunner();
@@ -86,7 +90,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       extraArgs: config.vllmExtraArgs,
     },
     logger,
-    vllmLogger: createShippingLogger({ shipper, source: 'vllm' }),
+    vllmLogger: createShippingLogger({ shipper, source: 'vllm', ...destination }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,
     gpu: {
       runner,
@@ -126,6 +130,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   });
 
   actor = createActor(logic, {
+    id: 'worker',
     input: {
       workerId: config.instanceId,
       configId: config.configId,

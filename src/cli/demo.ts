@@ -1,0 +1,28 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'run the worker end to end on the embedded local queue and mock vLLM (no GPU needed): one request of each task, then a clean shutdown',
+    )
+    .option(
+      '--log-file <path>',
+      "where the worker's JSON logs go",
+      join(tmpdir(), `casola-demo-${process.pid}.log`),
+    )
+    .option(
+      '--status-port <port>',
+      'serve the status page (/debug) on this port while the demo runs',
+    )
+    .action(async (options: { logFile: string; statusPort?: string }) => {
+      const { runDemo } = await import('../demo/index.ts');
+      const code = await runDemo({
+        logFile: options.logFile,
+        ...(options.statusPort === undefined ? {} : { statusPort: Number(options.statusPort) }),
+      });
+      process.exit(code);
+    });
+}

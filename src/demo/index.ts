@@ -1,0 +1,84 @@
+/**
+ * `casola-worker demo`: the worker's main job, end to end, on one machine and no GPU. It starts
+ * the local queue, a worker whose engine is the mock vLLM (spawned through VLLM_SERVE_COMMAND,
+ * the real code path), sends one request of each task, prints what came back and how the
+ * worker's machines moved, shuts everything down and exits 0.
+ */
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import type { AnyActorRef, InspectionEvent, StateValue } from 'xstate';
+import { loadConfig } from '../config.ts';
+import { freePort } from '../net/free-port.ts';
+import { createLogger } from '../observability/logger.ts';
+import { eventIs, startLocalQueue } from '../queue/index.ts';
+import { stateName } from '../worker/state.ts';
+import { startVllmWorker } from '../worker/vllm-worker.ts';
+import { startMediaServer } from './media.ts';
+import { printReport, type Transition } from './report.ts';
+import { sendAll } from './requests.ts';
+
+export type DemoOptions = {
+  /** Where the worker's JSON log lines go (the summary goes to `out`). */
+  logFile: string;
+  /** Status server port (0 = any free one); undefined: none. */
+  statusPort?: number;
+  out?: NodeJS.WritableStream;
+};
+
+/** `node <this CLI> mock-vllm`, quoted for VLLM_SERVE_COMMAND's shell-style split. */
+function mockServeCommand(): string {
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const cli = fileURLToPath(new URL(`../cli.${extension}`, import.meta.url));
+  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+  return `${quote(process.execPath)} ${quote(cli)} mock-vllm`;
+}
+
+const WATCHED = new Set(['worker', 'engine', 'connection', 'gate']);
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const queue = await startLocalQueue();
+  const media = await startMediaServer();
+  const transitions: Transition[] = [];
+  const started = performance.now();
+  const seen = new Map<string, string>();
+  const inspect = (event: InspectionEvent) => {
+    if (event.type !== '@xstate.snapshot') return;
+    const id = (event.actorRef as AnyActorRef).id;
+    if (!WATCHED.has(id)) return;
+    const state = stateName((event.snapshot as { value?: StateValue }).value);
+    if (seen.get(id) === state) return;
+    seen.set(id, state);
+    transitions.push({ ms: performance.now() - started, actor: id, state });
+  };
+  const env = {
+    CASOLA_WS_URL: queue.wsUrl,
+    CASOLA_CONFIG_ID: 'demo',
+    CASOLA_INSTANCE_ID: 'demo-worker',
+    CASOLA_CAPACITY: '4',
+    VLLM_MODEL: 'casola/demo-llm',
+    VLLM_PORT: String(await freePort()),
+    VLLM_SERVE_COMMAND: mockServeCommand(),
+    ...(options.statusPort === undefined ? {} : { CASOLA_STATUS_PORT: String(options.statusPort) }),
+  };
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw loaded.error;
+  const logDestination = pino.destination({ dest: options.logFile, sync: true });
+  const worker = startVllmWorker({
+    config: loaded.config,
+    env,
+    stdoutLogger: createLogger({ destination: logDestination }),
+    logDestination,
+    inspect,
+  });
+  out.write(
+    `casola-worker demo: local queue on ${queue.httpUrl}, worker logs in ${options.logFile}\n`,
+  );
+  await queue.events.waitFor(eventIs('worker_registered'), { timeoutMs: 60_000 });
+  const outcomes = await sendAll(queue.httpUrl, media.url);
+  worker.shutdown('demo finished');
+  const { exitCode } = await worker.done;
+  await Promise.all([queue.close(), media.close()]);
+  printReport(out, { outcomes, transitions, exitCode });
+  return outcomes.every((o) => o.ok) && exitCode === 0 ? 0 : 1;
+}

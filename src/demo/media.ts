@@ -1,0 +1,56 @@
+/**
+ * The demo's input media, served over HTTP from 127.0.0.1 like presigned URLs would be: a 1×1
+ * PNG and a short silent WAV.
+ */
+import { createServer, type Server } from 'node:http';
+
+/** A valid 1×1 transparent PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** A valid 16-bit mono WAV of `samples` samples of silence at 16 kHz. */
+export function silentWav(samples = 1_600): Buffer {
+  const data = samples * 2;
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(16_000, 24);
+  header.writeUInt32LE(32_000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data, 40);
+  return Buffer.concat([header, Buffer.alloc(data)]);
+}
+
+const FILES: Record<string, { type: string; body: Buffer }> = {
+  '/image.png': { type: 'image/png', body: PNG },
+  '/speech.wav': { type: 'audio/wav', body: silentWav() },
+};
+
+export type MediaServer = { url: string; close(): Promise<void> };
+
+export async function startMediaServer(): Promise<MediaServer> {
+  const server: Server = createServer((request, response) => {
+    const file = FILES[request.url ?? ''];
+    if (file === undefined) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length });
+    response.end(file.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
