@@ -138,10 +138,10 @@ export const connectionMachine = setup({
     },
     /** The outbox went out with the register: it is unconfirmed now. */
     outboxSent: assign(({ context }) => ({ unconfirmed: context.outbox, outbox: [], pingMark: 0 })),
-    /** In place: a copy per result would cost O(n²) over a confirmation window. */
-    trackUnconfirmed: assign(({ context }, params: { frame: OutboundFrame }) => {
-      if (isOutcome(params.frame)) context.unconfirmed.push(params.frame);
-      return {};
+    /** A confirmation ping goes out every CONFIRM_BATCH results, which bounds this copy. */
+    trackUnconfirmed: assign({
+      unconfirmed: ({ context }, params: { frame: OutboundFrame }) =>
+        isOutcome(params.frame) ? [...context.unconfirmed, params.frame] : context.unconfirmed,
     }),
     markPing: assign({ pingMark: ({ context }) => context.unconfirmed.length }),
     confirm: assign({
