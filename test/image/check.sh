@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=test/image
-# shellcheck source=standins.sh
+# shellcheck source=test/image/standins.sh
 source "$here/standins.sh"
 
 DEMO=${IMAGE_CHECK_DEMO:-1}
@@ -72,11 +72,19 @@ make_standins
 echo "stand-ins ready after $((SECONDS - started)) s"
 
 say "building the images (docker/build.sh, with podman)"
+previous=$(podman image inspect --format '{{.Id}}' "$VLLM_IMAGE" "$OMNI_IMAGE" "$LOCAL_IMAGE" \
+  2>/dev/null || true)
 BUILDER=podman BUILD_FLAGS='--isolation chroot --pull=never' \
   BASE_IMAGE=$STANDIN_VLLM OMNI_BASE_IMAGE=$STANDIN_OMNI NODE_IMAGE=$STANDIN_NODE \
   IMAGE_NAME=$IMAGE_NAME LOCAL_IMAGE_NAME=$LOCAL_IMAGE_NAME IMAGE_TAG=$IMAGE_TAG \
   docker/build.sh vllm omni local
 echo "images built after $((SECONDS - started)) s"
+# The previous run's images, untagged now, go; the layers the build reuses stay.
+for id in $previous; do
+  if [ "$(podman image inspect --format '{{len .RepoTags}}' "$id")" = 0 ]; then
+    podman rmi "$id" >/dev/null 2>&1 || true
+  fi
+done
 
 say "the vLLM image"
 entrypoint=$(config_of "$VLLM_IMAGE" Entrypoint)
