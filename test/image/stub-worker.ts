@@ -7,7 +7,7 @@
  *
  * Markers in DIR: `started` (its pid), `signals` (one signal name a line, as they arrive),
  * `finished` (how the shutdown ended: `complete` or `cut short`). It also prints
- * `stub-worker: started` once its signal handlers are in place.
+ * `stub-worker: started` once its signal handlers are in place, and each signal it gets.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ function finish(how: string): never {
 let signalsSeen = 0;
 function onSignal(signal: NodeJS.Signals): void {
   appendFileSync(join(markers, 'signals'), `${signal}\n`);
+  process.stdout.write(`stub-worker: ${signal}\n`);
   signalsSeen += 1;
   if (signalsSeen === 1) {
     setTimeout(() => finish('complete'), Number(values['shutdown-ms']));

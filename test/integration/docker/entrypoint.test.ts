@@ -87,7 +87,7 @@ describe('docker/entrypoint.sh', () => {
     const subprocess = startStub('--exit-code', '0');
     await printed(subprocess, 'stub-worker: started');
     subprocess.kill('SIGINT');
-    await printed(subprocess, 'SIGINT received');
+    await printed(subprocess, 'stub-worker: SIGINT');
     subprocess.kill('SIGTERM');
     const result = await finished(subprocess);
     expect(result.exitCode).toBe(0);
