@@ -11,10 +11,10 @@
 #    (docker/README.md, "Stopping a worker").
 # 4. Exits with the worker's exit code (128 + N when signal N ended it).
 set -uo pipefail
-# Job control gives the worker a process group of its own. Without it bash starts background
-# commands with SIGINT ignored, so the forwarded SIGINT would be lost; and a Ctrl-C on a
+# Job control gives the worker a process group of its own. Without it a Ctrl-C on a
 # `docker run -it` terminal would reach the worker twice (directly and forwarded), and a second
-# signal cuts the worker's shutdown short.
+# signal cuts the worker's shutdown short; and bash would start the worker with SIGINT ignored,
+# which a command that does not set its own handler (a shell script) keeps.
 set -m
 
 log() { printf 'entrypoint: %s\n' "$*"; }
@@ -25,8 +25,9 @@ indent() { sed 's/^/entrypoint:   /'; }
 gpu_diagnostics() {
   if command -v nvidia-smi >/dev/null 2>&1; then
     log "GPUs (index, name, driver, memory):"
-    timeout 15 nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader 2>&1 |
-      indent || log "nvidia-smi failed (exit $?); the GPU health check will say more"
+    timeout 15 nvidia-smi --query-gpu=index,name,driver_version,memory.total \
+      --format=csv,noheader 2>&1 | indent ||
+      log "nvidia-smi failed (exit $?); the GPU health check will say more"
     # The banner is where nvidia-smi shows the newest CUDA version the host driver supports.
     local cuda
     cuda=$(timeout 15 nvidia-smi 2>/dev/null | grep -o 'CUDA Version: *[0-9.]*' | head -n 1)

