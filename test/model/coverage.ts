@@ -1,0 +1,150 @@
+/**
+ * Model coverage, computed from the machines themselves: the states are every state node, the
+ * transitions every transition definition (its source state, event, guard branch and targets),
+ * identified as the diagrams identify them (`<source>|<event>|<index>`, src/visualize/graph.ts).
+ * What the real actors did is recorded from their inspection events during the walks.
+ */
+import type {
+  AnyStateMachine,
+  AnyTransitionDefinition,
+  EventObject,
+  InspectionEvent,
+  StateValue,
+} from 'xstate';
+import { machineGraph } from '../../src/visualize/graph.ts';
+
+/** The id of a transition definition, as `machineGraph` names it. */
+export function transitionIdOf(t: AnyTransitionDefinition): string {
+  const { source } = t;
+  const candidates = t.eventType === '' ? undefined : source.transitions.get(t.eventType);
+  if (candidates?.includes(t)) return `${source.id}|${t.eventType}|${candidates.indexOf(t)}`;
+  return `${source.id}|always|${(source.always ?? []).indexOf(t)}`;
+}
+
+/** The ids of every state node active in `value` (the root included). */
+export function activeStateIds(machineId: string, value: StateValue): string[] {
+  const ids = [machineId];
+  const walk = (prefix: string, node: StateValue) => {
+    if (typeof node === 'string') {
+      ids.push(`${prefix}.${node}`);
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) {
+      ids.push(`${prefix}.${key}`);
+      if (child !== undefined) walk(`${prefix}.${key}`, child as StateValue);
+    }
+  };
+  walk(machineId, value);
+  return ids;
+}
+
+export type MachineTotals = { states: string[]; transitions: string[] };
+
+export function totalsOf(machine: AnyStateMachine): MachineTotals {
+  const graph = machineGraph(machine);
+  return {
+    states: graph.states.map((state) => state.id),
+    transitions: graph.transitions.map((transition) => transition.id),
+  };
+}
+
+type Snapshotish = { value?: StateValue; machine?: { id: string } };
+
+/**
+ * Records, from inspection events, the states entered and transitions taken by every actor of
+ * one machine (by machine id), and which walk it was.
+ */
+export class CoverageRecorder {
+  readonly states = new Map<string, string>();
+  readonly transitions = new Map<string, string>();
+  readonly machineId: string;
+  walk = '';
+
+  constructor(machineId: string) {
+    this.machineId = machineId;
+  }
+
+  /** Events the machine's actors received, in order, for drivers to wait on. */
+  readonly received: EventObject[] = [];
+  #waiters = new Set<{ from: number; match: (event: EventObject) => boolean; done: () => void }>();
+
+  readonly inspect = (event: InspectionEvent): void => {
+    if (event.type === '@xstate.event') {
+      const target = event.actorRef as { getSnapshot?: () => Snapshotish };
+      if (target.getSnapshot?.()?.machine?.id === this.machineId) this.#receive(event.event);
+      return;
+    }
+    if (event.type !== '@xstate.microstep' && event.type !== '@xstate.snapshot') return;
+    const snapshot = event.snapshot as Snapshotish;
+    if (snapshot.machine?.id !== this.machineId || snapshot.value === undefined) return;
+    for (const id of activeStateIds(this.machineId, snapshot.value)) this.#note(this.states, id);
+    if (event.type === '@xstate.microstep') {
+      for (const t of event._transitions) this.#note(this.transitions, transitionIdOf(t));
+    }
+  };
+
+  /** A position in `received`: wait for events after it. */
+  mark(): number {
+    return this.received.length;
+  }
+
+  /** Resolves when an actor of the machine has received a matching event after `from`. */
+  waitForEvent(match: (event: EventObject) => boolean, from: number, timeoutMs = 5_000) {
+    if (this.received.slice(from).some(match)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        const seen = this.received.slice(from).map((e) => e.type);
+        reject(
+          new Error(
+            `no matching event reached ${this.machineId} (after: ${seen.join(', ') || 'none'})`,
+          ),
+        );
+      }, timeoutMs);
+      const waiter = {
+        from,
+        match,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #receive(event: EventObject): void {
+    this.received.push(event);
+    for (const waiter of this.#waiters) {
+      if (waiter.match(event)) {
+        this.#waiters.delete(waiter);
+        waiter.done();
+      }
+    }
+  }
+
+  #note(into: Map<string, string>, id: string): void {
+    if (!into.has(id)) into.set(id, this.walk);
+  }
+}
+
+export type MachineReport = {
+  states: { total: number; covered: number; missing: string[] };
+  transitions: { total: number; covered: number; missing: string[] };
+  /** Which walk first covered each state and transition. */
+  coveredBy: Record<string, string>;
+};
+
+export function reportOf(totals: MachineTotals, recorder: CoverageRecorder): MachineReport {
+  const part = (all: string[], seen: Map<string, string>) => {
+    const missing = all.filter((id) => !seen.has(id));
+    return { total: all.length, covered: all.length - missing.length, missing };
+  };
+  const coveredBy: Record<string, string> = {};
+  for (const [id, walk] of [...recorder.states, ...recorder.transitions]) coveredBy[id] = walk;
+  return {
+    states: part(totals.states, recorder.states),
+    transitions: part(totals.transitions, recorder.transitions),
+    coveredBy,
+  };
+}

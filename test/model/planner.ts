@@ -1,0 +1,140 @@
+/**
+ * Walk planning: from xstate/graph's adjacency map of a machine, the shortest event sequence
+ * that takes each transition, then a small set of those sequences that together take every
+ * reachable transition (longest first, each kept only if it adds one).
+ */
+import {
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type EventObject,
+  getMicrosteps,
+} from 'xstate';
+import { type AdjacencyMap, type StatePath, serializeSnapshot, type TestModel } from 'xstate/graph';
+import { activeStateIds, transitionIdOf } from './coverage.ts';
+
+export type PlannedWalk = {
+  /** The events, in order, from the initial state. */
+  events: EventObject[];
+  /** The model's path: the initial state, then each event and the state it leads to. */
+  path: StatePath<AnyMachineSnapshot, EventObject>;
+  /** Transition ids the walk takes, in the model. */
+  transitions: string[];
+  /** State ids the walk visits, in the model. */
+  states: string[];
+};
+
+/** The transitions one event takes from `snapshot`, eventless ones that follow included. */
+export function stepTransitions(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: EventObject,
+): string[] {
+  const ids = machine.getTransitionData(snapshot, event).map(transitionIdOf);
+  const steps = getMicrosteps(machine, snapshot, event).map(([next]) => next as AnyMachineSnapshot);
+  for (let k = 1; k < steps.length; k++) {
+    const eventless = eventlessBetween(machine, steps[k - 1]!, steps[k]!);
+    if (eventless !== undefined) ids.push(eventless);
+  }
+  return ids;
+}
+
+/** Which `always` transition led from one microstep to the next (matched by its targets). */
+function eventlessBetween(
+  machine: AnyStateMachine,
+  before: AnyMachineSnapshot,
+  after: AnyMachineSnapshot,
+): string | undefined {
+  const active = new Set(activeStateIds(machine.id, after.value));
+  for (const id of activeStateIds(machine.id, before.value).reverse()) {
+    const node = machine.getStateNodeById(id);
+    for (const t of node.always ?? []) {
+      if ((t.target ?? []).every((target) => active.has(target.id))) return transitionIdOf(t);
+    }
+  }
+  return undefined;
+}
+
+type Visit = { key: string; depth: number; via?: { from: string; event: EventObject } };
+
+type Adjacency = AdjacencyMap<AnyMachineSnapshot, EventObject>;
+
+/** States are told apart by value and context (xstate/graph's own serializer). */
+const serialize = (snapshot: AnyMachineSnapshot) => serializeSnapshot(snapshot);
+
+export function planWalks(
+  machine: AnyStateMachine,
+  model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
+): PlannedWalk[] {
+  const adjacency = model.getAdjacencyMap();
+  const keys = Object.keys(adjacency);
+  const visits = new Map<string, Visit>([[keys[0]!, { key: keys[0]!, depth: 0 }]]);
+  const queue = [keys[0]!];
+  while (queue.length > 0) {
+    const from = queue.shift()!;
+    for (const { event, state } of Object.values(adjacency[from as never]!.transitions)) {
+      const to = serialize(state);
+      if (!(to in adjacency) || visits.has(to)) continue;
+      visits.set(to, { key: to, depth: visits.get(from)!.depth + 1, via: { from, event } });
+      queue.push(to);
+    }
+  }
+  const eventsTo = (key: string): EventObject[] => {
+    const visit = visits.get(key)!;
+    return visit.via ? [...eventsTo(visit.via.from), visit.via.event] : [];
+  };
+  const best = new Map<string, EventObject[]>();
+  for (const key of keys) {
+    const entry = adjacency[key as never]!;
+    if (!visits.has(key)) continue;
+    for (const { event } of Object.values(entry.transitions)) {
+      for (const id of stepTransitions(machine, entry.state, event)) {
+        const walk = [...eventsTo(key), event];
+        if (!best.has(id) || best.get(id)!.length > walk.length) best.set(id, walk);
+      }
+    }
+  }
+  return chooseCover(machine, adjacency, keys[0]!, [...best.values()]);
+}
+
+/** Replays `events` on the model: its path, every transition taken and state visited. */
+function trace(
+  machine: AnyStateMachine,
+  adjacency: Adjacency,
+  initial: string,
+  events: EventObject[],
+): PlannedWalk {
+  let key = initial;
+  let snapshot = adjacency[key as never]!.state;
+  const steps = [{ event: { type: 'xstate.init' }, state: snapshot }];
+  const transitions: string[] = [];
+  const states = new Set(activeStateIds(machine.id, snapshot.value));
+  for (const event of events) {
+    transitions.push(...stepTransitions(machine, snapshot, event));
+    snapshot = adjacency[key as never]!.transitions[JSON.stringify(event) as never]!.state;
+    key = serialize(snapshot);
+    steps.push({ event, state: snapshot });
+    for (const id of activeStateIds(machine.id, snapshot.value)) states.add(id);
+  }
+  const path = { state: snapshot, steps, weight: steps.length };
+  return { events, path, transitions, states: [...states] };
+}
+
+function chooseCover(
+  machine: AnyStateMachine,
+  adjacency: Adjacency,
+  initial: string,
+  candidates: EventObject[][],
+): PlannedWalk[] {
+  const unique = new Map(candidates.map((events) => [JSON.stringify(events), events]));
+  const walks = [...unique.values()]
+    .sort((a, b) => b.length - a.length)
+    .map((events) => trace(machine, adjacency, initial, events));
+  const covered = new Set<string>();
+  const chosen: PlannedWalk[] = [];
+  for (const walk of walks) {
+    if (walk.transitions.every((id) => covered.has(id))) continue;
+    chosen.push(walk);
+    for (const id of walk.transitions) covered.add(id);
+  }
+  return chosen;
+}

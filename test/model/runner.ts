@@ -1,0 +1,90 @@
+/**
+ * Runs planned walks against the real implementation. A driver makes each model event happen
+ * in the real world (queue faults, mock vLLM options, signals, the SDK), and each state is
+ * checked twice: the real actor's state value must equal the model's, and the driver checks
+ * what the outside world sees in that state.
+ */
+import type { AnyEventObject, AnyMachineSnapshot, EventObject, StateValue } from 'xstate';
+import type { TestModel } from 'xstate/graph';
+import type { CoverageRecorder } from './coverage.ts';
+import type { PlannedWalk } from './planner.ts';
+
+export interface Driver {
+  /** Starts the real system for one walk; the recorder's `inspect` must see its actors. */
+  start(recorder: CoverageRecorder): Promise<void>;
+  /** Makes `event` happen in the real system (returns once it was caused, not handled). */
+  cause(event: AnyEventObject): Promise<void>;
+  /** The real actor's current state value (the actor this machine's model describes). */
+  realValue(): StateValue | undefined;
+  /** Checks what the outside world sees in the model's state `snapshot`. */
+  check(snapshot: AnyMachineSnapshot): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Polls until the real actor reaches `value`; states are reached asynchronously. */
+async function settle(driver: Driver, value: StateValue, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!same(driver.realValue(), value)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the real actor is in ${JSON.stringify(driver.realValue())}, the model in ${JSON.stringify(value)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+export async function runWalk(
+  model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
+  walk: PlannedWalk,
+  driver: Driver,
+  recorder: CoverageRecorder,
+  { settleMs = 5_000 } = {},
+): Promise<void> {
+  const { path } = walk;
+  const events = Object.fromEntries(
+    walk.events.map((event) => [
+      event.type,
+      (step: { event: EventObject }) => driver.cause(step.event as AnyEventObject),
+    ]),
+  );
+  await driver.start(recorder);
+  try {
+    await model.testPath(path, {
+      events,
+      states: {
+        '*': async (snapshot) => {
+          await settle(driver, snapshot.value, settleMs);
+          await driver.check(snapshot);
+        },
+      },
+    });
+  } finally {
+    await driver.stop();
+  }
+}
+
+/** A short label for an event: its type and its scalar fields (`JOB_OFFERED(a, 1)`). */
+function eventLabel(event: EventObject): string {
+  const type = event.type.replace(/^xstate\.(after|done\.actor|error\.actor)\./, '$1:');
+  const scalars: string[] = [];
+  const collect = (value: unknown): void => {
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object') scalars.push(String(value));
+    else for (const [key, inner] of Object.entries(value)) if (key !== 'type') collect(inner);
+  };
+  const { type: _, ...fields } = event as Record<string, unknown>;
+  collect(fields);
+  const detail = scalars
+    .filter((s) => s.length <= 24)
+    .slice(0, 3)
+    .join(', ');
+  return detail === '' ? type : `${type}(${detail})`;
+}
+
+/** A readable name for a walk: its events, in order. */
+export function walkName(walk: PlannedWalk): string {
+  return walk.events.length === 0 ? '(initial state)' : walk.events.map(eventLabel).join(' → ');
+}
