@@ -45,6 +45,7 @@ export type EngineEvent =
   | { type: 'STOP' }
   | { type: 'PROCESS_SPAWNED'; pid: number }
   | { type: 'PROCESS_LINE_CLASSIFIED'; kind: 'fatal' | 'retryable'; pattern: string; line: string }
+  /** `error`: the process could not be started at all (a bad VLLM_SERVE_COMMAND), and why. */
   | { type: 'PROCESS_EXITED'; exitCode: number | null; signal: string | null; error?: string }
   | { type: 'HEALTH_LOST'; reason: string }
   | { type: 'HEALTH_REGAINED' };
@@ -72,8 +73,10 @@ function failureFrom(event: EngineEvent): EngineFailure {
     };
   }
   if (event.type === 'PROCESS_EXITED') {
-    const how =
-      event.error ?? `exit code ${event.exitCode ?? 'none'}, signal ${event.signal ?? 'none'}`;
+    if (event.error !== undefined) {
+      return { kind: 'crashed', message: `vLLM could not start: ${event.error}` };
+    }
+    const how = `exit code ${event.exitCode ?? 'none'}, signal ${event.signal ?? 'none'}`;
     return { kind: 'crashed', message: `vLLM exited on its own (${how})` };
   }
   return { kind: 'crashed', message: `vLLM failed (${event.type})` };
@@ -163,6 +166,7 @@ export const engineMachine = setup({
   states: {
     /** nvidia-smi health check (skipped, with a warning, where there is no nvidia-smi). */
     checkingGpu: {
+      on: { STOP: 'stopped' },
       invoke: {
         src: 'gpuCheck',
         onDone: [
@@ -249,6 +253,7 @@ export const engineMachine = setup({
                   actions: [
                     { type: 'recordPid', params: ({ event }) => event },
                     { type: 'endPhase', params: { phase: 'spawn' } },
+                    { type: 'log', params: ({ context }) => phaseLog(context, 'spawn') },
                   ],
                 },
               },
@@ -274,6 +279,7 @@ export const engineMachine = setup({
                   target: '#engine.running.ready',
                   actions: [
                     { type: 'endPhase', params: { phase: 'models' } },
+                    { type: 'log', params: ({ context }) => phaseLog(context, 'models') },
                     'markReady',
                     {
                       type: 'log',

@@ -5,6 +5,18 @@
 export type { WorkerOutput } from '../machines/worker.machine.ts';
 export { JobAbortedError } from './errors.ts';
 export type { Job, JobContext, JobHandler } from './jobs/types.ts';
+export {
+  checkGpuHealth,
+  type GpuHealth,
+  type GpuHealthOptions,
+  type GpuRow,
+} from './observability/gpu-health.ts';
+export {
+  createNvidiaSmiRunner,
+  execaNvidiaSmi,
+  type NvidiaSmiResult,
+  type NvidiaSmiRunner,
+} from './observability/nvidia-smi.ts';
 export * from './protocol/index.ts';
 export { type CasolaWorker, createWorker, type WorkerOptions } from './sdk.ts';
 export type { WorkerTimings } from './worker/logic.ts';

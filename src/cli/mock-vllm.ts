@@ -25,6 +25,7 @@ type ServeFlags = {
   responseDelayMs: number;
   queueDepth: number;
   instant?: boolean;
+  ignoreSigterm?: boolean;
 };
 
 const CONTROL_HELP = `
@@ -68,6 +69,7 @@ export function registerMockVllmCommand(program: Command): void {
     .option('--response-delay-ms <ms>', 'delay before each inference answer', count, 0)
     .option('--queue-depth <n>', 'reported as vllm:num_requests_waiting', count, 0)
     .option('--instant', 'answer every request at once with a minimal valid body (benchmarks)')
+    .option('--ignore-sigterm', 'keep serving on SIGTERM, as a hung vLLM does (SIGKILL ends it)')
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', CONTROL_HELP)

@@ -50,15 +50,19 @@ export function createHealthActors(options: HealthOptions) {
     if (!answer.ok) throw new Error(`GET /v1/models: ${answer.reason}`);
   });
 
-  /** Reports HEALTH_LOST on the first failed probe and HEALTH_REGAINED on the next success. */
+  /**
+   * Reports the first probe (HEALTH_REGAINED or HEALTH_LOST), then every change. The first
+   * reading is always sent: a watch started in `unhealthy` must report a server that came back
+   * before its first probe; in `ready` the machine ignores it.
+   */
   const watchHealth = fromCallback(({ sendBack }) => {
-    let healthy = true;
+    let healthy: boolean | undefined;
     let stopped = false;
     const tick = async () => {
       const answer = await probe();
       if (stopped) return;
-      if (healthy && !answer.ok) sendBack({ type: 'HEALTH_LOST', reason: answer.reason });
-      if (!healthy && answer.ok) sendBack({ type: 'HEALTH_REGAINED' });
+      if (healthy !== false && !answer.ok) sendBack({ type: 'HEALTH_LOST', reason: answer.reason });
+      if (healthy !== true && answer.ok) sendBack({ type: 'HEALTH_REGAINED' });
       healthy = answer.ok;
       timer = setTimeout(tick, watchIntervalMs);
     };

@@ -3,7 +3,7 @@
  * stdout and stderr are merged and read line by line; every line is logged with source `vllm`
  * and classified. TERMINATE sends SIGTERM, KILL sends SIGKILL; the exit is always reported.
  */
-import { execa } from 'execa';
+import { execa, type Result } from 'execa';
 import { fromCallback } from 'xstate';
 import type { EngineEvent, ProcessCommand } from '../../machines/engine.machine.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -24,7 +24,20 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
   return fromCallback<ProcessCommand>(({ sendBack, receive }) => {
     let exit: Exit | undefined;
     const report = (event: EngineEvent) => sendBack(event);
-    const { file, args } = serveCommandLine(settings);
+    const commandLine = buildCommandLine(settings);
+    if ('error' in commandLine) {
+      // Nothing was started: the engine hears an exit, never a thrown error.
+      const notStarted: Exit = {
+        type: 'PROCESS_EXITED',
+        exitCode: null,
+        signal: null,
+        ...commandLine,
+      };
+      report(notStarted);
+      receive(() => report(notStarted));
+      return;
+    }
+    const { file, args } = commandLine;
     logger.info({ command: [file, ...args] }, 'starting vLLM');
     const child = execa(file, args, {
       all: true,
@@ -44,19 +57,11 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       if (match) report({ type: 'PROCESS_LINE_CLASSIFIED', ...match, line });
     });
     child.then((result) => {
-      const spawnError =
-        result.code === 'ENOENT'
-          ? `could not start '${file}': not found; set VLLM_SERVE_COMMAND to the vLLM executable`
-          : result.failed && result.exitCode === undefined && !result.signal
-            ? `could not start '${file}': ${result.shortMessage}`
-            : undefined;
-      exit = {
-        type: 'PROCESS_EXITED',
-        exitCode: result.exitCode ?? null,
-        signal: result.signal ?? null,
-        ...(spawnError ? { error: spawnError } : {}),
-      };
-      logger.info({ exit_code: exit.exitCode, signal: exit.signal }, 'vLLM exited');
+      exit = exitEvent(file, result);
+      logger.info(
+        { exit_code: exit.exitCode, signal: exit.signal, error: exit.error },
+        'vLLM exited',
+      );
       report(exit);
     });
     receive((command) => {
@@ -67,6 +72,33 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       if (exit === undefined) child.kill('SIGKILL');
     };
   });
+}
+
+/** How the process ended; `error` when it never ran (not found, not executable). */
+function exitEvent(file: string, result: Result): Exit {
+  const spawnError =
+    result.code === 'ENOENT'
+      ? `'${file}' was not found; set VLLM_SERVE_COMMAND to the vLLM executable`
+      : result.failed && result.exitCode === undefined && !result.signal
+        ? `'${file}' could not run (${result.originalMessage ?? result.code}); check VLLM_SERVE_COMMAND`
+        : undefined;
+  return {
+    type: 'PROCESS_EXITED',
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    ...(spawnError ? { error: spawnError } : {}),
+  };
+}
+
+/** The argument array, or why VLLM_SERVE_COMMAND cannot give one. */
+function buildCommandLine(
+  settings: ServeSettings,
+): { file: string; args: string[] } | { error: string } {
+  try {
+    return serveCommandLine(settings);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
 }
 
 /** A line longer than this is cut into pieces rather than held without bound. */

@@ -151,6 +151,18 @@ describe.concurrent('mock-vllm serve as a child process', () => {
     expect(await gauge(mock.url, 'num_requests_waiting')).toBe('2.0');
   });
 
+  it('keeps serving on SIGTERM with --ignore-sigterm; SIGKILL ends it', async (test) => {
+    const { expect } = test;
+    const mock = await start(['--ignore-sigterm'], test);
+    await mock.waitForLine(READY);
+    const pid = Number((await mock.waitForLine(/Started server process/)).match(/\[(\d+)\]/)?.[1]);
+    process.kill(pid, 'SIGTERM');
+    await mock.waitForLine(/--ignore-sigterm: SIGTERM ignored/);
+    expect(await status(`${mock.url}/health`)).toBe(200);
+    process.kill(pid, 'SIGKILL');
+    expect((await mock.exited).signal).toBe('SIGKILL');
+  });
+
   it('accepts and ignores other vllm serve arguments, and exits 0 on SIGTERM', async (test) => {
     const { expect } = test;
     const mock = await start(['--tensor-parallel-size', '2', '--enforce-eager'], test);

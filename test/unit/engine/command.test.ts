@@ -1,0 +1,96 @@
+/**
+ * The vLLM command line from the environment: `$VLLM_SERVE_COMMAND serve $VLLM_MODEL --host H
+ * --port P --served-model-name N <VLLM_EXTRA_ARGS>`, quotes honoured, no shell.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.ts';
+import { type ServeSettings, serveCommandLine } from '../../../src/engine/command.ts';
+import { CasolaError } from '../../../src/errors.ts';
+
+/** The settings the vLLM worker builds from its configuration. */
+function fromEnvironment(env: Record<string, string>): ServeSettings {
+  const loaded = loadConfig({
+    CASOLA_WS_URL: 'ws://queue.local',
+    CASOLA_CONFIG_ID: 'cfg',
+    VLLM_MODEL: 'org/model',
+    ...env,
+  });
+  if (!loaded.ok) throw loaded.error;
+  const { config } = loaded;
+  return {
+    serveCommand: config.vllmServeCommand,
+    model: config.vllmModel,
+    host: config.vllmHost,
+    port: config.vllmPort,
+    servedModelName: config.vllmServedModelName,
+    extraArgs: config.vllmExtraArgs,
+  };
+}
+
+const SERVE_ARGS = ['--host', '127.0.0.1', '--port', '8000', '--served-model-name', 'default'];
+
+describe('serveCommandLine', () => {
+  it('runs `vllm serve` with the defaults', () => {
+    expect(serveCommandLine(fromEnvironment({}))).toEqual({
+      file: 'vllm',
+      args: ['serve', 'org/model', ...SERVE_ARGS],
+    });
+  });
+
+  it('splits a VLLM_SERVE_COMMAND of several words: the first is the executable', () => {
+    const settings = fromEnvironment({ VLLM_SERVE_COMMAND: 'node dist/cli.js mock-vllm' });
+    expect(serveCommandLine(settings)).toEqual({
+      file: 'node',
+      args: ['dist/cli.js', 'mock-vllm', 'serve', 'org/model', ...SERVE_ARGS],
+    });
+  });
+
+  it('keeps a quoted executable path with spaces in one piece', () => {
+    const settings = fromEnvironment({ VLLM_SERVE_COMMAND: `"/opt/my tools/vllm" --debug` });
+    expect(serveCommandLine(settings)).toEqual({
+      file: '/opt/my tools/vllm',
+      args: ['--debug', 'serve', 'org/model', ...SERVE_ARGS],
+    });
+  });
+
+  it('appends VLLM_EXTRA_ARGS with quoted values as single arguments, unexpanded', () => {
+    const settings = fromEnvironment({
+      VLLM_HOST: '0.0.0.0',
+      VLLM_PORT: '9000',
+      VLLM_SERVED_MODEL_NAME: 'qwen',
+      VLLM_EXTRA_ARGS: `--max-model-len 4096 --chat-template "{{ messages }}" --override-generation-config '{"temperature": 0.5}' --download-dir $HOME/x`,
+    });
+    expect(serveCommandLine(settings)).toEqual({
+      file: 'vllm',
+      args: [
+        'serve',
+        'org/model',
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '9000',
+        '--served-model-name',
+        'qwen',
+        '--max-model-len',
+        '4096',
+        '--chat-template',
+        '{{ messages }}',
+        '--override-generation-config',
+        '{"temperature": 0.5}',
+        '--download-dir',
+        '$HOME/x',
+      ],
+    });
+  });
+
+  it.for([
+    ['', 'VLLM_SERVE_COMMAND is empty'],
+    ['"vllm', 'VLLM_SERVE_COMMAND has an unclosed " quote'],
+  ])('refuses a VLLM_SERVE_COMMAND that names no executable (%j)', ([serveCommand, problem]) => {
+    const settings = { ...fromEnvironment({}), serveCommand: serveCommand as string };
+    expect(() => serveCommandLine(settings)).toThrow(CasolaError);
+    expect(() => serveCommandLine(settings)).toThrow(
+      `${problem}: set it to the vLLM executable, e.g. vllm`,
+    );
+  });
+});
