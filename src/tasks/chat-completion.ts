@@ -4,8 +4,7 @@
  * vLLM sampling) parameters the payload carries are forwarded as they are.
  */
 import { z } from 'zod';
-import { postJson } from '../http/engine-agent.ts';
-import { defineTask, parseEngineAnswer, present } from './task.ts';
+import { askEngine, defineTask, present } from './task.ts';
 
 const PATH = '/v1/chat/completions';
 /** The OpenAI client's default: vLLM answers or the job fails after 600 s. */
@@ -90,13 +89,12 @@ export const chatCompletionTask = defineTask({
       stream: false,
     };
     ctx.logger.info({ messages: payload.messages.length }, 'chat completion');
-    const body = await postJson(ctx.engine.baseUrl, {
+    const answer = await askEngine(ctx, {
       path: PATH,
       json,
       timeoutMs: TIMEOUT_MS,
-      signal: ctx.signal,
+      schema: answerSchema,
     });
-    const answer = parseEngineAnswer(PATH, answerSchema, body);
     const choices = answer.choices.map((choice) => ({
       index: choice.index,
       message: compactMessage(choice.message),

@@ -3,8 +3,7 @@
  * `encoding_format` and `dimensions`.
  */
 import { z } from 'zod';
-import { postJson } from '../http/engine-agent.ts';
-import { defineTask, parseEngineAnswer, present } from './task.ts';
+import { askEngine, defineTask, present } from './task.ts';
 
 const PATH = '/v1/embeddings';
 /** The OpenAI client's default: vLLM answers or the job fails after 600 s. */
@@ -40,13 +39,12 @@ export const embeddingsTask = defineTask({
       ...present({ encoding_format: payload.encoding_format, dimensions: payload.dimensions }),
     };
     ctx.logger.info({ inputs: input.length }, 'embeddings');
-    const body = await postJson(ctx.engine.baseUrl, {
+    const answer = await askEngine(ctx, {
       path: PATH,
       json,
       timeoutMs: TIMEOUT_MS,
-      signal: ctx.signal,
+      schema: answerSchema,
     });
-    const answer = parseEngineAnswer(PATH, answerSchema, body);
     return {
       embeddings: answer.data.map(({ index, embedding }) => ({ index, embedding })),
       prompt_tokens: answer.usage?.prompt_tokens ?? 0,

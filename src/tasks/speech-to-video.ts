@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import { download } from '../http/download.ts';
-import { postJson } from '../http/engine-agent.ts';
-import { defineTask, httpUrl, parseEngineAnswer, present, type TaskContext } from './task.ts';
+import { askEngine, defineTask, httpUrl, present, type TaskContext } from './task.ts';
 
 const PATH = '/videos/generations';
 const TIMEOUT_MS = 600_000;
@@ -59,13 +58,12 @@ export const speechToVideoTask = defineTask({
       }),
     };
     ctx.logger.info({ audio_bytes: audio.length, image_bytes: image.length }, 'speech to video');
-    const body = await postJson(ctx.engine.baseUrl, {
+    const answer = await askEngine(ctx, {
       path: PATH,
       json,
       timeoutMs: TIMEOUT_MS,
-      signal: ctx.signal,
+      schema: answerSchema,
     });
-    const answer = parseEngineAnswer(PATH, answerSchema, body);
     return {
       video_b64: answer.video_b64,
       width: answer.width,

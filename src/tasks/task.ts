@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../errors.ts';
+import { postJson } from '../http/engine-agent.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** Where vLLM listens and the model every request names. */
@@ -70,6 +71,20 @@ export function parseEngineAnswer<S extends z.ZodType>(path: string, schema: S, 
   if (parsed.success) return parsed.data as z.output<S>;
   const message = `vLLM answered POST ${path} with an unexpected body: ${describeIssues(parsed.error)}`;
   throw new TaskError('bad_engine_response', message, { cause: parsed.error });
+}
+
+/** POSTs `json` to vLLM at `path` with the job's signal and the task's timeout; parses the answer. */
+export async function askEngine<S extends z.ZodType>(
+  ctx: TaskContext,
+  call: { path: string; json: unknown; timeoutMs: number; schema: S },
+): Promise<z.output<S>> {
+  const body = await postJson(ctx.engine.baseUrl, {
+    path: call.path,
+    json: call.json,
+    timeoutMs: call.timeoutMs,
+    signal: ctx.signal,
+  });
+  return parseEngineAnswer(call.path, call.schema, body);
 }
 
 /** Drops the keys whose value is undefined or null (optional fields not to send). */

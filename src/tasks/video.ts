@@ -3,8 +3,7 @@
  * defaults, and one POST /v1/videos/generations answered with base64 video.
  */
 import { z } from 'zod';
-import { postJson } from '../http/engine-agent.ts';
-import { parseEngineAnswer, present, type TaskContext, type TaskFields } from './task.ts';
+import { askEngine, present, type TaskContext, type TaskFields } from './task.ts';
 
 const PATH = '/v1/videos/generations';
 /** Diffusion is slow: a video may take up to 900 s. */
@@ -53,14 +52,14 @@ export async function generateVideo(
   };
   ctx.logger.info({ size: json.size, num_frames, fps }, 'video generation');
   const started = performance.now();
-  const body = await postJson(ctx.engine.baseUrl, {
+  const answer = await askEngine(ctx, {
     path: PATH,
     json,
     timeoutMs: TIMEOUT_MS,
-    signal: ctx.signal,
+    schema: answerSchema,
   });
   const inferenceSeconds = (performance.now() - started) / 1000;
-  const [video] = parseEngineAnswer(PATH, answerSchema, body).data;
+  const [video] = answer.data;
   return {
     video_b64: video?.b64_json,
     width,
