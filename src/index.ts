@@ -7,5 +7,10 @@ export { JobAbortedError } from './errors.ts';
 export type { Job, JobContext, JobHandler } from './jobs/types.ts';
 export * from './protocol/index.ts';
 export { type CasolaWorker, createWorker, type WorkerOptions } from './sdk.ts';
+export {
+  createStatusServer,
+  type StatusServer,
+  type StatusServerOptions,
+} from './status/server.ts';
 export type { WorkerTimings } from './worker/logic.ts';
 export type { JobState, WorkerState } from './worker/state.ts';
