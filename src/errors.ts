@@ -111,3 +111,13 @@ export class TaskError extends CasolaError {
     this.status = options.status;
   }
 }
+
+/** The status server (CASOLA_STATUS_PORT) could not listen; the worker runs without it. */
+export class StatusListenError extends CasolaError {
+  constructor(host: string, port: number, cause: unknown) {
+    super(
+      `the status server could not listen on ${host}:${port}; set CASOLA_STATUS_PORT to a free port (0 picks one) or unset it`,
+      { cause },
+    );
+  }
+}

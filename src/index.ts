@@ -19,5 +19,10 @@ export {
 } from './observability/nvidia-smi.ts';
 export * from './protocol/index.ts';
 export { type CasolaWorker, createWorker, type WorkerOptions } from './sdk.ts';
+export {
+  createStatusServer,
+  type StatusServer,
+  type StatusServerOptions,
+} from './status/server.ts';
 export type { WorkerTimings } from './worker/logic.ts';
 export type { JobState, WorkerState } from './worker/state.ts';

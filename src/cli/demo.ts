@@ -15,7 +15,7 @@ export function registerDemoCommand(program: Command): void {
     )
     .option(
       '--status-port <port>',
-      'serve the status page (/debug) on this port while the demo runs',
+      'port of the status server (/debug, /metrics, /readyz, /inspect) while the demo runs (default: a free one)',
     )
     .action(async (options: { logFile: string; statusPort?: string }) => {
       const { runDemo } = await import('../demo/index.ts');

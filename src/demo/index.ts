@@ -20,7 +20,7 @@ import { sendAll } from './requests.ts';
 export type DemoOptions = {
   /** Where the worker's JSON log lines go (the summary goes to `out`). */
   logFile: string;
-  /** Status server port (0 = any free one); undefined: none. */
+  /** Status server port. Default 0: any free one. */
   statusPort?: number;
   out?: NodeJS.WritableStream;
 };
@@ -59,7 +59,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     VLLM_MODEL: 'casola/demo-llm',
     VLLM_PORT: String(await freePort()),
     VLLM_SERVE_COMMAND: mockServeCommand(),
-    ...(options.statusPort === undefined ? {} : { CASOLA_STATUS_PORT: String(options.statusPort) }),
+    CASOLA_STATUS_PORT: String(options.statusPort ?? 0),
   };
   const loaded = loadConfig(env);
   if (!loaded.ok) throw loaded.error;
@@ -70,10 +70,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     stdoutLogger: createLogger({ destination: logDestination }),
     logDestination,
     inspect,
+    statusHost: '127.0.0.1',
   });
   out.write(
     `casola-worker demo: local queue on ${queue.httpUrl}, worker logs in ${options.logFile}\n`,
   );
+  const statusUrl = await worker.statusUrl;
+  if (statusUrl) out.write(`status page: ${statusUrl}/debug (also /metrics, /readyz, /inspect)\n`);
   await queue.events.waitFor(eventIs('worker_registered'), { timeoutMs: 60_000 });
   const outcomes = await sendAll(queue.httpUrl, media.url);
   worker.shutdown('demo finished');

@@ -16,6 +16,7 @@ import { createShippingLogger } from '../observability/shipping-logger.ts';
 import { runTask } from '../tasks/index.ts';
 import { createBackpressureActor } from './backpressure.ts';
 import { createWorkerLogic, type WorkerTimings } from './logic.ts';
+import { watchWorker } from './watch.ts';
 
 export type VllmWorkerOptions = {
   config: WorkerConfig;
@@ -30,6 +31,8 @@ export type VllmWorkerOptions = {
   /** Protocol timers beyond what the environment sets (tests). */
   timings?: WorkerTimings;
   inspect?: (event: InspectionEvent) => void;
+  /** The status server's address (CASOLA_STATUS_PORT sets its port). Default `0.0.0.0`. */
+  statusHost?: string;
 };
 
 export type VllmWorker = {
@@ -37,6 +40,8 @@ export type VllmWorker = {
   readonly logger: Logger;
   /** Resolves when the worker has shut down, with its exit code. */
   readonly done: Promise<WorkerOutput>;
+  /** The status server's base URL once it listens; undefined when it is off. */
+  readonly statusUrl: Promise<string | undefined>;
   /** A signal: the first drains and shuts down, a second cuts the wait short. */
   shutdown(signal?: string): void;
 };
@@ -129,6 +134,12 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
     },
   });
 
+  const watch = watchWorker({
+    config,
+    logger,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.statusHost ? { statusHost: options.statusHost } : {}),
+  });
   actor = createActor(logic, {
     id: 'worker',
     input: {
@@ -138,7 +149,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       pauseThreshold: config.backpressurePauseThreshold,
       resumeThreshold: config.backpressureResumeThreshold,
     },
-    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...watch.actorOptions,
   });
   const started = actor;
   shipper.start();
@@ -147,7 +158,8 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   return {
     actor: started,
     logger,
-    done: toPromise(started),
+    done: toPromise(started).finally(() => watch.stop()),
+    statusUrl: watch.start(started),
     shutdown: (signal) => {
       logger.info({ signal }, signal ? `received ${signal}: shutting down` : 'shutting down');
       started.send({ type: 'SHUTDOWN_REQUESTED', ...(signal ? { signal } : {}) });

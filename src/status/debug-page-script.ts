@@ -1,0 +1,119 @@
+/**
+ * The /debug page's script (plain browser JavaScript, no library): it listens to
+ * /debug/events and redraws the tables and the highlighted states on every message.
+ * Text from the worker only ever goes through textContent.
+ */
+export const DEBUG_PAGE_SCRIPT = `
+const $ = (selector) => document.querySelector(selector);
+let lit = [];
+
+function cell(row, text, className) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className) td.className = className;
+  row.append(td);
+}
+
+function contextText(context) {
+  return Object.entries(context || {})
+    .map(([key, value]) => key + '=' + (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)))
+    .join('  ');
+}
+
+function duration(ms) {
+  if (ms < 1000) return Math.round(ms) + ' ms';
+  return (ms / 1000).toFixed(ms < 10000 ? 1 : 0) + ' s';
+}
+
+function highlight(ids) {
+  for (const element of lit) element.classList.remove('active');
+  lit = [];
+  for (const id of ids) {
+    const element = document.getElementById(id);
+    if (element && element.closest('.diagram')) {
+      element.classList.add('active');
+      lit.push(element);
+    }
+  }
+}
+
+function renderReadiness(readiness) {
+  const badge = $('#readiness');
+  badge.textContent = readiness.ready ? 'ready' : 'not ready';
+  badge.className = 'badge ' + (readiness.ready ? 'ok' : 'bad');
+  $('#reasons').textContent = readiness.ready ? '' : readiness.reasons.join('; ');
+}
+
+function renderActors(actors) {
+  $('#actors tbody').replaceChildren(...actors.map((actor) => {
+    const row = document.createElement('tr');
+    row.dataset.actor = actor.id;
+    row.dataset.state = actor.state;
+    cell(row, actor.id, 'name');
+    cell(row, actor.state, 'state');
+    cell(row, contextText(actor.context), 'context');
+    return row;
+  }));
+  for (const actor of actors) {
+    const caption = document.querySelector('[data-caption="' + actor.id + '"]');
+    if (caption) caption.textContent = actor.state;
+  }
+}
+
+function renderJobs(jobs, recent, now) {
+  $('#jobs tbody').replaceChildren(...jobs.map((job) => {
+    const row = document.createElement('tr');
+    row.dataset.job = job.jobId;
+    row.dataset.state = job.state;
+    cell(row, job.jobId, 'name');
+    cell(row, job.task);
+    cell(row, job.mode);
+    cell(row, job.state, 'state');
+    cell(row, String(job.fenceToken));
+    cell(row, job.lease ? String(job.lease.context.renewals ?? 0) : '');
+    cell(row, duration(Math.max(0, now - job.startedAt)));
+    return row;
+  }));
+  $('#jobs-empty').hidden = jobs.length > 0;
+  $('#recent tbody').replaceChildren(...recent.map((job) => {
+    const row = document.createElement('tr');
+    row.dataset.job = job.jobId;
+    row.dataset.state = job.state;
+    row.dataset.outcome = job.outcome;
+    cell(row, job.jobId, 'name');
+    cell(row, job.task);
+    cell(row, job.mode);
+    cell(row, job.state, 'state');
+    cell(row, job.outcome, 'outcome ' + job.outcome);
+    cell(row, duration(job.durationMs));
+    return row;
+  }));
+  $('#recent-empty').hidden = recent.length > 0;
+  const leases = jobs.filter((job) => job.lease);
+  $('[data-caption="lease"]').textContent = leases.length === 0
+    ? 'no persisted job running'
+    : leases.map((job) => job.jobId + ': ' + job.state).join(', ');
+}
+
+function render(state) {
+  renderReadiness(state.readiness);
+  renderActors(state.actors);
+  renderJobs(state.jobs, state.recentJobs, Date.parse(state.at));
+  highlight([
+    ...state.actors.flatMap((actor) => actor.active),
+    ...state.jobs.flatMap((job) => (job.lease ? job.lease.active : [])),
+  ]);
+  $('#updated').textContent = new Date(state.at).toLocaleTimeString();
+}
+
+function live(on) {
+  const badge = $('#live');
+  badge.textContent = on ? 'live' : 'disconnected (worker stopped?)';
+  badge.className = 'badge ' + (on ? 'ok' : 'bad');
+}
+
+const events = new EventSource('/debug/events');
+events.onopen = () => live(true);
+events.onerror = () => live(false);
+events.onmessage = (message) => render(JSON.parse(message.data));
+`;

@@ -1,0 +1,61 @@
+/**
+ * /debug/state: every actor's current state, active state ids and key context (no secrets, no
+ * payloads), the running jobs with their lease state, and the jobs that ended last.
+ */
+import type { AnyActorRef } from 'xstate';
+import { describeWorker } from '../worker/state.ts';
+import { type ActorView, childrenOf, viewActor } from './actors.ts';
+import type { EndedJob, JobLedger } from './jobs.ts';
+import { type Readiness, readiness } from './readiness.ts';
+
+export type RunningJobView = {
+  jobId: string;
+  mode: 'transient' | 'persisted';
+  task: string;
+  fenceToken: number;
+  /** The lease's state (`held.working`), or `running` for a transient job. */
+  state: string;
+  startedAt: number;
+  /** The lease actor (persisted jobs); undefined for a transient job. */
+  lease: ActorView | undefined;
+};
+
+export type DebugState = {
+  readiness: Readiness;
+  /** worker, engine, connection, gate: those that are alive, in that order. */
+  actors: ActorView[];
+  jobs: RunningJobView[];
+  /** Ended jobs, newest first. */
+  recentJobs: EndedJob[];
+  /** When this was read (ISO 8601). */
+  at: string;
+};
+
+const PARTS = ['engine', 'connection', 'gate'] as const;
+
+export function debugState(root: AnyActorRef, ledger: JobLedger): DebugState {
+  const children = childrenOf(root);
+  const state = describeWorker(root);
+  const tracked = new Map(ledger.running().map((job) => [job.jobId, job]));
+  const jobs = Object.entries(state.jobs).map(([jobId, job]): RunningJobView => {
+    const child = children[jobId];
+    const lease = job.mode === 'persisted' && child !== undefined ? viewActor(child) : undefined;
+    return {
+      jobId,
+      mode: job.mode,
+      task: tracked.get(jobId)?.task ?? 'none',
+      fenceToken: job.fenceToken,
+      state: job.state,
+      startedAt: job.startedAt,
+      lease,
+    };
+  });
+  const parts = PARTS.flatMap((id) => (children[id] ? [viewActor(children[id])] : []));
+  return {
+    readiness: readiness(state),
+    actors: [viewActor(root), ...parts],
+    jobs,
+    recentJobs: ledger.recent(),
+    at: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * /debug/events: Server-Sent Events carrying the debug state. A page gets the state at once,
+ * then again after the machines change; changes are coalesced so that a burst of transitions
+ * costs one message, and nothing is read while no page listens.
+ */
+import type { ServerResponse } from 'node:http';
+
+export type StateStreamOptions = {
+  /** Reads the state to send. */
+  read: () => unknown;
+  /** The shortest time between two messages, in ms. Default 25. */
+  intervalMs?: number;
+};
+
+export class StateStream {
+  readonly #pages = new Set<ServerResponse>();
+  readonly #read: () => unknown;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: StateStreamOptions) {
+    this.#read = options.read;
+    this.#intervalMs = options.intervalMs ?? 25;
+  }
+
+  /** Answers a GET with the event stream; the page stays subscribed until it goes away. */
+  attach(response: ServerResponse): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    this.#pages.add(response);
+    response.on('close', () => this.#pages.delete(response));
+    response.write(this.#message());
+  }
+
+  /** Something changed: the pages hear of it within `intervalMs`. */
+  changed(): void {
+    if (this.#pages.size === 0 || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#broadcast();
+    }, this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Sends the last state and ends every stream. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pages.size > 0) this.#broadcast();
+    for (const page of this.#pages) page.end();
+    this.#pages.clear();
+  }
+
+  #broadcast(): void {
+    const message = this.#message();
+    for (const page of this.#pages) page.write(message);
+  }
+
+  #message(): string {
+    return `data: ${JSON.stringify(this.#read())}\n\n`;
+  }
+}

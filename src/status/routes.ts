@@ -1,0 +1,88 @@
+/**
+ * What each path of the status server answers (see server.ts for the list). A route reads the
+ * worker; none of them changes it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AnyActorRef } from 'xstate';
+import { relayPage } from '../inspect/relay-page.ts';
+import type { Logger } from '../observability/logger.ts';
+import { describeWorker } from '../worker/state.ts';
+import { debugPage } from './debug-page.ts';
+import { debugState } from './debug-state.ts';
+import { loadDiagrams } from './diagrams.ts';
+import type { StateStream } from './events.ts';
+import type { JobLedger } from './jobs.ts';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics.ts';
+import { readiness } from './readiness.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
+
+type Route = (response: ServerResponse, root: AnyActorRef) => void | Promise<void>;
+
+export type Routes = Readonly<Record<string, Route>>;
+
+const HTML = 'text/html; charset=utf-8';
+const TEXT = 'text/plain; charset=utf-8';
+
+export function statusRoutes(parts: {
+  metrics: WorkerMetrics;
+  ledger: JobLedger;
+  stream: StateStream;
+}): Routes {
+  const { metrics, ledger, stream } = parts;
+  return {
+    '/': (response) => {
+      response.writeHead(302, { location: '/debug' }).end();
+    },
+    '/healthz': (response) => send(response, 200, TEXT, 'ok\n'),
+    '/readyz': (response, root) => {
+      const ready = readiness(describeWorker(root));
+      if (ready.ready) send(response, 200, TEXT, 'ready\n');
+      else send(response, 503, TEXT, `not ready: ${ready.reasons.join('; ')}\n`);
+    },
+    '/metrics': (response, root) =>
+      send(response, 200, PROMETHEUS_CONTENT_TYPE, metrics.render(root, ledger)),
+    '/debug/state': (response, root) => {
+      const body = `${JSON.stringify(debugState(root, ledger), null, 2)}\n`;
+      send(response, 200, 'application/json', body);
+    },
+    '/debug/events': (response) => stream.attach(response),
+    '/debug': async (response, root) =>
+      send(response, 200, HTML, debugPage(titleOf(root), await loadDiagrams())),
+    '/inspect': (response, root) => send(response, 200, HTML, relayPage(titleOf(root))),
+  };
+}
+
+/** Answers one request: its route, or 404 naming the paths there are. Never throws. */
+export async function answer(
+  routes: Routes,
+  request: IncomingMessage,
+  response: ServerResponse,
+  root: AnyActorRef | undefined,
+  logger: Logger,
+): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://status').pathname.replace(/\/$/, '') || '/';
+  const route = routes[path];
+  if (request.method !== 'GET' || route === undefined || root === undefined) {
+    send(response, 404, TEXT, `not found; try ${Object.keys(routes).join(', ')}\n`);
+    return;
+  }
+  try {
+    await route(response, root);
+  } catch (error) {
+    logger.error({ err: error, path }, 'the status server failed to answer');
+    if (!response.headersSent) send(response, 500, TEXT, 'internal error\n');
+    else response.end();
+  }
+}
+
+/** The page title: the worker's id. */
+function titleOf(root: AnyActorRef): string {
+  const context = (root.getSnapshot() as { context?: { settings?: { workerId?: string } } })
+    .context;
+  return context?.settings?.workerId ?? 'worker';
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  response.end(body);
+}

@@ -1,0 +1,139 @@
+/**
+ * The worker's status server (`CASOLA_STATUS_PORT`):
+ *   /healthz      200 while the process is alive
+ *   /readyz       200 when the engine is ready and the queue connected, else 503 with the reasons
+ *   /metrics      Prometheus text (worker-metrics.ts)
+ *   /debug/state  JSON of every actor's state and key context (debug-state.ts)
+ *   /debug        the live page (debug-page.ts), fed by /debug/events (SSE)
+ *   /inspect      the relay page to the Stately Inspector, fed by /inspect/ws (WebSocket)
+ *
+ * Everything it knows comes from reading the actors and from their inspection events (its
+ * `inspect` observer); it never sends the worker anything.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { StatusListenError } from '../errors.ts';
+import { InspectionRelay } from '../inspect/relay.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
+import { debugState } from './debug-state.ts';
+import { StateStream } from './events.ts';
+import { JobLedger } from './jobs.ts';
+import { answer, statusRoutes } from './routes.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
+
+export type StatusServerOptions = {
+  /** The port; 0 picks a free one. */
+  port: number;
+  /** The address to listen on. Default `0.0.0.0` (reachable from outside a container). */
+  host?: string;
+  /** Default: silent. */
+  logger?: Logger;
+};
+
+export type StatusServer = {
+  /** The inspection observer: pass it to `createActor(logic, { inspect })` (job metrics, live page). */
+  readonly inspect: (event: InspectionEvent) => void;
+  /** Serves `worker` (the root actor). Resolves with the base URL, or undefined when it could not listen (logged). */
+  listen(worker: AnyActorRef): Promise<string | undefined>;
+  /** `http://127.0.0.1:PORT` (or the host it listens on) once listening. */
+  readonly url: string | undefined;
+  /** Sends the pages the last state, closes their streams and sockets, stops listening. */
+  close(): Promise<void>;
+};
+
+export function createStatusServer(options: StatusServerOptions): StatusServer {
+  return new WorkerStatusServer(options);
+}
+
+class WorkerStatusServer implements StatusServer {
+  readonly #port: number;
+  readonly #host: string;
+  readonly #logger: Logger;
+  readonly #metrics = new WorkerMetrics();
+  readonly #ledger = new JobLedger({ onEnded: (job) => this.#metrics.jobEnded(job) });
+  readonly #relay = new InspectionRelay(() => this.#root);
+  readonly #stream = new StateStream({
+    read: () => (this.#root ? debugState(this.#root, this.#ledger) : {}),
+  });
+  readonly #routes = statusRoutes({
+    metrics: this.#metrics,
+    ledger: this.#ledger,
+    stream: this.#stream,
+  });
+  #root: AnyActorRef | undefined;
+  #http: Server | undefined;
+  #url: string | undefined;
+  /** Closed for good: a listen() still under way lets go of its server at once. */
+  #closed = false;
+
+  constructor(options: StatusServerOptions) {
+    this.#port = options.port;
+    this.#host = options.host ?? '0.0.0.0';
+    this.#logger = options.logger ?? silentLogger();
+  }
+
+  readonly inspect = (event: InspectionEvent): void => {
+    this.#ledger.observe(event);
+    this.#relay.observe(event);
+    if (event.type === '@xstate.snapshot') this.#stream.changed();
+  };
+
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  async listen(worker: AnyActorRef): Promise<string | undefined> {
+    if (this.#closed) return undefined;
+    this.#root = worker;
+    const http = createServer((request, response) => {
+      void answer(this.#routes, request, response, this.#root, this.#logger);
+    });
+    http.on('upgrade', (request, socket, head) => {
+      const path = new URL(request.url ?? '/', 'http://status').pathname;
+      if (path === '/inspect/ws') this.#relay.upgrade(request, socket, head);
+      else socket.destroy();
+    });
+    try {
+      const port = await listenOn(http, this.#host, this.#port);
+      if (this.#closed) {
+        await stop(http);
+        return undefined;
+      }
+      this.#http = http;
+      const host = this.#host === '0.0.0.0' || this.#host === '::' ? '127.0.0.1' : this.#host;
+      this.#url = `http://${host}:${port}`;
+      this.#logger.info({ url: this.#url, status_port: port }, `status page: ${this.#url}/debug`);
+      return this.#url;
+    } catch (error) {
+      const err = new StatusListenError(this.#host, this.#port, error);
+      this.#logger.error({ err }, 'the worker runs without its status server');
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#stream.close();
+    this.#relay.close();
+    const http = this.#http;
+    this.#http = undefined;
+    if (http !== undefined) await stop(http);
+  }
+}
+
+async function stop(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('no port assigned'));
+      else resolve(address.port);
+    });
+  });
+}

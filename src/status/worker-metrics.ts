@@ -1,0 +1,127 @@
+/**
+ * The worker's /metrics: job counts and durations as jobs end (from the job ledger), and at
+ * scrape time what the machines hold (engine, gate and worker states, connection, outbox).
+ */
+import type { AnyActorRef, AnyStateMachine, AnyStateNode } from 'xstate';
+import { childrenOf, machineOf, viewActor } from './actors.ts';
+import type { EndedJob, JobLedger } from './jobs.ts';
+import { Counter, Gauge, Histogram, renderMetrics } from './metrics.ts';
+
+/** Seconds; vLLM jobs run from well under a second (embeddings) to 15 minutes (video). */
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900];
+
+export class WorkerMetrics {
+  readonly #jobs = new Counter(
+    'casola_jobs_total',
+    'Jobs that ended, by task and outcome (result, error, revoked, superseded, shutdown, engine_failed).',
+  );
+  readonly #duration = new Histogram(
+    'casola_job_duration_seconds',
+    "Time from a job's start on this worker to its end, by task and outcome.",
+    DURATION_BUCKETS,
+  );
+  readonly #running = new Gauge('casola_jobs_running', 'Jobs running now.');
+  readonly #renewals = new Counter('casola_lease_renewals_total', 'Lease renewals sent.');
+  readonly #reconnects = new Counter(
+    'casola_queue_reconnects_total',
+    'Registrations with the queue after the first one.',
+  );
+  readonly #connected = new Gauge('casola_queue_connected', '1 while registered with the queue.');
+  readonly #outbox = new Gauge('casola_outbox_depth', 'Results waiting for the queue connection.');
+  readonly #dropped = new Counter(
+    'casola_outbox_dropped_total',
+    'Results dropped because the outbox was full.',
+  );
+  readonly #ready = new Gauge('casola_engine_ready', '1 while the engine (vLLM) is ready.');
+  readonly #startup = new Gauge(
+    'casola_engine_startup_seconds',
+    'How long the engine took to become ready.',
+  );
+  readonly #states = {
+    worker: new Gauge('casola_worker_state', "1 for the worker machine's active states."),
+    engine: new Gauge('casola_engine_state', "1 for the engine's active state, 0 for the others."),
+    gate: new Gauge(
+      'casola_gate_state',
+      'Dispatch: 1 for the active one of accepting, paused, draining, drained.',
+    ),
+  };
+
+  jobEnded(job: EndedJob): void {
+    const labels = { task: job.task, outcome: job.outcome };
+    this.#jobs.inc(labels);
+    this.#duration.observe(job.durationMs / 1000, labels);
+  }
+
+  /** The exposition text, reading `root` and its children now. */
+  render(root: AnyActorRef, ledger: JobLedger): string {
+    const children = childrenOf(root);
+    this.#running.set(ledger.running().length);
+    this.#renewals.set(ledger.renewals);
+    this.#readConnection(children.connection);
+    this.#readStates(root, children);
+    return renderMetrics([
+      this.#jobs,
+      this.#duration,
+      this.#running,
+      this.#renewals,
+      this.#reconnects,
+      this.#connected,
+      this.#outbox,
+      this.#dropped,
+      this.#ready,
+      this.#startup,
+      ...Object.values(this.#states),
+    ]);
+  }
+
+  #readConnection(connection: AnyActorRef | undefined): void {
+    const view = connection === undefined ? undefined : viewActor(connection);
+    const context = (connection?.getSnapshot().context ?? {}) as {
+      connections?: number;
+      outbox?: unknown[];
+      outboxDropped?: number;
+    };
+    this.#reconnects.set(Math.max(0, (context.connections ?? 0) - 1));
+    this.#connected.set(view?.state.startsWith('linked.online') ? 1 : 0);
+    this.#outbox.set(context.outbox?.length ?? 0);
+    this.#dropped.set(context.outboxDropped ?? 0);
+  }
+
+  #readStates(root: AnyActorRef, children: Record<string, AnyActorRef>): void {
+    const actors = { worker: root, engine: children.engine, gate: children.gate };
+    for (const [name, actor] of Object.entries(actors)) {
+      const gauge = this.#states[name as keyof typeof actors];
+      gauge.reset();
+      const machine = actor === undefined ? undefined : machineOf(actor as { logic?: unknown });
+      if (actor === undefined || machine === undefined) continue;
+      const active = new Set(viewActor(actor).active);
+      for (const leaf of leafStates(machine)) {
+        gauge.set(active.has(leaf.id) ? 1 : 0, { state: leaf.path.join('.') });
+      }
+    }
+    const engine = children.engine?.getSnapshot() as
+      | { value?: unknown; context?: { startupMs?: number } }
+      | undefined;
+    const engineState = children.engine === undefined ? '' : viewActor(children.engine).state;
+    this.#ready.set(engineState === 'running.ready' ? 1 : 0);
+    this.#startup.reset();
+    const startupMs = engine?.context?.startupMs;
+    if (startupMs !== undefined) this.#startup.set(startupMs / 1000);
+  }
+}
+
+const leaves = new WeakMap<AnyStateMachine, AnyStateNode[]>();
+
+/** The machine's states without children, in document order (cached per machine). */
+function leafStates(machine: AnyStateMachine): AnyStateNode[] {
+  let found = leaves.get(machine);
+  if (found === undefined) {
+    const walk = (node: AnyStateNode): AnyStateNode[] => {
+      const children = Object.values(node.states);
+      return children.length === 0 ? [node] : children.flatMap(walk);
+    };
+    found = walk(machine.root);
+    leaves.set(machine, found);
+  }
+  return found;
+}
