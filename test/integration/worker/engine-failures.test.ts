@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventIs } from '../../../src/queue/index.ts';
 import type { HttpSink } from '../../support/http-sink.ts';
 import type { Json } from '../../support/json.ts';
+import { postJson } from '../../support/queue-harness.ts';
 import {
+  CONFIG_ID,
   INSTANCE_ID,
   QUEUE_ID,
   SINK_PATHS,
@@ -107,6 +109,20 @@ describe('casola-worker run: vLLM failures', () => {
     expect(queue.events.filter(eventIs('frame_in', (e) => e.frame.type === 'drain'))).toHaveLength(
       1,
     );
+  });
+
+  it('vLLM crashing with a job running: the job ends with a job_error naming the cause', async () => {
+    const { sink, worker, queue } = await harness.start({ mockArgs: ['--crash-on-request', '1'] });
+    const answer = await postJson(`${queue.httpUrl}/v1/chat/completions`, {
+      model: CONFIG_ID,
+      messages: [{ role: 'user', content: 'crash now' }],
+    });
+    expect(await worker.exitCode).toBe(1);
+
+    const cause = 'vLLM exited on its own (exit code 1, signal none)';
+    expect(answer.status).toBe(502);
+    expect(answer.body).toEqual({ detail: `vLLM failed: ${cause}` });
+    expect(heartbeats(sink).at(-1)).toMatchObject({ status: 'error', error_message: cause });
   });
 
   it('vLLM never healthy within VLLM_STARTUP_TIMEOUT: heartbeat failed, vLLM stopped, exit 1', async () => {
