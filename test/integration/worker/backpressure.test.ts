@@ -16,8 +16,12 @@ const controlFrames = (queue: LocalQueue) =>
     .filter(eventIs('frame_in', (e) => ['pause', 'resume', 'drain'].includes(e.frame.type)))
     .map((e) => e.frame.type);
 
-const waitForFrame = (queue: LocalQueue, type: string) =>
-  queue.events.waitFor(eventIs('frame_in', (e) => e.frame.type === type));
+/** The next frame of `type` the queue receives after event `after` (default: any so far). */
+const waitForFrame = (queue: LocalQueue, type: string, after = 0) =>
+  queue.events.waitFor(
+    eventIs('frame_in', (e) => e.frame.type === type),
+    { after },
+  );
 
 /** vLLM's access lines for GET /metrics (the backpressure checks), as the worker logged them. */
 const METRICS_READ = /\\"GET \/metrics HTTP/;
@@ -36,24 +40,7 @@ const setDepth = async (run: WorkerRun, depth: number) => {
 };
 
 describe('casola-worker run: backpressure', () => {
-  it('pauses when requests wait in vLLM and resumes when none do, never twice', async () => {
-    const run = await harness.start();
-    await waitForChecks(run, 2);
-    expect(controlFrames(run.queue)).toEqual([]);
-
-    await setDepth(run, 3);
-    await waitForFrame(run.queue, 'pause');
-    await waitForChecks(run, 3);
-    expect(run.queue.workers()[0]).toMatchObject({ paused: true });
-
-    await setDepth(run, 0);
-    await waitForFrame(run.queue, 'resume');
-    await waitForChecks(run, 3);
-    expect(controlFrames(run.queue)).toEqual(['pause', 'resume']);
-    expect(run.queue.workers()[0]).toMatchObject({ paused: false });
-  });
-
-  it('honours the thresholds: a depth from --queue-depth at start, resume only at or below the resume threshold', async () => {
+  it('pauses above the pause threshold and resumes at or below the resume threshold, never twice', async () => {
     const run = await harness.start({
       mockArgs: ['--queue-depth', '5'],
       env: {
@@ -62,6 +49,8 @@ describe('casola-worker run: backpressure', () => {
       },
     });
     await waitForFrame(run.queue, 'pause');
+    await waitForChecks(run, 3);
+    expect(run.queue.workers()[0]).toMatchObject({ paused: true });
 
     await setDepth(run, 2);
     await waitForChecks(run, 3);
@@ -71,5 +60,14 @@ describe('casola-worker run: backpressure', () => {
     await waitForFrame(run.queue, 'resume');
     await waitForChecks(run, 3);
     expect(controlFrames(run.queue)).toEqual(['pause', 'resume']);
+    expect(run.queue.workers()[0]).toMatchObject({ paused: false });
+
+    const resumed = run.queue.events.lastSeq;
+    await setDepth(run, 3);
+    const paused = await waitForFrame(run.queue, 'pause', resumed);
+    await setDepth(run, 0);
+    await waitForFrame(run.queue, 'resume', paused.seq);
+    await waitForChecks(run, 3);
+    expect(controlFrames(run.queue)).toEqual(['pause', 'resume', 'pause', 'resume']);
   });
 });

@@ -91,27 +91,7 @@ describe('casola-worker run: vLLM failures', () => {
     });
   });
 
-  it('vLLM killed after ready: heartbeat error, drain, exit 1', async () => {
-    const { sink, worker, queue } = await harness.start();
-    const vllmPid = await worker.vllmPid();
-    process.kill(vllmPid, 'SIGKILL');
-    expect(await worker.exitCode).toBe(1);
-
-    const statuses = heartbeats(sink).map((body) => body.status);
-    expect(statuses[0]).toBe('starting');
-    expect(statuses).toContain('active');
-    expect(heartbeats(sink).at(-1)).toEqual({
-      instance_id: INSTANCE_ID,
-      queue_id: QUEUE_ID,
-      status: 'error',
-      error_message: 'vLLM exited on its own (exit code none, signal SIGKILL)',
-    });
-    expect(queue.events.filter(eventIs('frame_in', (e) => e.frame.type === 'drain'))).toHaveLength(
-      1,
-    );
-  });
-
-  it('vLLM crashing with a job running: the job ends with a job_error naming the cause', async () => {
+  it('vLLM crashing after ready with a job running: job_error naming the cause, heartbeat error, drain, exit 1', async () => {
     const { sink, worker, queue } = await harness.start({ mockArgs: ['--crash-on-request', '1'] });
     const answer = await postJson(`${queue.httpUrl}/v1/chat/completions`, {
       model: CONFIG_ID,
@@ -122,7 +102,16 @@ describe('casola-worker run: vLLM failures', () => {
     const cause = 'vLLM exited on its own (exit code 1, signal none)';
     expect(answer.status).toBe(502);
     expect(answer.body).toEqual({ detail: `vLLM failed: ${cause}` });
-    expect(heartbeats(sink).at(-1)).toMatchObject({ status: 'error', error_message: cause });
+    const statuses = heartbeats(sink).map((body) => body.status);
+    expect(statuses.slice(0, 2)).toEqual(['starting', 'active']);
+    expect(heartbeats(sink).at(-1)).toEqual({
+      instance_id: INSTANCE_ID,
+      queue_id: QUEUE_ID,
+      status: 'error',
+      error_message: cause,
+    });
+    const control = queue.events.filter(eventIs('frame_in', (e) => e.frame.type !== 'register'));
+    expect(control.map((e) => e.frame.type).sort()).toEqual(['drain', 'job_error']);
   });
 
   it('vLLM never healthy within VLLM_STARTUP_TIMEOUT: heartbeat failed, vLLM stopped, exit 1', async () => {
