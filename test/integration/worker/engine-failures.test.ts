@@ -121,7 +121,8 @@ describe('casola-worker run: vLLM failures', () => {
       waitRegistered: false,
     });
     expect(await worker.exitCode).toBe(1);
-    expect(vllmLine(worker.stdout, /Shutting down FastAPI HTTP server/)).toBeDefined();
+    // The worker waited for its vLLM child to exit (it may have been stopped before it started up).
+    expect(worker.entries()).toContainEqual(expect.objectContaining({ msg: 'vLLM exited' }));
     expect(heartbeats(sink).at(-1)).toEqual({
       instance_id: INSTANCE_ID,
       queue_id: QUEUE_ID,

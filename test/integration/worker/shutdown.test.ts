@@ -58,7 +58,7 @@ describe('casola-worker run: shutdown on SIGTERM', () => {
     expect(isAlive(vllmPid)).toBe(false);
   });
 
-  it('a second SIGTERM stops waiting: running jobs end with an error, the worker still exits 0', async () => {
+  it('a second signal (SIGINT) stops waiting: running jobs end with an error, the worker still exits 0', async () => {
     const { queue, sink, worker } = await harness.start({
       mockArgs: ['--response-delay-ms', '60000'],
       env: { CASOLA_SHUTDOWN_GRACE_PERIOD: '60' },
@@ -70,7 +70,7 @@ describe('casola-worker run: shutdown on SIGTERM', () => {
     worker.signal('SIGTERM');
     await queue.events.waitFor(eventIs('frame_in', (e) => e.frame.type === 'drain'));
     await worker.waitForLine(/received SIGTERM: shutting down/);
-    worker.signal('SIGTERM');
+    worker.signal('SIGINT');
     expect(await worker.exitCode).toBe(0);
 
     await worker.waitForLine(/second signal: not waiting for running jobs/);
@@ -83,5 +83,23 @@ describe('casola-worker run: shutdown on SIGTERM', () => {
     const heartbeats = sink.requestsTo(SINK_PATHS.heartbeats).map((r) => (r.body as Json).status);
     expect(heartbeats.at(-1)).toBe('stopping');
     expect(isAlive(vllmPid)).toBe(false);
+  });
+
+  it('SIGTERM during start-up: vLLM stopped, heartbeat stopping, exit 0, the queue never connected', async () => {
+    const { queue, sink, worker } = await harness.start({
+      mockArgs: ['--startup-delay-ms', '60000'],
+      waitRegistered: false,
+    });
+    await worker.waitForLine(/Starting to load model/);
+    worker.signal('SIGTERM');
+    expect(await worker.exitCode).toBe(0);
+
+    expect(worker.entries()).toContainEqual(expect.objectContaining({ msg: 'vLLM exited' }));
+    expect(worker.stdout.some((line) => line.includes('Shutting down FastAPI HTTP server.'))).toBe(
+      true,
+    );
+    const heartbeats = sink.requestsTo(SINK_PATHS.heartbeats).map((r) => (r.body as Json).status);
+    expect(heartbeats).toEqual(['starting', 'stopping']);
+    expect(queue.events.filter(eventIs('connection_opened'))).toHaveLength(0);
   });
 });

@@ -25,6 +25,9 @@ const bodies = (requests: SinkRequest[]) => requests.map((request) => request.bo
 describe('casola-worker run: heartbeats, logs and metrics', () => {
   it('sends them with the exact bodies of worker.md and the bearer header', async () => {
     const { queue, sink, worker } = await harness.start();
+    // The next log batch fails: its entries must go out again, once, with a later batch.
+    sink.respond(SINK_PATHS.logs, { failTimes: 1, failStatus: 503 });
+    const failedBatch = sink.requestsTo(SINK_PATHS.logs).length;
     const isActive = (r: SinkRequest) => (r.body as Json)?.status === 'active';
     // One connection and two `active` heartbeats: one on connect, then one on the interval.
     await sink.waitFor(() => sink.requestsTo(SINK_PATHS.heartbeats).filter(isActive).length >= 2);
@@ -54,12 +57,17 @@ describe('casola-worker run: heartbeats, logs and metrics', () => {
     );
 
     const batches = bodies(sink.requestsTo(SINK_PATHS.logs));
-    expect(batches.length).toBeGreaterThan(0);
     for (const batch of batches) {
       expect(Object.keys(batch).sort()).toEqual(['entries', 'instance_id', 'queue_id']);
       expect(batch).toMatchObject(identity);
     }
+    const failed = batches.splice(failedBatch, 1)[0];
     const entries = batches.flatMap((batch) => batch.entries);
+    const shipped = entries.map((entry: Json) => JSON.stringify(entry));
+    expect(failed.entries.length).toBeGreaterThan(0);
+    for (const entry of failed.entries) {
+      expect(shipped.filter((line) => line === JSON.stringify(entry))).toHaveLength(1);
+    }
     for (const entry of entries) {
       expect(
         Object.keys(entry).every((key) =>
