@@ -93,7 +93,9 @@ export function useWorkerHarness(scope: 'test' | 'file' = 'test') {
         await Promise.race([
           queue.events.waitFor(eventIs('worker_registered'), { timeoutMs: REGISTER_WAIT_MS }),
           worker.exitCode.then((code) => {
-            throw new Error(`worker exited (${code}) before registering:\n${worker.stdout}`);
+            throw new Error(
+              `worker exited (${code}) before registering:\n${worker.stdout.join('\n')}`,
+            );
           }),
         ]);
       }

@@ -48,6 +48,7 @@ function texts(
   for (const event of queue?.events.all() ?? []) {
     if (event.kind === 'connection_opened' || event.kind === 'connection_refused') {
       const { authorization, ...headers } = event.headers;
+      expect(authorization).toBe(BEARER);
       found.push([`queue ${event.kind}`, JSON.stringify(headers)]);
     } else {
       found.push([`queue ${event.kind}`, JSON.stringify(event)]);
