@@ -65,6 +65,12 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
       ...(timings.payloadTimeoutMs === undefined ? {} : { timeoutMs: timings.payloadTimeoutMs }),
     },
   };
+  // The newest heartbeat's promise resolves once it, and every one before it, is delivered.
+  let lastHeartbeat: Promise<void> = Promise.resolve();
+  const heartbeat = (status: HeartbeatStatus, errorMessage?: string) => {
+    lastHeartbeat = parts.heartbeat(status, errorMessage);
+    return lastHeartbeat;
+  };
   const connection = createConnectionLogic({ ...options, timings });
   const lease = createLeaseLogic({
     ...work,
@@ -82,14 +88,15 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
       transientJob: createTransientJobActor(work),
       backpressure: parts.backpressure,
       flushTelemetry: fromPromise(() => parts.flushTelemetry()),
+      // No status (after a failure): the failure heartbeat stays the last word, once delivered.
       finalHeartbeat: fromPromise<void, { status: HeartbeatStatus | undefined }>(({ input }) =>
-        input.status === undefined ? parts.heartbeat('stopping') : parts.heartbeat(input.status),
+        input.status === undefined ? lastHeartbeat : heartbeat(input.status),
       ),
     },
     actions: {
       log: logAction(logger),
       heartbeat: (_, params) => {
-        void parts.heartbeat(params.status, params.errorMessage);
+        void heartbeat(params.status, params.errorMessage);
       },
       refuseJobs: ({ system }, params) => refuseJobs(system.get('connection'), logger, params),
     },

@@ -15,6 +15,7 @@ import { createNvidiaSmiRunner, type NvidiaSmiRunner } from '../observability/nv
 import { createShippingLogger } from '../observability/shipping-logger.ts';
 import { runTask } from '../tasks/index.ts';
 import { createBackpressureActor } from './backpressure.ts';
+import { awaitingEngineVerdict } from './engine-verdict.ts';
 import { createWorkerLogic, type WorkerTimings } from './logic.ts';
 import { watchWorker } from './watch.ts';
 
@@ -115,12 +116,16 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       ...options.timings,
     },
     handler: (job, context) =>
-      runTask(job.payload, {
-        engine: { baseUrl: vllmUrl, model: config.vllmServedModelName },
-        configId: job.configId,
-        signal: context.signal,
-        logger: context.logger,
-      }),
+      awaitingEngineVerdict(
+        () =>
+          runTask(job.payload, {
+            engine: { baseUrl: vllmUrl, model: config.vllmServedModelName },
+            configId: job.configId,
+            signal: context.signal,
+            logger: context.logger,
+          }),
+        context.signal,
+      ),
     parts: {
       engine,
       backpressure: createBackpressureActor({
