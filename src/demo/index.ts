@@ -4,10 +4,10 @@
  * the real code path), sends one request of each task, prints what came back and how the
  * worker's machines moved, shuts everything down and exits 0.
  */
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { AnyActorRef, InspectionEvent, StateValue } from 'xstate';
 import { loadConfig } from '../config.ts';
+import { mockServeCommand } from '../mock-vllm/serve-command.ts';
 import { freePort } from '../net/free-port.ts';
 import { createLogger } from '../observability/logger.ts';
 import { eventIs, startLocalQueue } from '../queue/index.ts';
@@ -24,14 +24,6 @@ export type DemoOptions = {
   statusPort?: number;
   out?: NodeJS.WritableStream;
 };
-
-/** `node <this CLI> mock-vllm`, quoted for VLLM_SERVE_COMMAND's shell-style split. */
-function mockServeCommand(): string {
-  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  const cli = fileURLToPath(new URL(`../cli.${extension}`, import.meta.url));
-  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
-  return `${quote(process.execPath)} ${quote(cli)} mock-vllm`;
-}
 
 const WATCHED = new Set(['worker', 'engine', 'connection', 'gate']);
 

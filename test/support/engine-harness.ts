@@ -3,18 +3,16 @@
  * vLLM a real child process (by default the mock, `node src/cli.ts mock-vllm`) on a port found
  * free just before, short intervals, and captured logs.
  */
-import { fileURLToPath } from 'node:url';
 import { type AnyActorRef, type AnyEventObject, assign, createActor, setup, waitFor } from 'xstate';
 import type { EngineNotice } from '../../machines/engine.machine.ts';
 import { createEngineLogic, type EngineOptions } from '../../src/engine/index.ts';
+import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
 import type { NvidiaSmiRunner } from '../../src/observability/nvidia-smi.ts';
 import { freePort } from './free-port.ts';
 import { type CapturedLogs, captureLogs } from './log-capture.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-
 /** VLLM_SERVE_COMMAND for the mock vLLM, quoted as a person would write it. */
-export const MOCK_SERVE_COMMAND = `'${process.execPath}' '${CLI}' mock-vllm`;
+export const MOCK_SERVE_COMMAND = mockServeCommand();
 
 /** nvidia-smi is not installed: the GPU check is skipped. */
 export const noNvidiaSmi: NvidiaSmiRunner = async () => ({ absent: true });

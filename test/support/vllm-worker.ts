@@ -3,20 +3,15 @@
  * local queue, with the mock vLLM spawned through VLLM_SERVE_COMMAND: the real engine path.
  * Everything started is shut down after each test; logs are captured.
  */
-import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
 import { freePort } from '../../src/net/free-port.ts';
 import { type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
 import { startVllmWorker, type VllmWorker } from '../../src/worker/vllm-worker.ts';
 import { type CapturedLogs, captureLogs } from './log-capture.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-
-/** `node src/cli.ts mock-vllm`, quoted for VLLM_SERVE_COMMAND's shell-style split. */
-const MOCK_SERVE_COMMAND = [process.execPath, CLI, 'mock-vllm']
-  .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
-  .join(' ');
+const MOCK_SERVE_COMMAND = mockServeCommand();
 
 export type RunningVllmWorker = {
   queue: LocalQueue;

@@ -16,14 +16,14 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
-/** A word quoted for a shell-style split (VLLM_SERVE_COMMAND, VLLM_EXTRA_ARGS). */
-export const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+export { shellQuote } from '../../src/mock-vllm/serve-command.ts';
 
 /** `'<node>' '<src/cli.ts>' mock-vllm`: VLLM_SERVE_COMMAND for the mock vLLM. */
-export const MOCK_VLLM_COMMAND = `${shellQuote(process.execPath)} ${shellQuote(CLI)} mock-vllm`;
+export const MOCK_VLLM_COMMAND = mockServeCommand();
 
 /** This process's PATH without any directory that holds an `nvidia-smi`. */
 export function pathWithoutNvidiaSmi(): string {
