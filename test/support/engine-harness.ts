@@ -4,7 +4,15 @@
  * free just before, short intervals, and captured logs.
  */
 import { fileURLToPath } from 'node:url';
-import { type AnyActorRef, type AnyEventObject, assign, createActor, setup, waitFor } from 'xstate';
+import {
+  type AnyActorRef,
+  type AnyEventObject,
+  assign,
+  createActor,
+  type InspectionEvent,
+  setup,
+  waitFor,
+} from 'xstate';
 import type { EngineNotice } from '../../machines/engine.machine.ts';
 import { createEngineLogic, type EngineOptions } from '../../src/engine/index.ts';
 import type { NvidiaSmiRunner } from '../../src/observability/nvidia-smi.ts';
@@ -37,6 +45,8 @@ export type EngineHarnessOptions = {
   gpu?: EngineOptions['gpu'];
   /** Default: probes every 20 ms. */
   health?: EngineOptions['health'];
+  /** Sees every actor of the system (the parent, the engine, its children). Default none. */
+  inspect?: (event: InspectionEvent) => void;
 };
 
 export type EngineHarness = {
@@ -58,6 +68,8 @@ export type EngineHarness = {
   stop(): Promise<void>;
   /** Stops the engine if it still runs, then the parent; for afterEach. */
   close(): Promise<void>;
+  /** Stops the parent at once, without STOP: the engine's process actor SIGKILLs vLLM. */
+  halt(): void;
 };
 
 export async function startEngine(options: EngineHarnessOptions = {}): Promise<EngineHarness> {
@@ -98,7 +110,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
       },
     },
   });
-  const actor = createActor(parent).start();
+  const actor = createActor(parent, { inspect: options.inspect }).start();
   const ref = actor.system.get('engine') as AnyActorRef;
   const notices = () => actor.getSnapshot().context.notices;
   const next = async <T extends EngineNotice['type']>(type: T) => {
@@ -134,6 +146,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
       if (ref.getSnapshot().status === 'active') await stop().catch(() => undefined);
       actor.stop();
     },
+    halt: () => actor.stop(),
   };
 }
 
