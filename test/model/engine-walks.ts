@@ -109,7 +109,8 @@ export function setupFor(events: readonly EventObject[]): WalkSetup {
   return {
     mockArgs,
     startupTimeoutMs: has(STARTUP_TIMEOUT) ? 300 : NEVER_MS,
-    killGraceMs: has(TERMINATE_GRACE) ? 250 : NEVER_MS,
+    // Long enough to see vLLM gone before the engine stops waiting for it.
+    killGraceMs: has(TERMINATE_GRACE) ? 1_000 : NEVER_MS,
   };
 }
 

@@ -166,8 +166,14 @@ class EngineDriver implements Driver {
     if (state({ running: { stopping: 'terminating' } })) {
       await this.#vllmSaid(/Shutting down FastAPI HTTP server|--ignore-sigterm: SIGTERM ignored/);
     }
+    if (state({ running: { stopping: 'killing' } })) {
+      // SIGKILL ends it while the engine waits for its exit: not the engine's clean-up later.
+      await until(() => !processExists(pid), 5_000, `SIGKILL to end vLLM (pid ${pid})`);
+      const heard = this.#engine.notices().map((notice) => notice.type);
+      expect(heard, 'vLLM outlived KILL_GRACE after SIGKILL').not.toContain('ENGINE_STOPPED');
+    }
     // Terminating, vLLM may be on its way out or ignoring SIGTERM: either is right.
-    if (this.#exitCaused || state('stopped') || state({ running: { stopping: 'killing' } })) {
+    if (this.#exitCaused || state('stopped')) {
       await until(() => !processExists(pid), 5_000, `vLLM (pid ${pid}) to be gone`);
     } else if (!state({ running: 'stopping' })) expect(processExists(pid)).toBe(true);
   }

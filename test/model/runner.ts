@@ -17,7 +17,11 @@ export interface Driver {
   start(recorder: CoverageRecorder, events: readonly EventObject[]): Promise<void>;
   /** Makes `event` happen in the real system (returns once it was caused, not handled). */
   cause(event: AnyEventObject): Promise<void>;
-  /** The real actor's current state value (the actor this machine's model describes). */
+  /**
+   * The real actor's state value (the actor this machine's model describes): its current one,
+   * or the one the walk's latest event led it to where states last too short to poll for
+   * (HandledEvents in handled.ts).
+   */
   realValue(): StateValue | undefined;
   /** Checks what the outside world sees in the model's state `snapshot`. */
   check(snapshot: AnyMachineSnapshot): Promise<void>;
