@@ -164,7 +164,10 @@ export const engineMachine = setup({
   }),
   initial: 'checkingGpu',
   states: {
-    /** nvidia-smi health check (skipped, with a warning, where there is no nvidia-smi). */
+    /**
+     * nvidia-smi health check (skipped, with a warning, where there is no nvidia-smi). The check
+     * never rejects: a failure, nvidia-smi that cannot run included, is its output.
+     */
     checkingGpu: {
       on: { STOP: 'stopped' },
       invoke: {
@@ -188,15 +191,6 @@ export const engineMachine = setup({
             ],
           },
         ],
-        onError: {
-          target: 'gpuFailed',
-          actions: {
-            type: 'fail',
-            params: ({ event }) => ({
-              failure: { kind: 'gpu', message: `gpu_health_check failed: ${String(event.error)}` },
-            }),
-          },
-        },
       },
     },
     /** The GPU is not fit to serve: vLLM is never started. */
@@ -333,8 +327,11 @@ export const engineMachine = setup({
         startupTimeout: failedState,
         /** Failed: /v1/models did not answer 200. */
         modelsCheck: failedState,
-        /** Failed: the process exited on its own; there is nothing left to stop. */
-        crashed: { ...failedState, on: { ...failedState.on, STOP: '#engine.stopped' } },
+        /**
+         * Failed: the process exited on its own; there is nothing left to stop, and nothing more
+         * comes from it (its exit is its last word).
+         */
+        crashed: { tags: ['failed'], entry: 'notifyFailed', on: { STOP: '#engine.stopped' } },
         /** SIGTERM sent; SIGKILL after KILL_GRACE; done when the process has exited. */
         stopping: {
           on: { PROCESS_EXITED: '#engine.stopped', PROCESS_LINE_CLASSIFIED: {}, STOP: {} },

@@ -26,6 +26,8 @@ type ServeFlags = {
   queueDepth: number;
   instant?: boolean;
   ignoreSigterm?: boolean;
+  modelsFail?: boolean;
+  engineCoreLingerMs?: number;
 };
 
 const CONTROL_HELP = `
@@ -33,6 +35,9 @@ Runtime control (for tests):
   POST /mock/health {"healthy": false|true}   lose or regain health (after start-up)
   POST /mock/queue-depth {"depth": N}         set vllm:num_requests_waiting
   POST /mock/release                          answer every request held by --response-delay-ms now
+  POST /mock/ready                            finish loading now (ends --startup-delay-ms early)
+  POST /mock/print {"line": "..."}            print a line verbatim (e.g. a CUDA error)
+  POST /mock/exit {"code": N}                 answer, then exit with N (default --exit-code)
   GET  /mock/state                            phase, running requests, queue depth, counts
   SIGUSR1 / SIGUSR2                           lose / regain health
 Any other vllm serve argument (e.g. --tensor-parallel-size 2) is accepted and ignored.`;
@@ -70,6 +75,12 @@ export function registerMockVllmCommand(program: Command): void {
     .option('--queue-depth <n>', 'reported as vllm:num_requests_waiting', count, 0)
     .option('--instant', 'answer every request at once with a minimal valid body (benchmarks)')
     .option('--ignore-sigterm', 'keep serving on SIGTERM, as a hung vLLM does (SIGKILL ends it)')
+    .option('--models-fail', '/v1/models answers 500 while /health is fine')
+    .option(
+      '--engine-core-linger-ms <ms>',
+      'run an engine core child sharing stdout that exits this long after the server is gone',
+      count,
+    )
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', CONTROL_HELP)

@@ -2,6 +2,7 @@
  * `casola-worker mock-vllm serve`: the mock as a process, so the worker's real engine code
  * (spawn, line reading, health polling, exit handling) runs against it without a GPU.
  */
+import { startEngineCore } from './engine-core.ts';
 import { type MockVllm, type MockVllmOptions, startMockVllm } from './server.ts';
 import { createVllmLog } from './vllm-log.ts';
 
@@ -11,6 +12,12 @@ export type MockVllmServeOptions = MockVllmOptions & {
    * tests see the supervisor's kill after its grace period. Default false.
    */
   ignoreSigterm?: boolean;
+  /**
+   * Run an engine core child process that shares stdout and exits this long after the server
+   * process is gone (however it ended, SIGKILL included), as vLLM's EngineCore does: the
+   * output stays open meanwhile. Default: no engine core.
+   */
+  engineCoreLingerMs?: number;
 };
 
 function writeLine(line: string): void {
@@ -22,7 +29,7 @@ function writeLine(line: string): void {
  * exit. SIGUSR1 makes /health answer 503, SIGUSR2 makes it answer 200 again.
  */
 export async function runMockVllmServe(serveOptions: MockVllmServeOptions): Promise<void> {
-  const { ignoreSigterm = false, ...options } = serveOptions;
+  const { ignoreSigterm = false, engineCoreLingerMs, ...options } = serveOptions;
   const log = createVllmLog(writeLine);
   let mock: MockVllm | undefined;
   // Handlers first: a supervisor may signal as soon as it has seen the start-up lines.
@@ -46,5 +53,6 @@ export async function runMockVllmServe(serveOptions: MockVllmServeOptions): Prom
     );
     process.exit(1);
   }
+  if (engineCoreLingerMs !== undefined) startEngineCore(engineCoreLingerMs, log);
   mock.events.once('exit', (code) => process.exit(code));
 }

@@ -20,8 +20,13 @@ export type Lifecycle = {
    * False while start-up has not completed (or the process exited): nothing changed.
    */
   setHealthy(healthy: boolean, why: string): boolean;
-  /** Exit with the configured exit code (`crashOnRequest`). */
-  exit(): void;
+  /**
+   * Finish loading now (POST /mock/ready): /health answers 200 from here on. False when not
+   * loading, or when start-up never completes (`neverHealthy`).
+   */
+  ready(): boolean;
+  /** Exit with `code`; default the configured exit code (`crashOnRequest`, POST /mock/exit). */
+  exit(code?: number): void;
   /** Cancel every pending timer (closing the server). */
   stop(): void;
 };
@@ -33,6 +38,8 @@ type Engine = {
   options: ResolvedOptions;
   log: VllmLog;
   phase: Phase;
+  /** When start-up began (ms since the epoch): loading ends early on POST /mock/ready. */
+  startedAt: number;
   timers: Set<NodeJS.Timeout>;
   onExit: (code: number) => void;
 };
@@ -56,11 +63,11 @@ function stopTimers(engine: Engine): void {
   engine.timers.clear();
 }
 
-function exit(engine: Engine): void {
+function exit(engine: Engine, code = engine.options.exitCode): void {
   if (engine.phase === 'exited') return;
   engine.phase = 'exited';
   stopTimers(engine);
-  engine.onExit(engine.options.exitCode);
+  engine.onExit(code);
 }
 
 function setHealthy(engine: Engine, healthy: boolean, why: string): boolean {
@@ -83,9 +90,13 @@ function scheduleHealthLoss(engine: Engine): void {
 }
 
 function becomeReady(engine: Engine): void {
+  // Loading may have ended early (POST /mock/ready) or the process exited meanwhile.
+  if (engine.phase !== 'starting') return;
   const { options, log } = engine;
   const address = `http://${options.host}:${options.port}`;
-  const seconds = (options.startupDelayMs / 1000).toFixed(2);
+  const seconds = (Math.min(options.startupDelayMs, Date.now() - engine.startedAt) / 1000).toFixed(
+    2,
+  );
   log.info('default_loader.py:272', `Loading weights took ${seconds} seconds`);
   if (options.neverHealthy) {
     log.warning('mock.py:1', '--never-healthy: start-up never completes; /health answers 503');
@@ -106,6 +117,7 @@ function scheduleStartup(engine: Engine): void {
   log.info('gpu_model_runner.py:1595', `Starting to load model ${options.model}...`);
   for (let shard = 0; shard < SHARDS; shard++) {
     atOrNow(engine, (options.startupDelayMs * shard) / SHARDS, () => {
+      if (engine.phase !== 'starting') return;
       const percent = String((shard * 100) / SHARDS).padStart(3);
       log.raw(`Loading safetensors checkpoint shards: ${percent}% Completed | ${shard}/${SHARDS}`);
     });
@@ -124,12 +136,24 @@ export function createLifecycle(
   log: VllmLog,
   onExit: (code: number) => void,
 ): Lifecycle {
-  const engine: Engine = { options, log, phase: 'starting', timers: new Set(), onExit };
+  const engine: Engine = {
+    options,
+    log,
+    phase: 'starting',
+    startedAt: Date.now(),
+    timers: new Set(),
+    onExit,
+  };
   scheduleStartup(engine);
   return {
     phase: () => engine.phase,
     setHealthy: (healthy, why) => setHealthy(engine, healthy, why),
-    exit: () => exit(engine),
+    ready: () => {
+      if (engine.phase !== 'starting' || options.neverHealthy) return false;
+      becomeReady(engine);
+      return true;
+    },
+    exit: (code) => exit(engine, code),
     stop: () => stopTimers(engine),
   };
 }

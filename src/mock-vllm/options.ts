@@ -44,6 +44,8 @@ export type MockVllmOptions = {
   queueDepth?: number;
   /** Answer every request at once with a minimal valid body (no validation, no delay): the engine floor for benchmarks. Default false. */
   instant?: boolean;
+  /** /v1/models answers 500 (the model list is unavailable while /health is fine). Default false. */
+  modelsFail?: boolean;
 };
 
 /** Options without a default: absent means "never" or "nowhere". */
@@ -69,5 +71,6 @@ export function resolveOptions(options: MockVllmOptions): ResolvedOptions {
     responseDelayMs: options.responseDelayMs ?? 0,
     queueDepth: options.queueDepth ?? 0,
     instant: options.instant ?? false,
+    modelsFail: options.modelsFail ?? false,
   };
 }

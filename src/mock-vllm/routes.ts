@@ -14,6 +14,7 @@ export function health(state: MockState): MockReply {
 }
 
 export function models(state: MockState): MockReply {
+  if (state.options.modelsFail) return errorReply(500, 'mock-vllm --models-fail: no model list');
   const name = state.options.servedModelName;
   return jsonReply({
     object: 'list',
@@ -43,6 +44,8 @@ export function metrics(state: MockState): MockReply {
 
 const healthControlSchema = z.object({ healthy: z.boolean() });
 const queueDepthControlSchema = z.object({ depth: z.int().nonnegative() });
+const printControlSchema = z.object({ line: z.string() });
+const exitControlSchema = z.object({ code: z.int().min(0).max(255).optional() });
 
 /** The mock's own state, for tests and people debugging a run. */
 function describe(state: MockState): unknown {
@@ -55,11 +58,36 @@ function describe(state: MockState): unknown {
   };
 }
 
-/** POST /mock/health, POST /mock/queue-depth, POST /mock/release, GET /mock/state. */
+/**
+ * POST /mock/exit: answers, then exits (after the answer is on its way, so the caller hears
+ * it); the exit code defaults to --exit-code.
+ */
+function exitLater(state: MockState, body: unknown): MockReply {
+  const parsed = exitControlSchema.safeParse(body ?? {});
+  if (!parsed.success) return validationReply(parsed.error);
+  setImmediate(() => state.lifecycle.exit(parsed.data.code));
+  return jsonReply({ exiting: parsed.data.code ?? state.options.exitCode });
+}
+
+/**
+ * POST /mock/health, /mock/queue-depth, /mock/release, /mock/ready, /mock/print, /mock/exit;
+ * GET /mock/state.
+ */
 export function control(state: MockState, method: string, path: string, body: unknown): MockReply {
   const route = `${method} ${path}`;
   if (route === 'GET /mock/state') return jsonReply(describe(state));
   if (route === 'POST /mock/release') return jsonReply({ released: releaseHeld(state) });
+  if (route === 'POST /mock/exit') return exitLater(state, body);
+  if (route === 'POST /mock/ready') {
+    if (state.lifecycle.ready()) return jsonReply(describe(state));
+    return errorReply(400, `start-up cannot complete: mock-vllm is ${state.lifecycle.phase()}`);
+  }
+  if (route === 'POST /mock/print') {
+    const parsed = printControlSchema.safeParse(body);
+    if (!parsed.success) return validationReply(parsed.error);
+    state.log.raw(parsed.data.line);
+    return jsonReply({ printed: parsed.data.line });
+  }
   if (route === 'POST /mock/queue-depth') {
     const parsed = queueDepthControlSchema.safeParse(body);
     if (!parsed.success) return validationReply(parsed.error);

@@ -10,11 +10,18 @@ import type { CoverageRecorder } from './coverage.ts';
 import type { PlannedWalk } from './planner.ts';
 
 export interface Driver {
-  /** Starts the real system for one walk; the recorder's `inspect` must see its actors. */
-  start(recorder: CoverageRecorder): Promise<void>;
+  /**
+   * Starts the real system for one walk; the recorder's `inspect` must see its actors.
+   * `events` are the walk's, for what must be set up before it starts (a process's flags).
+   */
+  start(recorder: CoverageRecorder, events: readonly EventObject[]): Promise<void>;
   /** Makes `event` happen in the real system (returns once it was caused, not handled). */
   cause(event: AnyEventObject): Promise<void>;
-  /** The real actor's current state value (the actor this machine's model describes). */
+  /**
+   * The real actor's state value (the actor this machine's model describes): its current one,
+   * or the one the walk's latest event led it to where states last too short to poll for
+   * (HandledEvents in handled.ts).
+   */
   realValue(): StateValue | undefined;
   /** Checks what the outside world sees in the model's state `snapshot`. */
   check(snapshot: AnyMachineSnapshot): Promise<void>;
@@ -50,7 +57,7 @@ export async function runWalk(
       (step: { event: EventObject }) => driver.cause(step.event as AnyEventObject),
     ]),
   );
-  await driver.start(recorder);
+  await driver.start(recorder, walk.events);
   try {
     await model.testPath(path, {
       events,

@@ -3,7 +3,15 @@
  * vLLM a real child process (by default the mock, `node src/cli.ts mock-vllm`) on a port found
  * free just before, short intervals, and captured logs.
  */
-import { type AnyActorRef, type AnyEventObject, assign, createActor, setup, waitFor } from 'xstate';
+import {
+  type AnyActorRef,
+  type AnyEventObject,
+  assign,
+  createActor,
+  type InspectionEvent,
+  setup,
+  waitFor,
+} from 'xstate';
 import type { EngineNotice } from '../../machines/engine.machine.ts';
 import { createEngineLogic, type EngineOptions } from '../../src/engine/index.ts';
 import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
@@ -35,6 +43,8 @@ export type EngineHarnessOptions = {
   gpu?: EngineOptions['gpu'];
   /** Default: probes every 20 ms. */
   health?: EngineOptions['health'];
+  /** Sees every actor of the system (the parent, the engine, its children). Default none. */
+  inspect?: (event: InspectionEvent) => void;
 };
 
 export type EngineHarness = {
@@ -56,6 +66,8 @@ export type EngineHarness = {
   stop(): Promise<void>;
   /** Stops the engine if it still runs, then the parent; for afterEach. */
   close(): Promise<void>;
+  /** Stops the parent at once, without STOP: the engine's process actor SIGKILLs vLLM. */
+  halt(): void;
 };
 
 export async function startEngine(options: EngineHarnessOptions = {}): Promise<EngineHarness> {
@@ -96,7 +108,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
       },
     },
   });
-  const actor = createActor(parent).start();
+  const actor = createActor(parent, { inspect: options.inspect }).start();
   const ref = actor.system.get('engine') as AnyActorRef;
   const notices = () => actor.getSnapshot().context.notices;
   const next = async <T extends EngineNotice['type']>(type: T) => {
@@ -132,6 +144,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
       if (ref.getSnapshot().status === 'active') await stop().catch(() => undefined);
       actor.stop();
     },
+    halt: () => actor.stop(),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'vitest';
+import { processExists } from '../../support/engine-harness.ts';
 import { type MockVllmProcess, spawnMockVllm } from '../../support/mock-vllm-process.ts';
 
 const READY = /Uvicorn running on/;
@@ -160,6 +161,28 @@ describe.concurrent('mock-vllm serve as a child process', () => {
     await mock.waitForLine(/--ignore-sigterm: SIGTERM ignored/);
     expect(await status(`${mock.url}/health`)).toBe(200);
     process.kill(pid, 'SIGKILL');
+    expect((await mock.exited).signal).toBe('SIGKILL');
+  });
+
+  it('keeps its output open after SIGKILL while the engine core lingers', async (test) => {
+    const { expect } = test;
+    const mock = await start(['--engine-core-linger-ms', '300'], test);
+    await mock.waitForLine(READY);
+    const line = await mock.waitForLine(/EngineCore_0 pid \d+/);
+    const corePid = Number(line.match(/pid (\d+)/)?.[1]);
+    const serverPid = Number(
+      (await mock.waitForLine(/Started server process/)).match(/\[(\d+)\]/)?.[1],
+    );
+    let settled = false;
+    void mock.exited.then(() => {
+      settled = true;
+    });
+    process.kill(serverPid, 'SIGKILL');
+    // The server is gone at once; the output (and so the exit execa reports) waits for the core.
+    while (processExists(serverPid)) await sleep(5);
+    expect(processExists(corePid)).toBe(true);
+    expect(settled).toBe(false);
+    // The output ends once the core has exited (an orphan: its pid may linger as a zombie).
     expect((await mock.exited).signal).toBe('SIGKILL');
   });
 

@@ -1,0 +1,242 @@
+/**
+ * The engine, walked against the real engine actor (createEngineLogic) under a small parent,
+ * with vLLM a real child process: the mock vLLM (`node src/cli.ts mock-vllm serve`), which
+ * loads "for ever" until the walk says it is done and prints, exits or loses health when
+ * told through its control endpoints; nvidia-smi is a runner that answers (the recorded H200
+ * row, or a hang) when the walk says. What each state promises is checked outside the actor:
+ * the notices the parent received, the process (alive, gone), the requests vLLM answered and
+ * its lines, as the engine logged them with source `vllm`.
+ */
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
+import { engineMachine } from '../../machines/engine.machine.ts';
+import type { NvidiaSmiResult } from '../../src/observability/nvidia-smi.ts';
+import { type EngineHarness, processExists, startEngine } from '../support/engine-harness.ts';
+import { deferred, until } from '../support/sdk-worker.ts';
+import type { CoverageRecorder } from './coverage.ts';
+import {
+  ENGINE_EVENTS,
+  type Event,
+  expectedNotice,
+  GPU_CHECKED,
+  HEALTHY,
+  handledAs,
+  possible,
+  setupFor,
+} from './engine-walks.ts';
+import { HandledEvents } from './handled.ts';
+import type { Driver } from './runner.ts';
+import { modelSuite } from './suite.ts';
+
+const H200 = readFileSync(
+  new URL('../fixtures/nvidia-smi/h200-health.csv', import.meta.url),
+  'utf8',
+);
+
+/** Access lines of the mock vLLM: the requests it answered, and how. */
+const answered = (path: string, status: number) => new RegExp(`"GET ${path} HTTP/1.1" ${status} `);
+
+class EngineDriver implements Driver {
+  #engine!: EngineHarness;
+  #trace = new HandledEvents('engine');
+  #nvidiaSmi = deferred<NvidiaSmiResult>();
+  #nvidiaSmiCalls = 0;
+  #ignoresSigterm = false;
+  /** The walk made vLLM exit (the failure states stay as they are when it does). */
+  #exitCaused = false;
+  /** The model's state the walk is in (the last one checked). */
+  #model: AnyMachineSnapshot | undefined;
+  #lastEvent: AnyEventObject | undefined;
+  #notices: unknown[] = [];
+
+  async start(recorder: CoverageRecorder, events: readonly EventObject[]): Promise<void> {
+    const setup = setupFor(events);
+    this.#ignoresSigterm = setup.mockArgs.includes('--ignore-sigterm');
+    this.#engine = await startEngine({
+      extraArgs: setup.mockArgs,
+      startupTimeoutMs: setup.startupTimeoutMs,
+      killGraceMs: setup.killGraceMs,
+      gpu: {
+        runner: () => {
+          this.#nvidiaSmiCalls += 1;
+          return this.#nvidiaSmi.promise;
+        },
+        expectedGpuName: 'H200',
+        expectedVramGb: 141,
+      },
+      inspect: (event) => {
+        recorder.inspect(event);
+        this.#trace.inspect(event);
+      },
+    });
+  }
+
+  async cause(event: AnyEventObject): Promise<void> {
+    this.#lastEvent = event;
+    const model = this.#model!;
+    switch (event.type) {
+      case GPU_CHECKED:
+        this.#nvidiaSmi.resolve(
+          event.output.ok ? { exitCode: 0, stdout: H200, stderr: '' } : { timedOut: true },
+        );
+        break;
+      // The parent's own word (the worker sends it when it shuts down).
+      case 'STOP':
+        this.#engine.send({ type: 'STOP' });
+        break;
+      case HEALTHY:
+        await this.#tellVllm('/mock/ready');
+        break;
+      case 'PROCESS_LINE_CLASSIFIED':
+        await this.#tellVllm('/mock/print', { line: event.line });
+        break;
+      case 'HEALTH_LOST':
+      case 'HEALTH_REGAINED':
+        await this.#tellVllm('/mock/health', { healthy: event.type === 'HEALTH_REGAINED' });
+        break;
+      case 'PROCESS_EXITED':
+        this.#exitCaused = true;
+        // Stopping, vLLM exits on SIGTERM or SIGKILL by itself, unless it ignores SIGTERM.
+        if (!model.matches({ running: 'stopping' }))
+          await this.#tellVllm('/mock/exit', { code: 1 });
+        else if (this.#ignoresSigterm && model.matches({ running: { stopping: 'terminating' } })) {
+          await this.#tellVllm('/mock/exit', { code: 0 });
+        }
+        break;
+      // The spawn, the models check and the timers follow by themselves from the setup.
+    }
+    await this.#trace.next((handled) => handledAs(event, handled), event.type);
+  }
+
+  realValue() {
+    return this.#trace.value();
+  }
+
+  async check(model: AnyMachineSnapshot): Promise<void> {
+    const notice = expectedNotice(this.#model, model, this.#lastEvent);
+    if (notice !== undefined) this.#notices.push(notice);
+    this.#model = model;
+    const sent = this.#trace.sentSoFar().filter((event) => event.type.startsWith('ENGINE_'));
+    expect(sent).toEqual(this.#notices);
+    await until(() => this.#engine.notices().length >= sent.length, 5_000, 'the parent');
+    expect(this.#engine.notices().slice(0, sent.length)).toEqual(this.#notices);
+    await this.#checkWorld(model);
+  }
+
+  async #checkWorld(model: AnyMachineSnapshot): Promise<void> {
+    const state = (value: unknown) => model.matches(value as never);
+    if (state({ running: { starting: 'spawning' } })) {
+      // Spawned with the command line asked for; its spawn is reported on the next tick.
+      expect(this.#engine.logs.entries()).toContainEqual(
+        expect.objectContaining({
+          msg: 'starting vLLM',
+          command: expect.arrayContaining(['serve', 'test/model', String(this.#engine.port)]),
+        }),
+      );
+      return;
+    }
+    const pid = this.#pid();
+    if (pid === undefined) {
+      // The GPU check decides first: nvidia-smi ran once, vLLM was never started.
+      expect(this.#nvidiaSmiCalls).toBe(1);
+      expect(this.#messages()).not.toContain('starting vLLM');
+      return;
+    }
+    const said = (pattern: RegExp) => this.#vllmLines().some((line) => pattern.test(line));
+    if (
+      state({ running: { starting: 'waitingForHealth' } }) ||
+      state({ running: 'startupTimeout' })
+    ) {
+      // Loading (the walk's vLLM loads until told otherwise), never healthy so far.
+      await this.#vllmSaid(/Starting to load model test\/model/);
+      expect(said(answered('/health', 200))).toBe(false);
+    }
+    if (state({ running: { starting: 'checkingModels' } })) {
+      await this.#vllmSaid(answered('/health', 200));
+    }
+    if (state({ running: 'ready' })) await this.#vllmSaid(answered('/v1/models', 200));
+    if (state({ running: 'modelsCheck' })) await this.#vllmSaid(answered('/v1/models', 500));
+    if (state({ running: 'unhealthy' })) {
+      await this.#vllmSaid(/health lost \(POST \/mock\/health\)/);
+    }
+    if (state({ running: 'fatal' }) || state({ running: 'retryable' })) {
+      await this.#vllmSaid(new RegExp(`^${literal(model.context.failure.line)}$`), 50);
+    }
+    if (state({ running: { stopping: 'terminating' } })) {
+      await this.#vllmSaid(/Shutting down FastAPI HTTP server|--ignore-sigterm: SIGTERM ignored/);
+    }
+    if (state({ running: { stopping: 'killing' } })) {
+      // SIGKILL ends it while the engine waits for its exit: not the engine's clean-up later.
+      await until(() => !processExists(pid), 5_000, `SIGKILL to end vLLM (pid ${pid})`);
+      const heard = this.#engine.notices().map((notice) => notice.type);
+      expect(heard, 'vLLM outlived KILL_GRACE after SIGKILL').not.toContain('ENGINE_STOPPED');
+    }
+    // Terminating, vLLM may be on its way out or ignoring SIGTERM: either is right.
+    if (this.#exitCaused || state('stopped')) {
+      await until(() => !processExists(pid), 5_000, `vLLM (pid ${pid}) to be gone`);
+    } else if (!state({ running: 'stopping' })) expect(processExists(pid)).toBe(true);
+  }
+
+  async stop(): Promise<void> {
+    this.#nvidiaSmi.resolve({ absent: true });
+    this.#engine.halt();
+    const core = this.#vllmLines()
+      .map((line) => line.match(/EngineCore_0 pid (\d+)/)?.[1])
+      .find((found) => found !== undefined);
+    if (core !== undefined) killOrphan(Number(core));
+    const pid = this.#pid();
+    if (pid !== undefined) await until(() => !processExists(pid), 5_000, `vLLM ${pid} gone`);
+  }
+
+  #pid(): number | undefined {
+    const spawned = this.#trace.find((event) => event.type === 'PROCESS_SPAWNED')[0];
+    return (spawned?.event as Event<'PROCESS_SPAWNED'> | undefined)?.pid;
+  }
+
+  #messages(): unknown[] {
+    return this.#engine.logs.entries().map((entry) => entry.msg);
+  }
+
+  #vllmLines(level?: number): string[] {
+    return this.#engine.logs
+      .entries()
+      .filter((entry) => entry.source === 'vllm' && (level === undefined || entry.level === level))
+      .map((entry) => String(entry.msg));
+  }
+
+  /** Waits until vLLM printed a matching line (at `level`), logged with source vllm. */
+  async #vllmSaid(pattern: RegExp, level?: number): Promise<void> {
+    const said = () => this.#vllmLines(level).some((line) => pattern.test(line));
+    await until(said, 5_000, `vLLM to print ${pattern}`);
+  }
+
+  /** A control request to the mock vLLM, once it listens. */
+  async #tellVllm(path: string, body?: unknown): Promise<void> {
+    await this.#vllmSaid(/non-default args/);
+    const response = await fetch(`${this.#engine.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    expect(response.status, `POST ${path}: ${await response.text()}`).toBe(200);
+  }
+}
+
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** SIGKILL to a process that is not ours to wait for (an orphan is reaped by whoever adopted it). */
+function killOrphan(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+modelSuite({
+  machine: engineMachine,
+  events: ENGINE_EVENTS,
+  possible,
+  driver: () => new EngineDriver(),
+});
