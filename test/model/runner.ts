@@ -10,8 +10,12 @@ import type { CoverageRecorder } from './coverage.ts';
 import type { PlannedWalk } from './planner.ts';
 
 export interface Driver {
-  /** Starts the real system for one walk; the recorder's `inspect` must see its actors. */
-  start(recorder: CoverageRecorder): Promise<void>;
+  /**
+   * Starts the real system for one walk; the recorder's `inspect` must see its actors. The
+   * walk is there for drivers that must set the real world up ahead of an event (a queue that
+   * refuses every connection, a socket stalled before the ping that a later PONG answers).
+   */
+  start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void>;
   /** Makes `event` happen in the real system (returns once it was caused, not handled). */
   cause(event: AnyEventObject): Promise<void>;
   /** The real actor's current state value (the actor this machine's model describes). */
@@ -50,7 +54,7 @@ export async function runWalk(
       (step: { event: EventObject }) => driver.cause(step.event as AnyEventObject),
     ]),
   );
-  await driver.start(recorder);
+  await driver.start(recorder, walk);
   try {
     await model.testPath(path, {
       events,
