@@ -30,6 +30,7 @@ const SUCCEEDED_LARGE = succeeded('large', OFFLOAD_THRESHOLD_BYTES + 1_024);
 const PROGRESS = { type: 'WORK_PROGRESS', jobId: 'j', progress: 0.5, message: 'halfway' };
 const RENEW = { type: 'RENEW_DUE' };
 const REVOKED = { type: 'JOB_REVOKED', reason: 'cancelled' };
+const ENGINE_FAILED = { type: 'JOB_FAILED', message: ENGINE_ERROR };
 
 const EVENTS = [
   SUCCEEDED_SMALL,
@@ -37,7 +38,7 @@ const EVENTS = [
   { type: 'WORK_FAILED', jobId: 'j', message: 'the handler failed' },
   PROGRESS,
   REVOKED,
-  { type: 'JOB_FAILED', message: ENGINE_ERROR },
+  ENGINE_FAILED,
 ];
 
 /** The handler reports progress only while it runs; renewals are bounded to two. */
@@ -63,5 +64,11 @@ modelSuite({
     [SUCCEEDED_LARGE, RENEW, { type: UPLOAD_ERROR }],
     // Revoked during the upload: no result, inline or by reference.
     [SUCCEEDED_LARGE, REVOKED],
+    // vLLM fails during the upload: the job ends with the engine's error, not its result.
+    [SUCCEEDED_LARGE, ENGINE_FAILED],
+    // Shutdown runs out of time during the upload: nothing is sent for the job.
+    [SUCCEEDED_LARGE, { type: 'JOB_INTERRUPTED' }],
+    // Renewed under the old token, then superseded: nothing more under it.
+    [RENEW, { type: 'JOB_SUPERSEDED' }],
   ],
 });

@@ -70,13 +70,17 @@ export async function runWalk(
   }
 }
 
-/** A short label for an event: its type and its scalar fields (`JOB_OFFERED(a, 1)`). */
+/**
+ * A short label for an event: its type and its scalar fields (`JOB_OFFERED(a, 1)`); a field that
+ * is nothing but a type shows it (`SEND(pause)`).
+ */
 function eventLabel(event: EventObject): string {
   const type = event.type.replace(/^xstate\.(after|done\.actor|error\.actor)\./, '$1:');
   const scalars: string[] = [];
   const collect = (value: unknown): void => {
     if (value === null || value === undefined) return;
     if (typeof value !== 'object') scalars.push(String(value));
+    else if (Object.keys(value).join() === 'type') collect((value as { type: unknown }).type);
     else for (const [key, inner] of Object.entries(value)) if (key !== 'type') collect(inner);
   };
   const { type: _, ...fields } = event as Record<string, unknown>;
