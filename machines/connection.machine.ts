@@ -17,6 +17,8 @@ export type ConnectionInput = {
   capacity: number;
   /** Results kept while offline before the oldest is dropped (and logged). Default 10 000. */
   outboxLimit?: number;
+  /** Unconfirmed results that send a confirmation ping at once. Default 256. */
+  confirmBatch?: number;
 };
 
 export type ConnectionContext = {
@@ -42,6 +44,7 @@ export type ConnectionContext = {
   unconfirmed: OutboundFrame[];
   /** How many of `unconfirmed` were sent before the ping now in flight. */
   pingMark: number;
+  confirmBatch: number;
 };
 
 export type ConnectionEvent =
@@ -70,7 +73,6 @@ export type ConnectionNotice =
   | { type: 'QUEUE_FRAME_REJECTED'; rejection: FrameRejection }
   | { type: 'CONNECTION_CLOSED'; undelivered: number };
 
-/** Results sent before a confirmation ping goes out at once. */
 const CONFIRM_BATCH = 256;
 
 export const INITIAL_BACKOFF_MS = 1_000;
@@ -138,7 +140,7 @@ export const connectionMachine = setup({
     },
     /** The outbox went out with the register: it is unconfirmed now. */
     outboxSent: assign(({ context }) => ({ unconfirmed: context.outbox, outbox: [], pingMark: 0 })),
-    /** A confirmation ping goes out every CONFIRM_BATCH results, which bounds this copy. */
+    /** A confirmation ping goes out every `confirmBatch` results, which bounds this copy. */
     trackUnconfirmed: assign({
       unconfirmed: ({ context }, params: { frame: OutboundFrame }) =>
         isOutcome(params.frame) ? [...context.unconfirmed, params.frame] : context.unconfirmed,
@@ -197,7 +199,7 @@ export const connectionMachine = setup({
     isOutcome: (_, params: { frame: OutboundFrame }) => isOutcome(params.frame),
     hasUnconfirmed: ({ context }) => context.unconfirmed.length > 0,
     /** Enough unconfirmed results to ask for a confirmation now. */
-    unconfirmedFull: ({ context }) => context.unconfirmed.length >= CONFIRM_BATCH,
+    unconfirmedFull: ({ context }) => context.unconfirmed.length >= context.confirmBatch,
   },
   delays: {
     /** How long a sent result waits before a ping confirms it. */
@@ -225,6 +227,7 @@ export const connectionMachine = setup({
     standing: undefined,
     unconfirmed: [],
     pingMark: 0,
+    confirmBatch: input.confirmBatch ?? CONFIRM_BATCH,
   }),
   initial: 'idle',
   on: {

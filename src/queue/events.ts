@@ -20,6 +20,8 @@ export type FaultName =
   | 'drop_socket'
   | 'stop_answering_pings'
   | 'answer_pings'
+  | 'stall_socket'
+  | 'resume_socket'
   | 'delay_next_frames'
   | 'duplicate_next_frames'
   | 'send_raw'

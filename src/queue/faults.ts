@@ -25,6 +25,8 @@ export type QueueFaultInjector = Pick<
   | 'dropSocket'
   | 'stopAnsweringPings'
   | 'answerPings'
+  | 'stallSocket'
+  | 'resumeSocket'
   | 'delayNextFrames'
   | 'duplicateNextFrames'
   | 'sendRaw'
@@ -48,6 +50,7 @@ type FrameFaults = { delays: number; delayMs: number; duplicates: number };
 export class QueueFaults implements OutboundFaults, OffloadFaults {
   readonly #deps: FaultDeps;
   readonly #silent = new Set<string>();
+  readonly #stalled = new Map<string, WebSocket>();
   readonly #frames = new Map<string, FrameFaults>();
   readonly #payloadGets: OffloadFault[] = [];
   readonly #resultPuts: OffloadFault[] = [];
@@ -72,6 +75,29 @@ export class QueueFaults implements OutboundFaults, OffloadFaults {
   answerPings(workerId: string): void {
     this.#silent.delete(workerId);
     this.#record('answer_pings', { workerId });
+  }
+
+  /**
+   * The queue stops reading this worker's socket, as a stalled queue or link would: the
+   * worker's frames, pings and close frame wait, unanswered, until `resumeSocket`. Frames to
+   * the worker still go out.
+   */
+  stallSocket(workerId: string): void {
+    const connection = this.#connection('stall_socket', workerId);
+    this.#record('stall_socket', { workerId });
+    connection.ws.pause();
+    this.#stalled.set(workerId, connection.ws);
+  }
+
+  /** Reads the stalled socket again, even when the worker left meanwhile: what waited is handled now. */
+  resumeSocket(workerId: string): void {
+    const ws = this.#stalled.get(workerId);
+    if (ws === undefined) {
+      throw new QueueFaultError('resume_socket', `worker ${workerId} has no stalled socket`);
+    }
+    this.#stalled.delete(workerId);
+    this.#record('resume_socket', { workerId });
+    ws.resume();
   }
 
   /** Holds each of the next `count` frames to this worker back by `ms`. */

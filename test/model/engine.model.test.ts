@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
+import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { engineMachine } from '../../machines/engine.machine.ts';
 import type { NvidiaSmiResult } from '../../src/observability/nvidia-smi.ts';
 import { type EngineHarness, processExists, startEngine } from '../support/engine-harness.ts';
@@ -26,6 +26,7 @@ import {
   setupFor,
 } from './engine-walks.ts';
 import { HandledEvents } from './handled.ts';
+import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 import { modelSuite } from './suite.ts';
 
@@ -50,7 +51,7 @@ class EngineDriver implements Driver {
   #lastEvent: AnyEventObject | undefined;
   #notices: unknown[] = [];
 
-  async start(recorder: CoverageRecorder, events: readonly EventObject[]): Promise<void> {
+  async start(recorder: CoverageRecorder, { events }: PlannedWalk): Promise<void> {
     const setup = setupFor(events);
     this.#ignoresSigterm = setup.mockArgs.includes('--ignore-sigterm');
     this.#engine = await startEngine({
@@ -237,6 +238,6 @@ function killOrphan(pid: number): void {
 modelSuite({
   machine: engineMachine,
   events: ENGINE_EVENTS,
-  possible,
+  filterEvents: possible,
   driver: () => new EngineDriver(),
 });

@@ -109,14 +109,28 @@ function trace(
   const transitions: string[] = [];
   const states = new Set(activeStateIds(machine.id, snapshot.value));
   for (const event of events) {
+    const next = adjacency[key as never]?.transitions[JSON.stringify(event) as never];
+    if (next === undefined) {
+      throw new Error(`${JSON.stringify(event)} is not possible in the model from ${key}`);
+    }
     transitions.push(...stepTransitions(machine, snapshot, event));
-    snapshot = adjacency[key as never]!.transitions[JSON.stringify(event) as never]!.state;
+    snapshot = next.state;
     key = serialize(snapshot);
     steps.push({ event, state: snapshot });
     for (const id of activeStateIds(machine.id, snapshot.value)) states.add(id);
   }
   const path = { state: snapshot, steps, weight: steps.length };
   return { events, path, transitions, states: [...states] };
+}
+
+/** A walk given as events (a scenario), checked against the model and traced like a planned one. */
+export function planScenario(
+  machine: AnyStateMachine,
+  model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
+  events: EventObject[],
+): PlannedWalk {
+  const adjacency = model.getAdjacencyMap();
+  return trace(machine, adjacency, Object.keys(adjacency)[0]!, events);
 }
 
 function chooseCover(

@@ -11,10 +11,11 @@ import type { PlannedWalk } from './planner.ts';
 
 export interface Driver {
   /**
-   * Starts the real system for one walk; the recorder's `inspect` must see its actors.
-   * `events` are the walk's, for what must be set up before it starts (a process's flags).
+   * Starts the real system for one walk; the recorder's `inspect` must see its actors. The
+   * walk is there for drivers that must set the real world up ahead of an event (a queue that
+   * refuses every connection, a socket stalled before the ping that a later PONG answers).
    */
-  start(recorder: CoverageRecorder, events: readonly EventObject[]): Promise<void>;
+  start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void>;
   /** Makes `event` happen in the real system (returns once it was caused, not handled). */
   cause(event: AnyEventObject): Promise<void>;
   /**
@@ -57,7 +58,7 @@ export async function runWalk(
       (step: { event: EventObject }) => driver.cause(step.event as AnyEventObject),
     ]),
   );
-  await driver.start(recorder, walk.events);
+  await driver.start(recorder, walk);
   try {
     await model.testPath(path, {
       events,
@@ -73,13 +74,17 @@ export async function runWalk(
   }
 }
 
-/** A short label for an event: its type and its scalar fields (`JOB_OFFERED(a, 1)`). */
+/**
+ * A short label for an event: its type and its scalar fields (`JOB_OFFERED(a, 1)`); a field that
+ * is nothing but a type shows it (`SEND(pause)`).
+ */
 function eventLabel(event: EventObject): string {
   const type = event.type.replace(/^xstate\.(after|done\.actor|error\.actor)\./, '$1:');
   const scalars: string[] = [];
   const collect = (value: unknown): void => {
     if (value === null || value === undefined) return;
     if (typeof value !== 'object') scalars.push(String(value));
+    else if (Object.keys(value).join() === 'type') collect((value as { type: unknown }).type);
     else for (const [key, inner] of Object.entries(value)) if (key !== 'type') collect(inner);
   };
   const { type: _, ...fields } = event as Record<string, unknown>;

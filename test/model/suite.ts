@@ -12,11 +12,11 @@ import {
   type AnyStateMachine,
   createActor,
   type EventObject,
-  __unsafe_getAllOwnEventDescriptors as ownEventTypes,
+  __unsafe_getAllOwnEventDescriptors as eventTypesOf,
 } from 'xstate';
 import { serializeSnapshot, TestModel } from 'xstate/graph';
 import { CoverageRecorder, reportOf, totalsOf } from './coverage.ts';
-import { planWalks } from './planner.ts';
+import { planScenario, planWalks } from './planner.ts';
 import { type Driver, runWalk, walkName } from './runner.ts';
 
 export type ModelSpec = {
@@ -28,13 +28,20 @@ export type ModelSpec = {
   events: AnyEventObject[];
   /** A fresh driver for each walk. */
   driver: () => Driver;
-  /**
-   * Which events the real world can deliver in a state, where it is narrower than what the
-   * machine accepts (a state that lasts one tick, one local HTTP request). Default: all.
-   */
-  possible?: (snapshot: AnyMachineSnapshot, event: EventObject) => boolean;
   /** Per-state wait for the real actor to match. Default 5 000 ms. */
   settleMs?: number;
+  /**
+   * Whether the real world can cause `event` in `snapshot`. Default: every event everywhere.
+   * It keeps the model to what a driver can make happen (no frames without a socket), and
+   * bounds contexts that would otherwise grow forever (a reconnect counter, an outbox).
+   */
+  filterEvents?: (snapshot: AnyMachineSnapshot, event: EventObject) => boolean;
+  /**
+   * Walks to run besides the planned ones, as events from the initial state: behaviours that
+   * no shortest path shows (a result sent again after a reconnect). Each must be possible in
+   * the model; it is checked like any planned walk.
+   */
+  scenarios?: EventObject[][];
 };
 
 /**
@@ -48,37 +55,44 @@ function walkable(machine: AnyStateMachine): AnyStateMachine {
 }
 
 /**
- * xstate/graph's createTestModel less two things: it refuses machines that invoke actors or
- * use delays (here the real actors supply them, and the model takes their done, error and
- * after events like any other), and it keys a state by how it was reached too, where the
- * planner keys states by value and context.
+ * The test model, built as `createTestModel` builds it but without its validation, which
+ * refuses machines that invoke actors or have delayed transitions: here the real actors do
+ * that, and the model only needs the pure transitions. A state is its value and context alone
+ * (the planner keys states the same way), not also the transition that led to it.
  */
 function testModelOf(
   machine: AnyStateMachine,
   spec: ModelSpec,
   fromState: AnyMachineSnapshot,
 ): TestModel<AnyMachineSnapshot, EventObject, unknown> {
+  const variants = (type: string) => {
+    const listed = spec.events.filter((event) => event.type === type);
+    return listed.length > 0 ? listed : [{ type }];
+  };
   return new TestModel(machine, {
-    serializeState: (snapshot: AnyMachineSnapshot) => serializeSnapshot(snapshot),
-    events: (snapshot: AnyMachineSnapshot) =>
-      ownEventTypes(snapshot).flatMap((type) => {
-        const variants = spec.events.filter((event) => event.type === type);
-        return variants.length > 0 ? variants : [{ type }];
-      }),
-    filterEvents: spec.possible,
     fromState,
-  } as never) as TestModel<AnyMachineSnapshot, EventObject, unknown>;
+    serializeState: (snapshot: AnyMachineSnapshot) => serializeSnapshot(snapshot),
+    serializeEvent: (event: EventObject) => JSON.stringify(event),
+    events: (snapshot: AnyMachineSnapshot) => eventTypesOf(snapshot).flatMap(variants),
+    filterEvents: spec.filterEvents,
+  } as never) as unknown as TestModel<AnyMachineSnapshot, EventObject, unknown>;
 }
 
 export const COVERAGE_DIR = join(import.meta.dirname, '../../coverage/model');
 
-export function modelSuite(spec: ModelSpec): void {
+/** The model of a spec and the walks planned on it (also for printing while writing a suite). */
+export function planModel(spec: ModelSpec) {
   const machine = walkable(spec.machine);
   // xstate/graph takes the initial state from `fromState` (its `input` option is not passed
   // through everywhere), so the model starts from the actor's own initial snapshot.
   const fromState = createActor(machine, { input: spec.input }).getSnapshot();
   const model = testModelOf(machine, spec, fromState);
-  const walks = planWalks(machine, model);
+  const scenarios = (spec.scenarios ?? []).map((events) => planScenario(machine, model, events));
+  return { machine, model, walks: [...planWalks(machine, model), ...scenarios] };
+}
+
+export function modelSuite(spec: ModelSpec): void {
+  const { machine, model, walks } = planModel(spec);
   const recorder = new CoverageRecorder(machine.id);
 
   describe(`${machine.id} machine, walked against the real actors`, () => {

@@ -34,6 +34,32 @@ describe('fault injection, observed from a plain ws client', () => {
     ]);
   });
 
+  it('stallSocket leaves frames, pings and the close frame unread until resumeSocket', async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    queue.faults.stallSocket('w1');
+    worker.send({ type: 'pause' });
+    worker.ping('held');
+    worker.ws.close(1000, 'bye');
+    queue.faults.sendRaw('w1', '{"type":"error","message":"still sent"}');
+    await worker.waitFor(() => worker.received.length === 1);
+    expect(queue.workers()).toMatchObject([{ workerId: 'w1', paused: false }]);
+    expect(queue.events.filter(eventIs('ping'))).toEqual([]);
+    queue.faults.resumeSocket('w1');
+    expect((await worker.closed).code).toBe(1000);
+    expect(worker.pongs.map(String)).toEqual(['held']);
+    const handled = queue.events
+      .all()
+      .map((event) => ('fault' in event ? event.fault : event.kind));
+    expect(handled.slice(handled.indexOf('resume_socket'))).toEqual([
+      'resume_socket',
+      'frame_in',
+      'ping',
+      'connection_closed',
+    ]);
+    expect(() => queue.faults.resumeSocket('w1')).toThrow(QueueFaultError);
+  });
+
   it('delayNextFrames holds the next frames back, then sends them', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');

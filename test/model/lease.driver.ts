@@ -1,0 +1,227 @@
+/**
+ * The lease model's driver: a real worker (capacity 1) on the local queue, one persisted job
+ * with a result_upload_url, and the lease the worker spawns for it. The handler's work ends
+ * when the walk says (a small or a large result, a throw, progress on the way); revocation is
+ * the queue's; supersession is a second dispatch with a higher token; interruption is a
+ * shutdown whose grace period runs out; an engine failure is the worker's engine (the real
+ * engine machine, its vLLM a stand-in) failing; the upload succeeds, fails or hangs at the
+ * queue's offload. Renewals and the grace period run on a manual clock, fired as steps.
+ */
+import { expect } from 'vitest';
+import {
+  type Actor,
+  type AnyActorRef,
+  type AnyEventObject,
+  type AnyMachineSnapshot,
+  createActor,
+  type EventObject,
+  fromCallback,
+} from 'xstate';
+import { OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
+import type { JobFrame } from '../../machines/types.ts';
+import type { JobAbortedError } from '../../src/errors.ts';
+import type { Job } from '../../src/jobs/types.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { createWorkerLogic } from '../../src/worker/logic.ts';
+import { type CrashableEngine, crashableEngine } from '../support/crashable-engine.ts';
+import { eventually } from '../support/eventually.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { deferred } from '../support/sdk-worker.ts';
+import type { CoverageRecorder } from './coverage.ts';
+import { JobWitness } from './lease.checks.ts';
+import type { PlannedWalk } from './planner.ts';
+import type { Driver } from './runner.ts';
+
+const WORKER = 'w-lease';
+/** Delays no other timer of the worker uses, so that firing one fires only what is meant. */
+const RENEW_MS = 7_000;
+const GRACE_MS = 3_000;
+/** Real time: a hung PUT fails after this long. */
+const UPLOAD_TIMEOUT_MS = 1_500;
+
+/** What the handler returns: a small result, and one that must be offloaded. */
+export const SMALL = { small: true };
+const LARGE = { text: 'x'.repeat(OFFLOAD_THRESHOLD_BYTES + 1_024) };
+/** The job_error a crash of the engine's vLLM gives every running job. */
+export const ENGINE_ERROR = 'vLLM failed: vLLM exited on its own (exit code 1, signal none)';
+export const UPLOAD_DONE = 'xstate.done.actor.0.lease.held.uploading';
+export const UPLOAD_ERROR = 'xstate.error.actor.0.lease.held.uploading';
+
+type Run = {
+  job: Job;
+  signal: AbortSignal;
+  progress: (value?: number, message?: string) => void;
+  release: ReturnType<typeof deferred<unknown>>;
+};
+
+export class LeaseDriver implements Driver {
+  #queue!: LocalQueue;
+  readonly #clock = new ManualClock();
+  readonly #engine: CrashableEngine = crashableEngine();
+  #worker!: Actor<ReturnType<typeof createWorkerLogic>>;
+  #lease!: AnyActorRef;
+  #recorder!: CoverageRecorder;
+  #walk!: PlannedWalk;
+  #step = 0;
+  #from = 0;
+  readonly #runs: Run[] = [];
+  #dispatched!: JobFrame;
+  #witness!: JobWitness;
+  #progressed = 0;
+  #result: unknown;
+
+  async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
+    this.#recorder = recorder;
+    this.#walk = walk;
+    this.#queue = await startLocalQueue({ resultUploadUrls: true });
+    this.#worker = createActor(this.#logic(), {
+      id: 'worker',
+      input: { workerId: WORKER, configId: 'cfg', capacity: 1 },
+      clock: this.#clock,
+      inspect: recorder.inspect,
+    });
+    this.#worker.start();
+    await this.#queue.events.waitFor(eventIs('worker_registered'));
+    const { jobId } = this.#queue.createJob({ payload: { n: 1 }, config_id: 'cfg' });
+    const isJob = eventIs('frame_out', (e) => e.frame.type === 'job' && e.frame.job_id === jobId);
+    this.#dispatched = (await this.#queue.events.waitFor(isJob)).frame as JobFrame;
+    this.#witness = new JobWitness(this.#queue, WORKER, this.#dispatched);
+    await eventually(() => this.#runs.length === 1, 'the handler runs');
+    this.#lease = this.#worker.getSnapshot().children[jobId] as AnyActorRef;
+    this.#from = recorder.mark();
+  }
+
+  #logic() {
+    return createWorkerLogic({
+      url: `${this.#queue.wsUrl}/ws`,
+      token: undefined,
+      maxFrameBytes: 1 << 20,
+      logger: silentLogger(),
+      handler: (job, { signal, progress }) => {
+        const release = deferred<unknown>();
+        this.#runs.push({ job, signal, progress, release });
+        return release.promise;
+      },
+      timings: {
+        renewIntervalMs: RENEW_MS,
+        gracePeriodMs: GRACE_MS,
+        uploadTimeoutMs: UPLOAD_TIMEOUT_MS,
+      },
+      parts: {
+        engine: this.#engine.logic,
+        backpressure: fromCallback(() => undefined),
+        flushTelemetry: async () => {},
+        heartbeat: async () => {},
+      },
+    });
+  }
+
+  get #jobId(): string {
+    return this.#dispatched.job_id;
+  }
+
+  get #token(): number {
+    return this.#dispatched.fence_token;
+  }
+
+  async cause(event: AnyEventObject): Promise<void> {
+    const later = this.#walk.events.slice(this.#step + 1);
+    this.#step += 1;
+    const run = this.#runs[0]!;
+    switch (event.type) {
+      case 'WORK_SUCCEEDED': {
+        const large = event.size > OFFLOAD_THRESHOLD_BYTES;
+        if (large) this.#arrangeUpload(later);
+        this.#result = large ? LARGE : SMALL;
+        run.release.resolve(this.#result);
+        break;
+      }
+      case 'WORK_FAILED':
+        run.release.reject(new Error(event.message));
+        break;
+      case 'WORK_PROGRESS':
+        this.#progressed += 1;
+        run.progress(event.progress, event.message);
+        break;
+      case 'RENEW_DUE':
+        this.#clock.fire(RENEW_MS);
+        break;
+      case 'JOB_REVOKED':
+        this.#queue.faults.revokeJob(this.#jobId, { reason: event.reason });
+        break;
+      case 'JOB_SUPERSEDED': {
+        const newer = { ...this.#dispatched, fence_token: this.#token + 1 };
+        this.#queue.faults.sendRaw(WORKER, JSON.stringify(newer));
+        break;
+      }
+      case 'JOB_INTERRUPTED':
+        // A shutdown (the SDK's stop(), or a signal) whose grace period runs out.
+        this.#worker.send({ type: 'SHUTDOWN_REQUESTED' });
+        this.#clock.fire(GRACE_MS);
+        break;
+      case 'JOB_FAILED':
+        this.#engine.crash();
+        break;
+      default:
+      // The upload finishes on its own: it succeeds, fails or times out as arranged.
+    }
+    await this.#received((seen) => seen.type === event.type);
+  }
+
+  /** The PUT succeeds, fails at once, or hangs (and times out, or the lease leaves first). */
+  #arrangeUpload(later: EventObject[]): void {
+    const leaving = later.find((e) => e.type.startsWith('xstate.') || e.type.startsWith('JOB_'));
+    if (leaving?.type === UPLOAD_DONE) return;
+    if (leaving?.type === UPLOAD_ERROR && later[0] === leaving)
+      this.#queue.faults.failNextResultPut();
+    else this.#queue.faults.hangNextResultPut();
+  }
+
+  async #received(match: (event: AnyEventObject) => boolean): Promise<void> {
+    await this.#recorder.waitForEvent(match, this.#from);
+    const log = this.#recorder.received;
+    this.#from = log.findIndex((event, i) => i >= this.#from && match(event)) + 1;
+  }
+
+  realValue() {
+    return this.#lease.getSnapshot().value;
+  }
+
+  async check(snapshot: AnyMachineSnapshot): Promise<void> {
+    const c = snapshot.context;
+    const witness = this.#witness;
+    await witness.renewed(c.renewals, this.#progressed);
+    // A renewal is due while the lease is held, none once it ended (but a newer run's).
+    const due = this.#clock.pending().filter((ms) => ms === RENEW_MS);
+    expect(due).toHaveLength(snapshot.matches('held') || snapshot.matches('superseded') ? 1 : 0);
+    if (snapshot.matches({ held: 'working' })) expect(witness.outcomes()).toEqual([]);
+    if (snapshot.matches({ held: 'uploading' })) await witness.uploading();
+    if (snapshot.matches('settled')) {
+      await witness.settled(c.outcome, this.#result, c.result !== undefined);
+      if (c.outcome.message === ENGINE_ERROR) this.#expectAborted('engine_failed');
+    }
+    if (snapshot.matches('revoked') || snapshot.matches('superseded')) {
+      this.#expectAborted(snapshot.value as 'revoked' | 'superseded');
+      await witness.silenced(() => this.#runs[0]!.release.resolve(SMALL));
+    }
+    if (snapshot.matches('superseded')) {
+      expect(this.#runs.map((r) => r.job.fenceToken)).toEqual([this.#token, this.#token + 1]);
+    }
+    if (snapshot.matches('interrupted')) {
+      this.#expectAborted('shutdown');
+      await witness.interrupted();
+    }
+  }
+
+  #expectAborted(reason: JobAbortedError['reason']): void {
+    const { signal } = this.#runs[0]!;
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as JobAbortedError).reason).toBe(reason);
+  }
+
+  async stop(): Promise<void> {
+    this.#worker.stop();
+    await this.#queue.close();
+  }
+}

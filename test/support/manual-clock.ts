@@ -1,0 +1,43 @@
+/**
+ * A clock for `createActor(logic, { clock })` whose timers fire only when a test fires them:
+ * every named delay of every machine in the actor system (a ping interval, a renewal, a grace
+ * period) becomes a step the test takes, never a race with the test. Real I/O keeps real time.
+ */
+import type { ActorOptions, AnyActorLogic } from 'xstate';
+
+type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
+
+type Timer = { fn: () => void; delay: number };
+
+export class ManualClock implements Clock {
+  readonly #timers = new Map<number, Timer>();
+  #nextId = 1;
+
+  setTimeout(fn: () => void, delay: number): number {
+    const id = this.#nextId++;
+    this.#timers.set(id, { fn, delay });
+    return id;
+  }
+
+  clearTimeout(id: number): void {
+    this.#timers.delete(id);
+  }
+
+  /** The delays (ms) of the timers set and not yet fired or cleared, oldest first. */
+  pending(): number[] {
+    return [...this.#timers.values()].map((timer) => timer.delay);
+  }
+
+  /** Fires the one pending timer of `delay` ms; throws when there is none, or more than one. */
+  fire(delay: number): void {
+    const due = [...this.#timers].filter(([, timer]) => timer.delay === delay);
+    if (due.length !== 1) {
+      throw new Error(
+        `expected one pending ${delay} ms timer, found ${due.length} (pending: ${this.pending().join(', ') || 'none'})`,
+      );
+    }
+    const [id, timer] = due[0]!;
+    this.#timers.delete(id);
+    timer.fn();
+  }
+}
