@@ -36,6 +36,8 @@ export type GateContext = {
 export type GateEvent =
   | { type: 'JOB_OFFERED'; job: JobFrame }
   | { type: 'JOB_SETTLED'; jobId: string; fenceToken: number }
+  /** The queue revoked a job that is not running here: it may still wait for a slot. */
+  | { type: 'JOB_REVOKED'; jobId: string }
   | { type: 'BACKPRESSURE_READING'; waiting: number }
   | { type: 'PAUSE_REQUESTED' }
   | { type: 'RESUME_REQUESTED' }
@@ -93,6 +95,8 @@ export const gateMachine = setup({
     atOrBelowResumeThreshold: ({ context }, params: { waiting: number }) =>
       params.waiting <= context.resumeThreshold,
     nothingRunning: ({ context }) => Object.keys(context.running).length === 0,
+    isWaiting: ({ context }, params: { jobId: string }) =>
+      context.waiting.some((w) => w.job_id === params.jobId),
     isRunningWithWaiting: ({ context, event }) =>
       event.type === 'JOB_SETTLED' &&
       context.running[event.jobId] === event.fenceToken &&
@@ -134,6 +138,14 @@ export const gateMachine = setup({
       reason: 'draining',
     })),
     clearWaiting: assign({ waiting: [] }),
+    /** A revoked job leaves the line, and is remembered so a late copy of its frame is ignored. */
+    withdraw: assign(({ context }, params: { jobId: string }) => {
+      const revoked = context.waiting.find((w) => w.job_id === params.jobId)!;
+      return {
+        waiting: context.waiting.filter((w) => w.job_id !== params.jobId),
+        ...remember(context, revoked.job_id, revoked.fence_token),
+      };
+    }),
     release: assign(({ context }, params: { jobId: string; fenceToken: number }) => ({
       running: withoutKey(context.running, params.jobId),
       ...remember(context, params.jobId, params.fenceToken),
@@ -210,6 +222,32 @@ export const gateMachine = setup({
       {
         guard: { type: 'isRunning', params: ({ event }) => event },
         actions: { type: 'release', params: ({ event }) => event },
+      },
+    ],
+    JOB_REVOKED: [
+      {
+        guard: { type: 'isWaiting', params: ({ event }) => event },
+        actions: [
+          { type: 'withdraw', params: ({ event }) => event },
+          {
+            type: 'log',
+            params: ({ event }) => ({
+              level: 'info',
+              message: 'revoked job removed from the waiting line: it will not run',
+              fields: { job_id: event.jobId },
+            }),
+          },
+        ],
+      },
+      {
+        actions: {
+          type: 'log',
+          params: ({ event }) => ({
+            level: 'info',
+            message: 'revocation for a job not running here: nothing to stop',
+            fields: { job_id: event.jobId },
+          }),
+        },
       },
     ],
     DRAIN: '.draining',
