@@ -161,6 +161,11 @@ export const connectionMachine = setup({
   actors: {
     socket: callbackNotProvided<SocketCommand>('connection', 'socket'),
   },
+  guards: {
+    /** Keeping this frame pushes the oldest result out of the outbox. */
+    outboxFull: ({ context }, params: { frame: OutboundFrame }) =>
+      isOutcome(params.frame) && context.outbox.length >= context.outboxLimit,
+  },
   delays: {
     /** A WebSocket ping every 30 s. */
     PING_INTERVAL: 30_000,
@@ -186,7 +191,23 @@ export const connectionMachine = setup({
   }),
   initial: 'idle',
   on: {
-    SEND: { actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) } },
+    SEND: [
+      {
+        guard: { type: 'outboxFull', params: ({ event }) => ({ frame: event.frame }) },
+        actions: [
+          { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
+          {
+            type: 'log',
+            params: ({ context }) => ({
+              level: 'warn',
+              message: `outbox full: dropped the oldest of ${context.outboxLimit} results kept while offline`,
+              fields: { dropped_total: context.outboxDropped },
+            }),
+          },
+        ],
+      },
+      { actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) } },
+    ],
     FRAME_RECEIVED: {
       actions: { type: 'forwardFrame', params: ({ event }) => ({ frame: event.frame }) },
     },
@@ -226,9 +247,23 @@ export const connectionMachine = setup({
                 { type: 'noteStanding', params: ({ event }) => ({ frame: event.frame }) },
               ],
             },
-            SEND_FAILED: {
-              actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
-            },
+            SEND_FAILED: [
+              {
+                guard: { type: 'outboxFull', params: ({ event }) => ({ frame: event.frame }) },
+                actions: [
+                  { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
+                  {
+                    type: 'log',
+                    params: ({ context }) => ({
+                      level: 'warn',
+                      message: `outbox full: dropped the oldest of ${context.outboxLimit} results kept while offline`,
+                      fields: { dropped_total: context.outboxDropped },
+                    }),
+                  },
+                ],
+              },
+              { actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) } },
+            ],
           },
           initial: 'quiet',
           states: {
