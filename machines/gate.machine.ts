@@ -6,6 +6,7 @@
 import { assign, sendParent, sendTo, setup } from 'xstate';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided } from './placeholders.ts';
+import { noRecentJobs, type RecentJobs, recentToken, remember } from './recent-jobs.ts';
 import type { JobFrame, LogParams } from './types.ts';
 
 export type GateInput = {
@@ -27,9 +28,8 @@ export type GateContext = {
   running: Record<string, number>;
   /** Admitted jobs waiting for a slot, oldest first; at most `capacity`. */
   waiting: JobFrame[];
-  /** Recently settled jobs: job id → fence token, oldest first in `settledOrder`. */
-  settled: Record<string, number>;
-  settledOrder: string[];
+  /** The last `memorySize` settlements (job id → fence token), to recognise re-deliveries. */
+  settled: RecentJobs;
   memorySize: number;
 };
 
@@ -56,17 +56,10 @@ type OfferParams = { job: JobFrame };
 function isRedelivery(context: GateContext, job: JobFrame): boolean {
   const token = job.fence_token;
   const running = context.running[job.job_id];
-  const settled = context.settled[job.job_id];
+  const settled = recentToken(context.settled, job.job_id, context.memorySize);
   if (running !== undefined && running >= token) return true;
   if (settled !== undefined && settled >= token) return true;
   return context.waiting.some((w) => w.job_id === job.job_id && w.fence_token >= token);
-}
-
-function remember(context: GateContext, jobId: string, fenceToken: number): Partial<GateContext> {
-  const settled = { ...context.settled, [jobId]: fenceToken };
-  const settledOrder = [...context.settledOrder.filter((id) => id !== jobId), jobId];
-  while (settledOrder.length > context.memorySize) delete settled[settledOrder.shift()!];
-  return { settled, settledOrder };
 }
 
 function withoutKey(record: Record<string, number>, key: string): Record<string, number> {
@@ -143,12 +136,12 @@ export const gateMachine = setup({
       const revoked = context.waiting.find((w) => w.job_id === params.jobId)!;
       return {
         waiting: context.waiting.filter((w) => w.job_id !== params.jobId),
-        ...remember(context, revoked.job_id, revoked.fence_token),
+        settled: remember(context.settled, revoked.job_id, revoked.fence_token, context.memorySize),
       };
     }),
     release: assign(({ context }, params: { jobId: string; fenceToken: number }) => ({
       running: withoutKey(context.running, params.jobId),
-      ...remember(context, params.jobId, params.fenceToken),
+      settled: remember(context.settled, params.jobId, params.fenceToken, context.memorySize),
     })),
     /** A freed slot goes to the oldest waiting job (notified before it leaves the line). */
     notifyStartNext: sendParent(({ context }) => ({ type: 'START_JOB', job: context.waiting[0]! })),
@@ -171,8 +164,7 @@ export const gateMachine = setup({
     resumeThreshold: input.resumeThreshold ?? 0,
     running: {},
     waiting: [],
-    settled: {},
-    settledOrder: [],
+    settled: noRecentJobs,
     memorySize: input.memorySize ?? 1_000,
   }),
   initial: 'accepting',
