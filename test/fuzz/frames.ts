@@ -30,6 +30,7 @@ const weirdNumber = fc.oneof(
 const weirdValue = fc.oneof(weirdNumber, fc.jsonValue({ maxDepth: 3 }), fc.string());
 const frameType = fc.oneof(
   fc.constantFrom('job', 'job_revoked', 'job_result_ref', 'error', 'register', 'drain', 'JOB'),
+  fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty'),
   fc.string({ maxLength: 12 }),
 );
 const fieldName = fc.constantFrom(
