@@ -47,7 +47,7 @@ export function account(run: ChaosRun): Accounting {
         ? 'never settled'
         : checkJob(job, outcome, { all, witness: run.witness });
     if (problem !== undefined) violations.push(`job ${planned.i} (${jobId}): ${problem}`);
-    const key = outcome === undefined ? 'unsettled' : outcomeKey(outcome);
+    const key = outcome === undefined ? 'unsettled' : outcomeKey(outcome, job.events);
     tally[key] = (tally[key] ?? 0) + 1;
   }
   violations.push(
@@ -124,7 +124,8 @@ function checkJob(job: JobRecord, outcome: JobOutcome, witnesses: Witnesses): st
 function lostInTransit(job: JobRecord, { all, witness }: Witnesses): string | undefined {
   if (job.planned.mode !== 'transient') return 'a persisted job timed out';
   const dispatched = job.events.filter(eventIs('job_dispatched')).at(-1);
-  if (dispatched === undefined) return 'timed out without being dispatched';
+  // The queue timed it out before any worker had it: nothing the worker did (tallied apart).
+  if (dispatched === undefined) return undefined;
   const closed = all.some((e) => e.kind === 'connection_closed' && e.seq > dispatched.seq);
   if (!closed) return 'timed out although the connection stayed up';
   const offline = job.runs.find(
@@ -186,6 +187,10 @@ function eventsByJob(events: QueueEvent[]): Map<string, QueueEvent[]> {
   return byJob;
 }
 
-function outcomeKey(outcome: JobOutcome): string {
-  return outcome.status === 'completed' ? 'completed' : `failed:${outcome.reason}`;
+function outcomeKey(outcome: JobOutcome, events: QueueEvent[] = []): string {
+  if (outcome.status === 'completed') return 'completed';
+  const dispatched = events.some((event) => event.kind === 'job_dispatched');
+  return outcome.reason === 'timeout' && !dispatched
+    ? 'failed:timeout_in_backlog'
+    : `failed:${outcome.reason}`;
 }

@@ -132,6 +132,9 @@ describe('an SDK worker under chaos', () => {
     console.log(JSON.stringify({ seed: SEED, seconds, ...summarise(queue, accounting, driver) }));
     expect(ledger.plan.size).toBe(JOBS);
     expect(accounting.violations).toEqual([]);
+    // Jobs the queue timed out before dispatching them tell nothing about the worker; a run
+    // with many of them exercised too little.
+    expect(accounting.tally['failed:timeout_in_backlog'] ?? 0).toBeLessThanOrEqual(JOBS / 100);
     expect(crashes.errors).toEqual([]);
     expect(worker.state().connection).toMatch(/^linked\.online/);
     expect(worker.actor.getSnapshot().status).toBe('active');
