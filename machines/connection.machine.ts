@@ -200,6 +200,9 @@ export const connectionMachine = setup({
     hasUnconfirmed: ({ context }) => context.unconfirmed.length > 0,
     /** Enough unconfirmed results to ask for a confirmation now. */
     unconfirmedFull: ({ context }) => context.unconfirmed.length >= context.confirmBatch,
+    /** Keeping this frame pushes the oldest result out of the outbox. */
+    outboxFull: ({ context }, params: { frame: OutboundFrame }) =>
+      isOutcome(params.frame) && context.outbox.length >= context.outboxLimit,
   },
   delays: {
     /** How long a sent result waits before a ping confirms it. */
@@ -231,7 +234,23 @@ export const connectionMachine = setup({
   }),
   initial: 'idle',
   on: {
-    SEND: { actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) } },
+    SEND: [
+      {
+        guard: { type: 'outboxFull', params: ({ event }) => ({ frame: event.frame }) },
+        actions: [
+          { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
+          {
+            type: 'log',
+            params: ({ context }) => ({
+              level: 'warn',
+              message: `outbox full: dropped the oldest of ${context.outboxLimit} results kept while offline`,
+              fields: { dropped_total: context.outboxDropped },
+            }),
+          },
+        ],
+      },
+      { actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) } },
+    ],
     FRAME_RECEIVED: {
       actions: { type: 'forwardFrame', params: ({ event }) => ({ frame: event.frame }) },
     },

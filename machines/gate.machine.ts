@@ -6,6 +6,7 @@
 import { assign, sendParent, sendTo, setup } from 'xstate';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided } from './placeholders.ts';
+import { noRecentJobs, type RecentJobs, recentToken, remember } from './recent-jobs.ts';
 import type { JobFrame, LogParams } from './types.ts';
 
 export type GateInput = {
@@ -27,19 +28,16 @@ export type GateContext = {
   running: Record<string, number>;
   /** Admitted jobs waiting for a slot, oldest first; at most `capacity`. */
   waiting: JobFrame[];
-  /**
-   * Recently settled jobs, oldest first: `settledIds[i]` settled under `settledTokens[i]`.
-   * Two flat arrays: copying them per settled job costs microseconds, where copying an object
-   * of a thousand keys cost milliseconds; scanning a thousand ids is cheaper still.
-   */
-  settledIds: string[];
-  settledTokens: number[];
+  /** The last `memorySize` settlements (job id → fence token), to recognise re-deliveries. */
+  settled: RecentJobs;
   memorySize: number;
 };
 
 export type GateEvent =
   | { type: 'JOB_OFFERED'; job: JobFrame }
   | { type: 'JOB_SETTLED'; jobId: string; fenceToken: number }
+  /** The queue revoked a job that is not running here: it may still wait for a slot. */
+  | { type: 'JOB_REVOKED'; jobId: string }
   | { type: 'BACKPRESSURE_READING'; waiting: number }
   | { type: 'PAUSE_REQUESTED' }
   | { type: 'RESUME_REQUESTED' }
@@ -58,25 +56,10 @@ type OfferParams = { job: JobFrame };
 function isRedelivery(context: GateContext, job: JobFrame): boolean {
   const token = job.fence_token;
   const running = context.running[job.job_id];
-  const index = context.settledIds.lastIndexOf(job.job_id);
-  const settled = index === -1 ? undefined : context.settledTokens[index];
+  const settled = recentToken(context.settled, job.job_id, context.memorySize);
   if (running !== undefined && running >= token) return true;
   if (settled !== undefined && settled >= token) return true;
   return context.waiting.some((w) => w.job_id === job.job_id && w.fence_token >= token);
-}
-
-/** A copy of `items` with `item` appended, the oldest dropped beyond `limit` (at least 1). */
-function appendBounded<T>(items: readonly T[], item: T, limit: number): T[] {
-  const next = items.slice(Math.max(0, items.length - Math.max(1, limit) + 1));
-  next.push(item);
-  return next;
-}
-
-function remember(context: GateContext, jobId: string, fenceToken: number): Partial<GateContext> {
-  return {
-    settledIds: appendBounded(context.settledIds, jobId, context.memorySize),
-    settledTokens: appendBounded(context.settledTokens, fenceToken, context.memorySize),
-  };
 }
 
 function withoutKey(record: Record<string, number>, key: string): Record<string, number> {
@@ -105,6 +88,8 @@ export const gateMachine = setup({
     atOrBelowResumeThreshold: ({ context }, params: { waiting: number }) =>
       params.waiting <= context.resumeThreshold,
     nothingRunning: ({ context }) => Object.keys(context.running).length === 0,
+    isWaiting: ({ context }, params: { jobId: string }) =>
+      context.waiting.some((w) => w.job_id === params.jobId),
     isRunningWithWaiting: ({ context, event }) =>
       event.type === 'JOB_SETTLED' &&
       context.running[event.jobId] === event.fenceToken &&
@@ -146,9 +131,17 @@ export const gateMachine = setup({
       reason: 'draining',
     })),
     clearWaiting: assign({ waiting: [] }),
+    /** A revoked job leaves the line, and is remembered so a late copy of its frame is ignored. */
+    withdraw: assign(({ context }, params: { jobId: string }) => {
+      const revoked = context.waiting.find((w) => w.job_id === params.jobId)!;
+      return {
+        waiting: context.waiting.filter((w) => w.job_id !== params.jobId),
+        settled: remember(context.settled, revoked.job_id, revoked.fence_token, context.memorySize),
+      };
+    }),
     release: assign(({ context }, params: { jobId: string; fenceToken: number }) => ({
       running: withoutKey(context.running, params.jobId),
-      ...remember(context, params.jobId, params.fenceToken),
+      settled: remember(context.settled, params.jobId, params.fenceToken, context.memorySize),
     })),
     /** A freed slot goes to the oldest waiting job (notified before it leaves the line). */
     notifyStartNext: sendParent(({ context }) => ({ type: 'START_JOB', job: context.waiting[0]! })),
@@ -171,8 +164,7 @@ export const gateMachine = setup({
     resumeThreshold: input.resumeThreshold ?? 0,
     running: {},
     waiting: [],
-    settledIds: [],
-    settledTokens: [],
+    settled: noRecentJobs,
     memorySize: input.memorySize ?? 1_000,
   }),
   initial: 'accepting',
@@ -222,6 +214,32 @@ export const gateMachine = setup({
       {
         guard: { type: 'isRunning', params: ({ event }) => event },
         actions: { type: 'release', params: ({ event }) => event },
+      },
+    ],
+    JOB_REVOKED: [
+      {
+        guard: { type: 'isWaiting', params: ({ event }) => event },
+        actions: [
+          { type: 'withdraw', params: ({ event }) => event },
+          {
+            type: 'log',
+            params: ({ event }) => ({
+              level: 'info',
+              message: 'revoked job removed from the waiting line: it will not run',
+              fields: { job_id: event.jobId },
+            }),
+          },
+        ],
+      },
+      {
+        actions: {
+          type: 'log',
+          params: ({ event }) => ({
+            level: 'info',
+            message: 'revocation for a job not running here: nothing to stop',
+            fields: { job_id: event.jobId },
+          }),
+        },
       },
     ],
     DRAIN: '.draining',

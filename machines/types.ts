@@ -29,7 +29,7 @@ export type JobOutcome =
 
 /** Events a job's work actor sends to whoever runs it (a lease, or the worker for transient jobs). */
 export type WorkEvent =
-  /** `size`: the result's length serialised as JSON (it decides offloading). */
+  /** `size`: the result's size serialised as JSON, in UTF-8 bytes (it decides offloading). */
   | { type: 'WORK_SUCCEEDED'; jobId: string; result: unknown; size: number }
   | { type: 'WORK_FAILED'; jobId: string; message: string }
   | { type: 'WORK_PROGRESS'; jobId: string; progress?: number; message?: string };

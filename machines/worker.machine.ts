@@ -152,6 +152,10 @@ export const workerMachine = setup({
       type: 'JOB_OFFERED' as const,
       job: params.frame as FrameOf<'job'>,
     })),
+    revokeInGate: sendTo('gate', (_, params: { frame: QueueFrame }) => ({
+      type: 'JOB_REVOKED' as const,
+      jobId: (params.frame as FrameOf<'job_revoked'>).job_id,
+    })),
     relayBackpressure: sendTo('gate', (_, params: { waiting: number }) => ({
       type: 'BACKPRESSURE_READING' as const,
       waiting: params.waiting,
@@ -270,15 +274,9 @@ export const workerMachine = setup({
         },
       },
       {
+        // Not running here, but it may wait in the gate's line for a slot.
         guard: { type: 'isRevocation', params: ({ event }) => event },
-        actions: {
-          type: 'log',
-          params: ({ event }) => ({
-            level: 'info',
-            message: 'revocation for a job not running here: nothing to stop',
-            fields: { job_id: (event.frame as FrameOf<'job_revoked'>).job_id },
-          }),
-        },
+        actions: { type: 'revokeInGate', params: ({ event }) => event },
       },
       {
         guard: { type: 'isQueueError', params: ({ event }) => event },

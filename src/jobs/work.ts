@@ -52,7 +52,7 @@ export async function runJob(
     });
   const result = (await options.handler(job, { signal, progress, logger })) ?? null;
   // Only a persisted job with an upload URL may offload; nobody else needs the size.
-  const size = frame.result_upload_url === undefined ? 0 : resultJson(result).length;
+  const size = frame.result_upload_url === undefined ? 0 : Buffer.byteLength(resultJson(result));
   report({ type: 'WORK_SUCCEEDED', jobId, result, size });
 }
 

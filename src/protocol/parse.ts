@@ -55,7 +55,8 @@ function parseWith<F>(table: SchemaTable, text: string): FrameParse<F> {
     ...(jobId ? { jobId } : {}),
     ...(fenceToken === undefined ? {} : { fenceToken }),
   };
-  const schema = type === undefined ? undefined : table[type];
+  // Own keys only: a frame typed `constructor` or `__proto__` must not find Object.prototype's.
+  const schema = type !== undefined && Object.hasOwn(table, type) ? table[type] : undefined;
   if (schema === undefined) {
     const detail = type === undefined ? 'frame has no type' : `unknown frame type '${type}'`;
     return { ok: false, reason: 'unknown_type', detail, ...context };

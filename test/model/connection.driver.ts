@@ -32,6 +32,7 @@ export const INPUT: ConnectionInput = {
   configId: 'cfg',
   capacity: 1,
   confirmBatch: 2,
+  outboxLimit: 1,
 };
 
 export class ConnectionDriver implements Driver {

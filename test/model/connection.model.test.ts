@@ -73,6 +73,8 @@ function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
 function canSend(c: AnyMachineSnapshot['context'], frame: OutboundFrame): boolean {
   if (frame.type === 'job_result') {
     const held = [...c.outbox, ...c.unconfirmed] as OutboundFrame[];
+    // One overflow of the outbox is enough to see it; more would only grow the drop count.
+    if (c.outboxDropped > 0) return false;
     return c.connections > 0 && !held.some((f) => 'job_id' in f && f.job_id === frame.job_id);
   }
   if (frame.type === 'pause') return c.standing === undefined;

@@ -98,6 +98,12 @@ class GateDriver implements Driver {
         this.#handlers.get(`${jobId}@${fenceToken}`)!.resolve({ done: jobId });
         break;
       }
+      case 'JOB_REVOKED':
+        this.#queue.faults.sendRaw(
+          'w-gate',
+          JSON.stringify({ type: 'job_revoked', job_id: event.jobId, reason: 'model walk' }),
+        );
+        break;
       case 'BACKPRESSURE_READING':
         this.#feed!(event.waiting as number);
         break;
@@ -158,6 +164,12 @@ modelSuite({
     ...JOBS.map((j) => ({ type: 'JOB_SETTLED', jobId: j.job_id, fenceToken: j.fence_token })),
     { type: 'BACKPRESSURE_READING', waiting: 0 },
     { type: 'BACKPRESSURE_READING', waiting: 3 },
+    { type: 'JOB_REVOKED', jobId: 'b' },
+    { type: 'JOB_REVOKED', jobId: 'c' },
   ],
+  // The worker gives a revocation to the gate only when no actor of its own runs the job.
+  filterEvents: (snapshot, event) =>
+    event.type !== 'JOB_REVOKED' ||
+    !((event as AnyEventObject).jobId in (snapshot.context.running as Record<string, number>)),
   driver: () => new GateDriver(),
 });

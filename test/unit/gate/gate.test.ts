@@ -79,6 +79,19 @@ describe('gate', () => {
     expect(gate.started()).toEqual(['a', 'a']);
   });
 
+  it('drops a revoked job from the waiting line, and ignores a late copy of its frame', () => {
+    const gate = harness({ capacity: 1 });
+    gate.send({ type: 'JOB_OFFERED', job: job('a', 1, 'persisted') });
+    gate.send({ type: 'JOB_OFFERED', job: job('b', 2, 'persisted') });
+    gate.send({ type: 'JOB_REVOKED', jobId: 'b' });
+    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 1 });
+    gate.send({ type: 'JOB_OFFERED', job: job('b', 2, 'persisted') });
+    expect(gate.started()).toEqual(['a']);
+    // A new dispatch of the revoked job (higher token) runs.
+    gate.send({ type: 'JOB_OFFERED', job: job('b', 3, 'persisted') });
+    expect(gate.started()).toEqual(['a', 'b']);
+  });
+
   it('forgets the oldest settled jobs beyond its memory', () => {
     const gate = harness({ capacity: 1, memorySize: 2 });
     for (const id of ['a', 'b', 'c']) {

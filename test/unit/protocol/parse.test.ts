@@ -124,6 +124,15 @@ describe('queue → worker frames', () => {
     });
   });
 
+  it('treats the names of Object.prototype members as unknown types, for both directions', () => {
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const frame = `{"type":${JSON.stringify(type)}}`;
+      const unknown = { ok: false, reason: 'unknown_type', detail: `unknown frame type '${type}'` };
+      expect(parseQueueFrame(frame)).toMatchObject(unknown);
+      expect(parseWorkerFrame(frame)).toMatchObject(unknown);
+    }
+  });
+
   it('rejects text that is not a JSON object and quotes its first 200 characters', () => {
     const garbage = `not json ${'x'.repeat(500)}`;
     const parsed = parseQueueFrame(garbage);

@@ -1,0 +1,144 @@
+/**
+ * The parent side of a bench client: spawns it (execa, its own node process, so that its CPU
+ * and memory are its own and the queue's are not counted), waits until the queue has
+ * registered it, asks it about memory, and collects what it reports.
+ */
+import { execaNode } from 'execa';
+import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
+import type { ClientReport, ControlRequest } from './clients/control.ts';
+
+export type ClientKind = 'floor' | 'sdk';
+
+export type ClientOptions = {
+  kind: ClientKind;
+  /** Also its worker id and config id, so that jobs can be routed to it alone. */
+  name: string;
+  capacity: number;
+  mode: 'answer' | 'big' | 'abort';
+  /** For `big`: the size of the result's JSON. */
+  resultBytes?: number;
+  /** Write a CPU profile (node --cpu-prof) into this folder when the client stops. */
+  profileDir?: string | undefined;
+};
+
+export type Memory = Omit<Extract<ClientReport, { type: 'memory' }>, 'type'>;
+
+const ENTRY: Record<ClientKind, string> = {
+  floor: new URL('./clients/floor.ts', import.meta.url).pathname,
+  sdk: new URL('./clients/sdk.ts', import.meta.url).pathname,
+};
+
+function spawnClient(kind: ClientKind, args: string[], profileDir: string | undefined) {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  return execaNode(ENTRY[kind], args, {
+    ipc: true,
+    nodeOptions: ['--expose-gc', ...profile],
+    stdout: 'inherit',
+    stderr: 'inherit',
+    reject: false,
+  });
+}
+
+type ChildProcess = ReturnType<typeof spawnClient>;
+
+export class BenchClient {
+  readonly name: string;
+  readonly #queue: LocalQueue;
+  /** accepting: the queue dispatches to it · paused: it sent `pause` (a worker repeats neither). */
+  #dispatch: 'accepting' | 'paused' = 'accepting';
+  readonly #process: ChildProcess;
+  readonly #listeners = new Set<(report: ClientReport) => void>();
+
+  private constructor(queue: LocalQueue, name: string, child: ChildProcess) {
+    this.#queue = queue;
+    this.name = name;
+    this.#process = child;
+    void (async () => {
+      for await (const message of child.getEachMessage()) {
+        for (const listener of this.#listeners) listener(message as ClientReport);
+      }
+    })();
+  }
+
+  static async start(queue: LocalQueue, options: ClientOptions): Promise<BenchClient> {
+    const args = ['--url', queue.wsUrl, '--worker-id', options.name, '--config-id', options.name];
+    args.push('--capacity', String(options.capacity), '--mode', options.mode);
+    if (options.resultBytes !== undefined) args.push('--result-bytes', String(options.resultBytes));
+    const child = spawnClient(options.kind, args, options.profileDir);
+    const client = new BenchClient(queue, options.name, child);
+    const registered = eventIs('worker_registered', (event) => event.workerId === options.name);
+    await Promise.all([
+      client.next('ready', 30_000),
+      queue.events.waitFor(registered, { timeoutMs: 30_000 }),
+    ]);
+    return client;
+  }
+
+  /** Calls `listener` with every report; returns the unsubscribe function. */
+  onReport(listener: (report: ClientReport) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The next report of this type. */
+  next<T extends ClientReport['type']>(
+    type: T,
+    timeoutMs = 10_000,
+  ): Promise<Extract<ClientReport, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`${this.name}: no '${type}' report within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const stop = this.onReport((report) => {
+        if (report.type !== type) return;
+        clearTimeout(timer);
+        stop();
+        resolve(report as Extract<ClientReport, { type: T }>);
+      });
+    });
+  }
+
+  async memory(gc: boolean): Promise<Memory> {
+    const answer = this.next('memory');
+    await this.#send({ type: 'memory', gc });
+    const { type: _, ...memory } = await answer;
+    return memory;
+  }
+
+  async resetPeak(): Promise<void> {
+    const answer = this.next('reset_peak');
+    await this.#send({ type: 'reset_peak' });
+    await answer;
+  }
+
+  /**
+   * Stops (`pause`) or restarts (`resume`) dispatch to this client, and waits until the queue
+   * has seen it. A client not being measured is paused: the queue's scheduler then does not
+   * count it as a worker with room while the other one's jobs are dispatched.
+   */
+  async dispatch(verb: 'pause' | 'resume'): Promise<void> {
+    const next = verb === 'pause' ? 'paused' : 'accepting';
+    if (this.#dispatch === next) return;
+    this.#dispatch = next;
+    const seen = eventIs(
+      'frame_in',
+      (event) => event.workerId === this.name && event.frame.type === verb,
+    );
+    const after = this.#queue.events.lastSeq;
+    await this.#send({ type: verb });
+    await this.#queue.events.waitFor(seen, { after });
+  }
+
+  /** Asks the client to exit (writing its profile, if any); kills it if it does not. */
+  async stop(): Promise<void> {
+    const killer = setTimeout(() => this.#process.kill(), 5_000);
+    await this.#send({ type: 'exit' }).catch(() => this.#process.kill());
+    await this.#process;
+    clearTimeout(killer);
+  }
+
+  #send(request: ControlRequest): Promise<void> {
+    return this.#process.sendMessage(request);
+  }
+}

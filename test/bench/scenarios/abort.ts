@@ -1,0 +1,81 @@
+/**
+ * Abort latency: the time from the queue sending job_revoked to the handler's AbortSignal
+ * firing in the SDK worker's process, against the floor (a plain ws client noting when the
+ * job_revoked frame arrives). Both clocks are performance.timeOrigin + performance.now() on
+ * the same machine; rounds alternate floor and subject.
+ */
+import { type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { BenchClient } from '../child.ts';
+import { preciseNow } from '../clients/control.ts';
+import type { Scenario, ScenarioResult } from '../registry.ts';
+import { percentile, round } from '../stats.ts';
+
+const REVOCATIONS_PER_ROUND = 40;
+const P99_TARGET_MS = 50;
+
+export const abortScenario: Scenario = {
+  name: 'sdk/abort-latency',
+  describe: 'job_revoked sent → AbortSignal fired in the handler (target p99 < 50 ms)',
+  run: async (context) => {
+    const queue = await startLocalQueue({ eventLogLimit: 500 });
+    const clients: BenchClient[] = [];
+    try {
+      for (const kind of ['floor', 'sdk'] as const) {
+        clients.push(
+          await BenchClient.start(queue, {
+            kind,
+            name: kind,
+            capacity: 1,
+            mode: 'abort',
+            profileDir: context.profileDir,
+          }),
+        );
+      }
+      const samples = { floor: [] as number[], sdk: [] as number[] };
+      for (let round = 0; round <= context.rounds; round += 1) {
+        for (const client of round % 2 === 0 ? clients : [...clients].reverse()) {
+          const latencies = await revokeMany(queue, client, REVOCATIONS_PER_ROUND);
+          // Round 0 warms up and is not counted.
+          if (round > 0) samples[client.name as 'floor' | 'sdk'].push(...latencies);
+        }
+      }
+      return [summarise(samples.floor, samples.sdk)];
+    } finally {
+      for (const client of clients) await client.stop();
+      await queue.close();
+    }
+  },
+};
+
+/** Starts a job on the client, revokes it once it runs, and times the abort; `count` times. */
+async function revokeMany(
+  queue: LocalQueue,
+  client: BenchClient,
+  count: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const started = client.next('started');
+    const { jobId } = queue.createJob({ payload: {}, mode: 'persisted', config_id: client.name });
+    await started;
+    const aborted = client.next('aborted');
+    const sentAt = preciseNow();
+    queue.faults.revokeJob(jobId, { reason: 'bench' });
+    latencies.push((await aborted).at - sentAt);
+  }
+  return latencies;
+}
+
+function summarise(floor: number[], sdk: number[]): ScenarioResult {
+  const p99 = percentile(sdk, 99);
+  return {
+    scenario: 'sdk/abort-latency',
+    p50_ms: round(percentile(sdk, 50)),
+    p99_ms: round(p99),
+    floor_p50_ms: round(percentile(floor, 50)),
+    floor_p99_ms: round(percentile(floor, 99)),
+    revocations: sdk.length,
+    target: `p99 < ${P99_TARGET_MS} ms`,
+    pass: p99 < P99_TARGET_MS,
+  };
+}
