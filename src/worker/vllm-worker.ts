@@ -7,6 +7,7 @@ import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate
 import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
 import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../config.ts';
 import { createEngineLogic } from '../engine/index.ts';
+import { TelemetryNotShippedError } from '../errors.ts';
 import { createHeartbeatSender } from '../observability/heartbeat.ts';
 import { createLogShipper } from '../observability/log-shipper.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -133,7 +134,10 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
         intervalMs: config.backpressureCheckIntervalMs,
       }),
       flushTelemetry: async () => {
-        await Promise.all([shipper.stop(), metrics.stop()]);
+        const [logs, metricsSnapshot] = await Promise.all([shipper.stop(), metrics.stop()]);
+        if (!logs || !metricsSnapshot) {
+          throw new TelemetryNotShippedError({ logs, metricsSnapshot });
+        }
       },
       heartbeat: (status, errorMessage) => heartbeat.send(status, errorMessage),
     },
