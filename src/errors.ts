@@ -121,3 +121,29 @@ export class StatusListenError extends CasolaError {
     );
   }
 }
+
+/** Shutdown's last flush left logs or metrics unshipped: they are lost with the process. */
+export class TelemetryNotShippedError extends CasolaError {
+  /** What was shipped (true) and what was not (false). */
+  constructor(shipped: { logs: boolean; metricsSnapshot: boolean }) {
+    const lost = [
+      ...(shipped.logs ? [] : ['log entries']),
+      ...(shipped.metricsSnapshot ? [] : ['the last metrics snapshot']),
+    ];
+    super(
+      `${lost.join(' and ')} could not be shipped at shutdown and are lost; ` +
+        'check that CASOLA_LOGS_URL and CASOLA_METRICS_URL answer 2xx to the API token',
+    );
+  }
+}
+
+/** The worker's last heartbeat did not reach the platform API. */
+export class HeartbeatNotDeliveredError extends CasolaError {
+  /** `status`: the heartbeat's, when the worker knows it (`stopping`). */
+  constructor(status?: string) {
+    super(
+      `the last heartbeat${status === undefined ? '' : ` ('${status}')`} was not delivered, so ` +
+        'the platform may still show an earlier status; check CASOLA_API_URL and CASOLA_API_TOKEN',
+    );
+  }
+}

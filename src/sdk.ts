@@ -74,7 +74,7 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
       engine: instantEngine,
       backpressure: fromCallback(() => undefined),
       flushTelemetry: async () => {},
-      heartbeat: async () => {},
+      heartbeat: async () => true,
     },
   });
   const actor = createActor(logic, {

@@ -39,9 +39,10 @@ export type HeartbeatSender = {
   readonly enabled: boolean;
   /**
    * Sends a heartbeat, or replaces the pending one while another is in flight. Resolves
-   * once this status, or a newer one that replaced it, was sent or failed. Never rejects.
+   * once this status, or a newer one that replaced it, was sent or failed: true when the API
+   * accepted it (or heartbeats are off), false when not. Never rejects.
    */
-  send(status: HeartbeatStatus, errorMessage?: string): Promise<void>;
+  send(status: HeartbeatStatus, errorMessage?: string): Promise<boolean>;
 };
 
 type HeartbeatBody = {
@@ -52,24 +53,25 @@ type HeartbeatBody = {
 };
 
 /** The next heartbeat to send, and everyone waiting for it (or for one it replaced). */
-type Pending = { body: HeartbeatBody; waiters: Array<() => void> };
+type Pending = { body: HeartbeatBody; waiters: Array<(delivered: boolean) => void> };
 
 export function createHeartbeatSender(options: HeartbeatOptions): HeartbeatSender {
   const { apiUrl, token, logger, timeoutMs = 10_000 } = options;
   if (!apiUrl || !token) {
-    return { enabled: false, send: async () => {} };
+    return { enabled: false, send: async () => true };
   }
   const url = `${apiUrl.replace(/\/+$/, '')}/api/heartbeats`;
   let pending: Pending | undefined;
   let sending = false;
 
-  async function deliver(body: HeartbeatBody): Promise<void> {
+  async function deliver(body: HeartbeatBody): Promise<boolean> {
     const result = await postJson({ url, token, body, timeoutMs });
-    if (result.ok) return;
+    if (result.ok) return true;
     logger.warn(
       { url, status: result.status, reason: result.reason, heartbeat: body.status },
       `heartbeat '${body.status}' not delivered: ${result.reason}`,
     );
+    return false;
   }
 
   async function drain(): Promise<void> {
@@ -77,13 +79,13 @@ export function createHeartbeatSender(options: HeartbeatOptions): HeartbeatSende
     while (pending !== undefined) {
       const next = pending;
       pending = undefined;
-      await deliver(next.body);
-      for (const resolve of next.waiters) resolve();
+      const delivered = await deliver(next.body);
+      for (const resolve of next.waiters) resolve(delivered);
     }
     sending = false;
   }
 
-  function send(status: HeartbeatStatus, errorMessage?: string): Promise<void> {
+  function send(status: HeartbeatStatus, errorMessage?: string): Promise<boolean> {
     const body: HeartbeatBody = {
       instance_id: options.instanceId,
       queue_id: options.queueId,

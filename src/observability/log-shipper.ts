@@ -54,12 +54,15 @@ export type LogShipper = {
   /** Whether anything is shipped (URL and token both set); when not, `push` ignores entries. */
   readonly enabled: boolean;
   push(entry: LogEntry): void;
-  /** Ships everything buffered, batch by batch; stops at the first failed batch. */
-  flush(): Promise<void>;
+  /**
+   * Ships everything buffered, batch by batch; stops at the first failed batch. Resolves
+   * false when a batch failed, true otherwise (also when shipping is off). Never rejects.
+   */
+  flush(): Promise<boolean>;
   /** Flushes every `flushIntervalMs` (an unref'd timer: it keeps no process alive). */
   start(): void;
-  /** Stops the timer, then flushes what is left. */
-  stop(): Promise<void>;
+  /** Stops the timer, then flushes what is left; resolves as `flush` does. */
+  stop(): Promise<boolean>;
   stats(): LogShipperStats;
 };
 
@@ -72,9 +75,9 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   let unreported = 0;
   let timer: NodeJS.Timeout | undefined;
   /** The latest flush; a new one runs after it, so batches never overtake each other. */
-  let last: Promise<void> = Promise.resolve();
+  let last: Promise<boolean> = Promise.resolve(true);
   /** A flush that has not started yet: it will ship whatever is buffered when it does. */
-  let next: Promise<void> | undefined;
+  let next: Promise<boolean> | undefined;
 
   function trim(): void {
     const excess = buffer.length - maxEntries;
@@ -105,16 +108,17 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     return false;
   }
 
-  async function shipAll(target: string, bearer: string): Promise<void> {
+  async function shipAll(target: string, bearer: string): Promise<boolean> {
     // Bounded: entries pushed while shipping wait for the next flush.
     const batches = Math.ceil((buffer.length + 1) / batchSize);
     for (let i = 0; i < batches && (buffer.length > 0 || unreported > 0); i++) {
-      if (!(await shipBatch(target, bearer))) return;
+      if (!(await shipBatch(target, bearer))) return false;
     }
+    return true;
   }
 
-  function flush(): Promise<void> {
-    if (!url || !token) return Promise.resolve();
+  function flush(): Promise<boolean> {
+    if (!url || !token) return Promise.resolve(true);
     if (next !== undefined) return next;
     const run = last.then(() => {
       next = undefined;
@@ -138,10 +142,10 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       timer = setInterval(() => void flush(), options.flushIntervalMs);
       timer.unref();
     },
-    async stop() {
+    stop() {
       clearInterval(timer);
       timer = undefined;
-      await flush();
+      return flush();
     },
     stats: () => ({ buffered: buffer.length, ...counts }),
   };

@@ -93,24 +93,27 @@ export type MetricsReporter = {
   readonly enabled: boolean;
   /** Reports every `intervalMs` (an unref'd timer: it keeps no process alive). */
   start(): void;
-  /** Stops the timer and sends a last snapshot. */
-  stop(): Promise<void>;
-  /** Collects and sends one snapshot now. Never rejects. */
-  reportNow(): Promise<void>;
+  /** Stops the timer and sends a last snapshot; resolves as `reportNow` does. */
+  stop(): Promise<boolean>;
+  /**
+   * Collects and sends one snapshot now. Resolves true when it was delivered (or metrics are
+   * off), false when not. Never rejects.
+   */
+  reportNow(): Promise<boolean>;
 };
 
 export function createMetricsReporter(options: MetricsReporterOptions): MetricsReporter {
   const { url, token, logger, intervalMs = 30_000, timeoutMs = 10_000 } = options;
   let timer: NodeJS.Timeout | undefined;
 
-  async function reportNow(): Promise<void> {
-    if (!url || !token) return;
+  async function reportNow(): Promise<boolean> {
+    if (!url || !token) return true;
     let snapshot: MetricsSnapshot;
     try {
       snapshot = await options.collect();
     } catch (error) {
       logger.warn({ err: error }, 'metrics snapshot could not be taken');
-      return;
+      return false;
     }
     const body = {
       instance_id: options.instanceId,
@@ -119,11 +122,12 @@ export function createMetricsReporter(options: MetricsReporterOptions): MetricsR
       snapshots: [snapshot],
     };
     const result = await postJson({ url, token, body, timeoutMs });
-    if (result.ok) return;
+    if (result.ok) return true;
     logger.warn(
       { url, status: result.status, reason: result.reason },
       `metrics not delivered: ${result.reason}`,
     );
+    return false;
   }
 
   return {
@@ -133,10 +137,10 @@ export function createMetricsReporter(options: MetricsReporterOptions): MetricsR
       timer = setInterval(() => void reportNow(), intervalMs);
       timer.unref();
     },
-    async stop() {
+    stop() {
       clearInterval(timer);
       timer = undefined;
-      await reportNow();
+      return reportNow();
     },
     reportNow,
   };

@@ -7,6 +7,7 @@ import type { EngineMachine } from '../../machines/engine.machine.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import { type HeartbeatStatus, workerMachine } from '../../machines/worker.machine.ts';
 import { type ConnectionTimings, createConnectionLogic } from '../connection/index.ts';
+import { HeartbeatNotDeliveredError } from '../errors.ts';
 import { createGateLogic } from '../gate/index.ts';
 import { createTransientJobActor } from '../jobs/transient-job.ts';
 import type { JobHandler } from '../jobs/types.ts';
@@ -33,10 +34,13 @@ export type WorkerParts = {
   engine: EngineMachine;
   /** Reports BACKPRESSURE_READING while online. */
   backpressure: AnyActorLogic;
-  /** Ships logs and metrics one last time at shutdown. */
+  /** Ships logs and metrics one last time at shutdown; rejects when some were not shipped. */
   flushTelemetry: () => Promise<void>;
-  /** Sends a heartbeat; never throws. Resolves when it has been sent or has failed. */
-  heartbeat: (status: HeartbeatStatus, errorMessage?: string) => Promise<void>;
+  /**
+   * Sends a heartbeat; never throws. Resolves when it has been sent (true; also when
+   * heartbeats are off) or has failed (false).
+   */
+  heartbeat: (status: HeartbeatStatus, errorMessage?: string) => Promise<boolean>;
 };
 
 export type WorkerLogicOptions = {
@@ -65,8 +69,9 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
       ...(timings.payloadTimeoutMs === undefined ? {} : { timeoutMs: timings.payloadTimeoutMs }),
     },
   };
-  // The newest heartbeat's promise resolves once it, and every one before it, is delivered.
-  let lastHeartbeat: Promise<void> = Promise.resolve();
+  // The newest heartbeat's promise resolves once it, and every one before it, is sent: true
+  // when it was delivered.
+  let lastHeartbeat: Promise<boolean> = Promise.resolve(true);
   const heartbeat = (status: HeartbeatStatus, errorMessage?: string) => {
     lastHeartbeat = parts.heartbeat(status, errorMessage);
     return lastHeartbeat;
@@ -88,9 +93,12 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
       transientJob: createTransientJobActor(work),
       backpressure: parts.backpressure,
       flushTelemetry: fromPromise(() => parts.flushTelemetry()),
-      // No status (after a failure): the failure heartbeat stays the last word, once delivered.
-      finalHeartbeat: fromPromise<void, { status: HeartbeatStatus | undefined }>(({ input }) =>
-        input.status === undefined ? lastHeartbeat : heartbeat(input.status),
+      // No status (after a failure): the failure heartbeat stays the last word, once sent.
+      finalHeartbeat: fromPromise<void, { status: HeartbeatStatus | undefined }>(
+        async ({ input }) => {
+          const last = input.status === undefined ? lastHeartbeat : heartbeat(input.status);
+          if (!(await last)) throw new HeartbeatNotDeliveredError(input.status);
+        },
       ),
     },
     actions: {

@@ -6,7 +6,8 @@ import type { DestinationStream } from 'pino';
 import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate';
 import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
 import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../config.ts';
-import { createEngineLogic } from '../engine/index.ts';
+import { createEngineLogic, type EngineOptions } from '../engine/index.ts';
+import { TelemetryNotShippedError } from '../errors.ts';
 import { createHeartbeatSender } from '../observability/heartbeat.ts';
 import { createLogShipper } from '../observability/log-shipper.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -31,6 +32,8 @@ export type VllmWorkerOptions = {
   nvidiaSmi?: NvidiaSmiRunner;
   /** Protocol timers beyond what the environment sets (tests). */
   timings?: WorkerTimings;
+  /** vLLM's timers beyond what the environment sets (tests): SIGKILL grace, /health probes. */
+  engine?: Pick<EngineOptions, 'killGraceMs' | 'health'>;
   inspect?: (event: InspectionEvent) => void;
   /** The status server's address (CASOLA_STATUS_PORT sets its port). Default `0.0.0.0`. */
   statusHost?: string;
@@ -98,6 +101,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
     logger,
     vllmLogger: createShippingLogger({ shipper, source: 'vllm', ...destination }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,
+    ...options.engine,
     gpu: {
       runner,
       ...(config.expectedGpuName === undefined ? {} : { expectedGpuName: config.expectedGpuName }),
@@ -133,7 +137,10 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
         intervalMs: config.backpressureCheckIntervalMs,
       }),
       flushTelemetry: async () => {
-        await Promise.all([shipper.stop(), metrics.stop()]);
+        const [logs, metricsSnapshot] = await Promise.all([shipper.stop(), metrics.stop()]);
+        if (!logs || !metricsSnapshot) {
+          throw new TelemetryNotShippedError({ logs, metricsSnapshot });
+        }
       },
       heartbeat: (status, errorMessage) => heartbeat.send(status, errorMessage),
     },

@@ -68,7 +68,7 @@ class GateDriver implements Driver {
           this.#feed = (waiting) => sendBack({ type: 'BACKPRESSURE_READING', waiting });
         }),
         flushTelemetry: async () => {},
-        heartbeat: async () => {},
+        heartbeat: async () => true,
       },
     });
     this.#worker = createActor(logic, {

@@ -112,7 +112,7 @@ export class LeaseDriver implements Driver {
         engine: this.#engine.logic,
         backpressure: fromCallback(() => undefined),
         flushTelemetry: async () => {},
-        heartbeat: async () => {},
+        heartbeat: async () => true,
       },
     });
   }

@@ -9,7 +9,7 @@ import {
   type EventObject,
   getMicrosteps,
 } from 'xstate';
-import { type AdjacencyMap, type StatePath, serializeSnapshot, type TestModel } from 'xstate/graph';
+import type { AdjacencyMap, StatePath, TestModel } from 'xstate/graph';
 import { activeStateIds, transitionIdOf } from './coverage.ts';
 
 export type PlannedWalk = {
@@ -23,19 +23,38 @@ export type PlannedWalk = {
   states: string[];
 };
 
-/** The transitions one event takes from `snapshot`, eventless ones that follow included. */
+/**
+ * The transitions one event takes from `snapshot`, with those that follow in the same
+ * macrostep: eventless ones, and those of events its actions raise (without a delay).
+ */
 export function stepTransitions(
   machine: AnyStateMachine,
   snapshot: AnyMachineSnapshot,
   event: EventObject,
 ): string[] {
   const ids = machine.getTransitionData(snapshot, event).map(transitionIdOf);
-  const steps = getMicrosteps(machine, snapshot, event).map(([next]) => next as AnyMachineSnapshot);
+  const microsteps = getMicrosteps(machine, snapshot, event);
+  const steps = microsteps.map(([next]) => next as AnyMachineSnapshot);
+  const raised: EventObject[] = [];
   for (let k = 1; k < steps.length; k++) {
+    raised.push(...raisedBy(microsteps[k - 1]![1]));
     const eventless = eventlessBetween(machine, steps[k - 1]!, steps[k]!);
     if (eventless !== undefined) ids.push(eventless);
+    else if (raised.length > 0) {
+      ids.push(...machine.getTransitionData(steps[k - 1]!, raised.shift()!).map(transitionIdOf));
+    }
   }
   return ids;
+}
+
+/** The events a microstep's actions raise at once (delayed ones come later, as events). */
+function raisedBy(actions: readonly { type: string; params?: unknown }[]): EventObject[] {
+  return actions.flatMap(({ type, params }) => {
+    const raise = params as { event?: EventObject; delay?: unknown } | undefined;
+    return type === 'xstate.raise' && raise?.event && raise.delay === undefined
+      ? [raise.event]
+      : [];
+  });
 }
 
 /** Which `always` transition led from one microstep to the next (matched by its targets). */
@@ -58,12 +77,13 @@ type Visit = { key: string; depth: number; via?: { from: string; event: EventObj
 
 type Adjacency = AdjacencyMap<AnyMachineSnapshot, EventObject>;
 
-/** States are told apart by value and context (xstate/graph's own serializer). */
-const serialize = (snapshot: AnyMachineSnapshot) => serializeSnapshot(snapshot);
+/** The key of a state in the adjacency map (the model's `serializeState`). */
+type Serialize = (snapshot: AnyMachineSnapshot) => string;
 
 export function planWalks(
   machine: AnyStateMachine,
   model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
+  serialize: Serialize,
 ): PlannedWalk[] {
   const adjacency = model.getAdjacencyMap();
   const keys = Object.keys(adjacency);
@@ -93,7 +113,7 @@ export function planWalks(
       }
     }
   }
-  return chooseCover(machine, adjacency, keys[0]!, [...best.values()]);
+  return chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
 }
 
 /** Replays `events` on the model: its path, every transition taken and state visited. */
@@ -102,6 +122,7 @@ function trace(
   adjacency: Adjacency,
   initial: string,
   events: EventObject[],
+  serialize: Serialize,
 ): PlannedWalk {
   let key = initial;
   let snapshot = adjacency[key as never]!.state;
@@ -128,9 +149,10 @@ export function planScenario(
   machine: AnyStateMachine,
   model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
   events: EventObject[],
+  serialize: Serialize,
 ): PlannedWalk {
   const adjacency = model.getAdjacencyMap();
-  return trace(machine, adjacency, Object.keys(adjacency)[0]!, events);
+  return trace(machine, adjacency, Object.keys(adjacency)[0]!, events, serialize);
 }
 
 function chooseCover(
@@ -138,11 +160,12 @@ function chooseCover(
   adjacency: Adjacency,
   initial: string,
   candidates: EventObject[][],
+  serialize: Serialize,
 ): PlannedWalk[] {
   const unique = new Map(candidates.map((events) => [JSON.stringify(events), events]));
   const walks = [...unique.values()]
     .sort((a, b) => b.length - a.length)
-    .map((events) => trace(machine, adjacency, initial, events));
+    .map((events) => trace(machine, adjacency, initial, events, serialize));
   const covered = new Set<string>();
   const chosen: PlannedWalk[] = [];
   for (const walk of walks) {

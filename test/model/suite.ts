@@ -28,6 +28,12 @@ export type ModelSpec = {
   events: AnyEventObject[];
   /** A fresh driver for each walk. */
   driver: () => Driver;
+  /**
+   * What tells two states of the model apart. Default: value and context (xstate/graph's
+   * `serializeSnapshot`). A coarser key keeps the adjacency map small where the context holds
+   * what no guard reads (a start time); the planner keys states the same way.
+   */
+  serializeState?: (snapshot: AnyMachineSnapshot) => string;
   /** Per-state wait for the real actor to match. Default 5 000 ms. */
   settleMs?: number;
   /**
@@ -71,11 +77,16 @@ function testModelOf(
   };
   return new TestModel(machine, {
     fromState,
-    serializeState: (snapshot: AnyMachineSnapshot) => serializeSnapshot(snapshot),
+    serializeState: serializerOf(spec),
     serializeEvent: (event: EventObject) => JSON.stringify(event),
     events: (snapshot: AnyMachineSnapshot) => eventTypesOf(snapshot).flatMap(variants),
     filterEvents: spec.filterEvents,
   } as never) as unknown as TestModel<AnyMachineSnapshot, EventObject, unknown>;
+}
+
+/** States are told apart by value and context unless the spec says otherwise. */
+function serializerOf(spec: ModelSpec): (snapshot: AnyMachineSnapshot) => string {
+  return spec.serializeState ?? ((snapshot) => serializeSnapshot(snapshot));
 }
 
 export const COVERAGE_DIR = join(import.meta.dirname, '../../coverage/model');
@@ -87,8 +98,11 @@ export function planModel(spec: ModelSpec) {
   // through everywhere), so the model starts from the actor's own initial snapshot.
   const fromState = createActor(machine, { input: spec.input }).getSnapshot();
   const model = testModelOf(machine, spec, fromState);
-  const scenarios = (spec.scenarios ?? []).map((events) => planScenario(machine, model, events));
-  return { machine, model, walks: [...planWalks(machine, model), ...scenarios] };
+  const serialize = serializerOf(spec);
+  const scenarios = (spec.scenarios ?? []).map((events) =>
+    planScenario(machine, model, events, serialize),
+  );
+  return { machine, model, walks: [...planWalks(machine, model, serialize), ...scenarios] };
 }
 
 export function modelSuite(spec: ModelSpec): void {

@@ -1,7 +1,7 @@
 /**
  * A fake HTTP endpoint for tests: a real server on 127.0.0.1 (port 0) that records every
  * request and answers as the test says, per path: a status and JSON body, after a delay,
- * never (until closed), or failing a number of times before it succeeds.
+ * never (until closed or released), or failing a number of times before it succeeds.
  *
  * ```ts
  * const sink = await startHttpSink();
@@ -35,7 +35,7 @@ export type SinkResponse = {
   text?: string;
   /** Answer after this many milliseconds. Default 0. */
   delayMs?: number;
-  /** Never answer; the connection is cut when the sink closes. Default false. */
+  /** Never answer until `release`; the connection is cut when the sink closes. Default false. */
   hang?: boolean;
   /** Answer the first N requests to this path with `failStatus` instead. Default 0. */
   failTimes?: number;
@@ -53,6 +53,11 @@ export type HttpSink = {
   /** How to answer requests to `path` from now on (replaces earlier settings for it). */
   respond(path: string, response: SinkResponse): void;
   /**
+   * Answers the requests hanging on `path` with `response` (default: status 200, `{}`), and
+   * later ones too (as `respond`). Returns how many were hanging.
+   */
+  release(path: string, response?: SinkResponse): number;
+  /**
    * The first request, past or future, that matches. Rejects after `timeoutMs` (default
    * 5 000 ms) so that a test fails with a message rather than at the test timeout.
    */
@@ -68,6 +73,7 @@ export async function startHttpSink(): Promise<HttpSink> {
   const responses = new Map<string, SinkResponse & { failed: number }>();
   const waiters = new Set<Waiter>();
   const timers = new Set<NodeJS.Timeout>();
+  const hanging = new Map<string, ServerResponse[]>();
 
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
@@ -95,7 +101,10 @@ export async function startHttpSink(): Promise<HttpSink> {
 
   function answer(path: string, outgoing: ServerResponse): void {
     const setting = responses.get(path) ?? { failed: 0 };
-    if (setting.hang) return;
+    if (setting.hang) {
+      hanging.set(path, [...(hanging.get(path) ?? []), outgoing]);
+      return;
+    }
     const failing = setting.failed < (setting.failTimes ?? 0);
     if (failing) setting.failed++;
     const status = failing ? (setting.failStatus ?? 500) : (setting.status ?? 200);
@@ -128,6 +137,13 @@ export async function startHttpSink(): Promise<HttpSink> {
     requestsTo: (path) => requests.filter((request) => request.path === path),
     respond(path, response) {
       responses.set(path, { ...response, failed: 0 });
+    },
+    release(path, response = {}) {
+      responses.set(path, { ...response, hang: false, failed: 0 });
+      const held = hanging.get(path) ?? [];
+      hanging.delete(path);
+      for (const outgoing of held) answer(path, outgoing);
+      return held.length;
     },
     waitFor(predicate, timeoutMs = 5_000) {
       const seen = requests.find(predicate);

@@ -36,7 +36,7 @@ describe('heartbeat sender', () => {
   it('POSTs the body of worker.md with the bearer token', async () => {
     const heartbeats = sender();
     expect(heartbeats.enabled).toBe(true);
-    await heartbeats.send('starting');
+    expect(await heartbeats.send('starting')).toBe(true);
     await heartbeats.send('fatal', 'gpu_health_check failed: GPU 0: 3 uncorrected ECC errors');
     expect(sink.requests.map((r) => [r.method, r.path])).toEqual([
       ['POST', PATH],
@@ -77,13 +77,13 @@ describe('heartbeat sender', () => {
       logger: logs.logger,
     });
     expect(heartbeats.enabled).toBe(false);
-    await heartbeats.send('starting');
+    expect(await heartbeats.send('starting')).toBe(true);
     expect(sink.requests).toEqual([]);
   });
 
-  it('logs a rejected heartbeat with the URL and status, and resolves', async () => {
+  it('logs a rejected heartbeat with the URL and status, and resolves false', async () => {
     sink.respond(PATH, { status: 503 });
-    await sender().send('active');
+    expect(await sender().send('active')).toBe(false);
     expect(warnings()).toEqual([
       expect.objectContaining({ url: `${sink.url}${PATH}`, status: 503, heartbeat: 'active' }),
     ]);
@@ -91,7 +91,7 @@ describe('heartbeat sender', () => {
 
   it('gives up after its timeout when the API never answers', async () => {
     sink.respond(PATH, { hang: true });
-    await sender({ timeoutMs: 100 }).send('active');
+    expect(await sender({ timeoutMs: 100 }).send('active')).toBe(false);
     expect(warnings()).toEqual([
       expect.objectContaining({ url: `${sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
     ]);
@@ -110,8 +110,10 @@ describe('heartbeat sender', () => {
     sink.respond(PATH, { hang: true });
     const heartbeats = sender({ timeoutMs: 200 });
     const order: string[] = [];
-    const track = (name: string, sent: Promise<void>) =>
-      sent.then(() => order.push(`${name} resolved after ${sink.requests.length} requests`));
+    const track = (name: string, sent: Promise<boolean>) =>
+      sent.then((delivered) =>
+        order.push(`${name} resolved ${delivered} after ${sink.requests.length} requests`),
+      );
     const starting = track('starting', heartbeats.send('starting'));
     await sink.waitFor((r) => (r.body as { status: string }).status === 'starting');
     sink.respond(PATH, { status: 200 });
@@ -126,10 +128,10 @@ describe('heartbeat sender', () => {
       { instance_id: 'runpod-abc', queue_id: 'vllm-queue', status: 'stopping' },
     ]);
     expect(order).toEqual([
-      'starting resolved after 1 requests',
-      'active resolved after 2 requests',
-      'error resolved after 2 requests',
-      'stopping resolved after 2 requests',
+      'starting resolved false after 1 requests',
+      'active resolved true after 2 requests',
+      'error resolved true after 2 requests',
+      'stopping resolved true after 2 requests',
     ]);
   });
 

@@ -64,7 +64,7 @@ describe('log shipper', () => {
     };
     logShipper.push(entry(1));
     logShipper.push(withContext);
-    await logShipper.flush();
+    expect(await logShipper.flush()).toBe(true);
     expect(sink.requests).toHaveLength(1);
     const [request] = sink.requests;
     expect(request).toMatchObject({ method: 'POST', path: PATH });
@@ -78,7 +78,7 @@ describe('log shipper', () => {
   });
 
   it('sends nothing when the buffer is empty', async () => {
-    await shipper().flush();
+    expect(await shipper().flush()).toBe(true);
     expect(sink.requests).toEqual([]);
   });
 
@@ -90,7 +90,7 @@ describe('log shipper', () => {
     expect(logShipper.enabled).toBe(false);
     logShipper.push(entry(1));
     logShipper.start();
-    await logShipper.stop();
+    expect(await logShipper.stop()).toBe(true);
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 0, dropped: 0 });
     expect(sink.requests).toEqual([]);
   });
@@ -105,18 +105,18 @@ describe('log shipper', () => {
     expect(shippedEntries()).toEqual(range(1, 2_500));
   });
 
-  it('puts a failed batch back at the front and stops the flush', async () => {
+  it('puts a failed batch back at the front and stops the flush, saying so', async () => {
     sink.respond(PATH, { failTimes: 1, failStatus: 502 });
     const logShipper = shipper({ batchSize: 2 });
     for (const e of range(1, 5)) logShipper.push(e);
-    await logShipper.flush();
+    expect(await logShipper.flush()).toBe(false);
     expect(sink.requests).toHaveLength(1);
     expect(logShipper.stats()).toEqual({ buffered: 5, shipped: 0, dropped: 0 });
     expect(warnings()).toEqual([
       expect.objectContaining({ url: `${sink.url}${PATH}`, status: 502, entries: 2 }),
     ]);
     logShipper.push(entry(6));
-    await logShipper.flush();
+    expect(await logShipper.flush()).toBe(true);
     expect(shippedEntries(sink.requests.slice(1))).toEqual(range(1, 6));
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 6, dropped: 0 });
   });

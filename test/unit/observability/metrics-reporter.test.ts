@@ -132,7 +132,7 @@ describe('metrics reporter', () => {
   it('POSTs {instance_id, queue_id, config_id, snapshots} with the bearer token', async () => {
     const metrics = reporter();
     expect(metrics.enabled).toBe(true);
-    await metrics.reportNow();
+    expect(await metrics.reportNow()).toBe(true);
     expect(sink.requests).toHaveLength(1);
     const [request] = sink.requests;
     expect(request).toMatchObject({ method: 'POST', path: PATH });
@@ -155,15 +155,15 @@ describe('metrics reporter', () => {
     expect(metrics.enabled).toBe(false);
     metrics.start();
     expect(vi.getTimerCount()).toBe(0);
-    await metrics.reportNow();
-    await metrics.stop();
+    expect(await metrics.reportNow()).toBe(true);
+    expect(await metrics.stop()).toBe(true);
     expect(collect).not.toHaveBeenCalled();
     expect(sink.requests).toEqual([]);
   });
 
-  it('logs a rejected report with the URL and status, and resolves', async () => {
+  it('logs a rejected report with the URL and status, and resolves false', async () => {
     sink.respond(PATH, { status: 401 });
-    await reporter().reportNow();
+    expect(await reporter().reportNow()).toBe(false);
     expect(warnings()).toEqual([
       expect.objectContaining({ url: `${sink.url}${PATH}`, status: 401 }),
     ]);
@@ -171,7 +171,7 @@ describe('metrics reporter', () => {
 
   it('gives up after its timeout', async () => {
     sink.respond(PATH, { hang: true });
-    await reporter({ timeoutMs: 100 }).reportNow();
+    expect(await reporter({ timeoutMs: 100 }).reportNow()).toBe(false);
     expect(warnings()).toEqual([
       expect.objectContaining({ url: `${sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
     ]);
@@ -183,7 +183,7 @@ describe('metrics reporter', () => {
         throw new Error('collector broke');
       },
     });
-    await metrics.reportNow();
+    expect(await metrics.reportNow()).toBe(false);
     expect(sink.requests).toEqual([]);
     expect(warnings()).toEqual([
       expect.objectContaining({ msg: 'metrics snapshot could not be taken' }),
@@ -204,7 +204,7 @@ describe('metrics reporter', () => {
     metrics.start();
     metrics.start();
     expect(vi.getTimerCount()).toBe(1);
-    await metrics.stop();
+    expect(await metrics.stop()).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
     expect(sink.requestsTo(PATH)).toHaveLength(1);
   });

@@ -64,6 +64,19 @@ describe('http sink', () => {
     expect(sink.requestsTo('/hang')).toHaveLength(1);
   });
 
+  it('answers hanging requests when released, and later ones as released', async () => {
+    sink.respond('/held', { hang: true });
+    const first = call('/held');
+    const second = call('/held');
+    await sink.waitFor((r) => r.path === '/held' && sink.requestsTo('/held').length === 2);
+    expect(sink.release('/held', { status: 503 })).toBe(2);
+    expect((await first).status).toBe(503);
+    expect((await second).status).toBe(503);
+    expect((await call('/held')).status).toBe(503);
+    expect(sink.release('/held')).toBe(0);
+    expect(await call('/held')).toEqual({ status: 200, body: '{}' });
+  });
+
   it('waitFor resolves with a past or a future request', async () => {
     await call('/past');
     expect((await sink.waitFor((r) => r.path === '/past')).path).toBe('/past');
