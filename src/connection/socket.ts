@@ -3,6 +3,7 @@
  * close. It reports what happens as events and never throws into the machine.
  */
 
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
 import type { SocketCommand } from '../../machines/connection.machine.ts';
@@ -65,6 +66,24 @@ export function createSocketActor(options: SocketOptions) {
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
     });
+    // Frames written in the same tick leave in one write: a result per job would otherwise
+    // cost a syscall each. The upgrade response's socket is the connection's own.
+    let stream: Duplex | undefined;
+    let corked = false;
+    const write = (text: string) => {
+      if (stream !== undefined && !corked) {
+        corked = true;
+        stream.cork();
+        process.nextTick(() => {
+          corked = false;
+          stream?.uncork();
+        });
+      }
+      socket.send(text);
+    };
+    socket.on('upgrade', (response) => {
+      stream = response.socket;
+    });
     socket.on('open', () => report({ type: 'SOCKET_OPENED' }));
     socket.on('pong', () => report({ type: 'PONG' }));
     socket.on('message', (data, isBinary) => {
@@ -101,7 +120,7 @@ export function createSocketActor(options: SocketOptions) {
         // connection machine and go out again after the next register.
         if (socket.readyState !== WebSocket.OPEN) return;
         const text = encode(command.frame, logger);
-        if (text !== undefined) socket.send(text);
+        if (text !== undefined) write(text);
       } else if (command.type === 'PING') {
         if (socket.readyState === WebSocket.OPEN) socket.ping();
       } else if (socket.readyState === WebSocket.OPEN) {
