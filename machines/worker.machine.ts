@@ -226,7 +226,14 @@ export const workerMachine = setup({
   id: 'worker',
   context: ({ input }) => ({ settings: input, jobs: {}, failure: undefined, startupMs: undefined }),
   invoke: [
-    { id: 'engine', systemId: 'engine', src: 'engine' },
+    {
+      id: 'engine',
+      systemId: 'engine',
+      src: 'engine',
+      // The engine stops only when told to (stoppingEngine). Waiting for its done event rather
+      // than its ENGINE_STOPPED notice means the worker ends after the engine has finished.
+      onDone: '.exited',
+    },
     {
       id: 'connection',
       systemId: 'connection',
@@ -461,10 +468,9 @@ export const workerMachine = setup({
             onError: 'stoppingEngine',
           },
         },
-        /** vLLM gets SIGTERM, then SIGKILL after its grace. */
+        /** vLLM gets SIGTERM, then SIGKILL after its grace; the engine's end ends the worker. */
         stoppingEngine: {
           entry: 'stopEngine',
-          on: { ENGINE_STOPPED: '#worker.exited' },
         },
       },
     },

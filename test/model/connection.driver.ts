@@ -89,6 +89,8 @@ export class ConnectionDriver implements Driver {
         ? seen.type === 'FRAME_RECEIVED' && seen.frame.job_id === PROBE.job_id
         : seen.type === event.type,
     );
+    // The socket writes what one tick produced in one go, on the next tick.
+    if (event.type === 'SEND') await new Promise((resolve) => setImmediate(resolve));
     // The socket is gone: the stalled queue reads again and notices.
     if (this.#stalled && !after.matches('linked')) this.#resume();
   }

@@ -87,6 +87,9 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
       return !snapshot.matches('shuttingDown') || waiting;
     case 'SHUTDOWN_FOR_FAILURE':
       return false;
+    case 'xstate.done.actor.engine':
+      // The engine ends only after the worker told it to stop.
+      return snapshot.matches({ shuttingDown: 'stoppingEngine' });
     case 'QUEUE_FRAME':
       if (!online) return false;
       if (e.frame.type === 'job') return jobs.a?.fenceToken === 1;
