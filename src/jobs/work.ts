@@ -4,12 +4,13 @@
  * A handler that throws fails its job only.
  */
 import { fromCallback } from 'xstate';
+import { OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
 import type { JobFrame, WorkCommand, WorkEvent } from '../../machines/types.ts';
 import { JobAbortedError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { JsonValue } from '../protocol/frames.ts';
+import { jsonByteLength } from './json-stream.ts';
 import { fetchPayload, type PayloadFetchOptions } from './payload.ts';
-import { resultJson } from './result-json.ts';
 import type { Job, JobHandler } from './types.ts';
 
 export type WorkOptions = {
@@ -51,8 +52,10 @@ export async function runJob(
       ...(message === undefined ? {} : { message }),
     });
   const result = (await options.handler(job, { signal, progress, logger })) ?? null;
-  // Only a persisted job with an upload URL may offload; nobody else needs the size.
-  const size = frame.result_upload_url === undefined ? 0 : Buffer.byteLength(resultJson(result));
+  // Only a persisted job with an upload URL may offload, and only the threshold matters: the
+  // count stops past it, so a huge result is never serialised just to be measured.
+  const size =
+    frame.result_upload_url === undefined ? 0 : jsonByteLength(result, OFFLOAD_THRESHOLD_BYTES);
   report({ type: 'WORK_SUCCEEDED', jobId, result, size });
 }
 
