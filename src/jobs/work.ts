@@ -32,7 +32,6 @@ export async function runJob(
   report: (event: WorkEvent) => void,
 ): Promise<void> {
   const jobId = frame.job_id;
-  const logger = options.logger.child({ job_id: jobId, config_id: frame.config_id });
   let payload: JsonValue = frame.payload;
   if (frame.payload_url !== undefined) {
     payload = await fetchPayload(frame.payload_url, signal, options.payload);
@@ -51,7 +50,18 @@ export async function runJob(
       ...(value === undefined ? {} : { progress: value }),
       ...(message === undefined ? {} : { message }),
     });
-  const result = (await options.handler(job, { signal, progress, logger })) ?? null;
+  // The job's child logger is made when the handler first asks for it: most never do, and a
+  // pino child per job is a measurable share of a job that returns at once.
+  let logger: Logger | undefined;
+  const context = {
+    signal,
+    progress,
+    get logger(): Logger {
+      logger ??= options.logger.child({ job_id: jobId, config_id: frame.config_id });
+      return logger;
+    },
+  };
+  const result = (await options.handler(job, context)) ?? null;
   // Only a persisted job with an upload URL may offload, and only the threshold matters: the
   // count stops past it, so a huge result is never serialised just to be measured.
   const size =
