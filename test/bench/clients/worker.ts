@@ -20,9 +20,7 @@ import { argument, report, serveControl } from './control.ts';
 /** How long start-up may take: spawn, the first /health poll (every 2 s), register. */
 const READY_WITHIN_MS = 30_000;
 
-const env: Record<string, string | undefined> = {
-  PATH: process.env.PATH,
-  LOG_LEVEL: process.env.LOG_LEVEL,
+const env: Record<string, string> = {
   CASOLA_WS_URL: argument('url'),
   CASOLA_CONFIG_ID: argument('config-id'),
   CASOLA_INSTANCE_ID: argument('worker-id'),
