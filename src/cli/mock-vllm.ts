@@ -39,6 +39,8 @@ Runtime control (for tests):
   POST /mock/print {"line": "..."}            print a line verbatim (e.g. a CUDA error)
   POST /mock/exit {"code": N}                 answer, then exit with N (default --exit-code)
   GET  /mock/state                            phase, running requests, queue depth, counts
+  GET  /mock/aborted                           requests closed by their client before the answer,
+                                              each with closed_at_ms (epoch ms, sub-ms precision)
   SIGUSR1 / SIGUSR2                           lose / regain health
 Any other vllm serve argument (e.g. --tensor-parallel-size 2) is accepted and ignored.`;
 

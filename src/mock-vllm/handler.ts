@@ -11,7 +11,7 @@ import { speechToVideo, videoGeneration } from './endpoints/videos.ts';
 import { errorReply, jsonReply, type MockReply, notFoundReply } from './replies.ts';
 import { type MockRequest, parseBody, readRaw } from './request.ts';
 import { control, health, metrics, models } from './routes.ts';
-import { hold, type MockState } from './state.ts';
+import { hold, type MockState, recordAborted } from './state.ts';
 
 type Inference = (request: MockRequest, state: MockState, startedAt: number) => MockReply;
 
@@ -102,7 +102,9 @@ export async function handleRequest(state: MockState, req: IncomingMessage, res:
   res.on('close', () => {
     if (res.writableFinished) return;
     closed.abort();
-    if (request) state.events.emit('aborted', request);
+    if (request === undefined) return;
+    recordAborted(state, request);
+    state.events.emit('aborted', request);
   });
   const got = await receive(state, req).catch(() => undefined);
   if (got === undefined) return;

@@ -58,6 +58,18 @@ function describe(state: MockState): unknown {
   };
 }
 
+/** Requests closed by their client before the answer, with when the mock saw each close. */
+function aborted(state: MockState): unknown {
+  return {
+    aborted: state.aborted.map(({ id, method, path, closedAtMs }) => ({
+      id,
+      method,
+      path,
+      closed_at_ms: closedAtMs,
+    })),
+  };
+}
+
 /**
  * POST /mock/exit: answers, then exits (after the answer is on its way, so the caller hears
  * it); the exit code defaults to --exit-code.
@@ -71,11 +83,12 @@ function exitLater(state: MockState, body: unknown): MockReply {
 
 /**
  * POST /mock/health, /mock/queue-depth, /mock/release, /mock/ready, /mock/print, /mock/exit;
- * GET /mock/state.
+ * GET /mock/state, /mock/aborted.
  */
 export function control(state: MockState, method: string, path: string, body: unknown): MockReply {
   const route = `${method} ${path}`;
   if (route === 'GET /mock/state') return jsonReply(describe(state));
+  if (route === 'GET /mock/aborted') return jsonReply(aborted(state));
   if (route === 'POST /mock/release') return jsonReply({ released: releaseHeld(state) });
   if (route === 'POST /mock/exit') return exitLater(state, body);
   if (route === 'POST /mock/ready') {

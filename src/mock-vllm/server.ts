@@ -80,6 +80,7 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
     queueDepth: options.queueDepth,
     instantReplies: options.instant ? instantReplies(options.servedModelName) : undefined,
     held: new Set(),
+    aborted: [],
   };
   server.on('request', (req, res) => void handleRequest(state, req, res));
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;

@@ -37,7 +37,31 @@ export type MockState = {
   instantReplies: Record<string, MockReply> | undefined;
   /** Answers waiting out `responseDelayMs`: calling one sends its answer now. */
   held: Set<() => void>;
+  /** The latest requests closed by their client before the answer, oldest first (GET /mock/aborted). */
+  aborted: AbortedRequest[];
 };
+
+/** A request its client closed before the answer. */
+export type AbortedRequest = {
+  id: number;
+  method: string;
+  path: string;
+  /**
+   * When the mock saw the connection close: epoch ms with sub-millisecond resolution
+   * (performance.timeOrigin + performance.now()), comparable across processes on one host.
+   */
+  closedAtMs: number;
+};
+
+/** How many aborted requests GET /mock/aborted keeps: a long run must not grow the mock. */
+export const ABORTED_KEPT = 1_000;
+
+/** Notes `request` as closed by its client now, forgetting the oldest beyond ABORTED_KEPT. */
+export function recordAborted(state: MockState, request: MockRequest): void {
+  const { id, method, path } = request;
+  state.aborted.push({ id, method, path, closedAtMs: performance.timeOrigin + performance.now() });
+  if (state.aborted.length > ABORTED_KEPT) state.aborted.shift();
+}
 
 /** Waits `ms`, or less when released or when `closed` aborts. */
 export function hold(state: MockState, ms: number, closed: AbortSignal): Promise<void> {

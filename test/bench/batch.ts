@@ -49,3 +49,13 @@ export async function runBatch(queue: LocalQueue, request: BatchRequest): Promis
 export function payloadOf(bytes: number): JsonValue {
   return { text: 'x'.repeat(Math.max(0, bytes - 11)) };
 }
+
+/**
+ * A chat completion job (the full worker's task) whose JSON is about `bytes` long: one user
+ * message of that much text.
+ */
+export function chatPayloadOf(bytes: number): JsonValue {
+  // `{"task":"openai/chat-completion","messages":[{"role":"user","content":"…"}]}` is 75 bytes around the text.
+  const text = 'x'.repeat(Math.max(0, bytes - 75));
+  return { task: 'openai/chat-completion', messages: [{ role: 'user', content: text }] };
+}

@@ -7,16 +7,29 @@ import { execaNode } from 'execa';
 import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
 import type { ClientReport, ControlRequest } from './clients/control.ts';
 
-export type ClientKind = 'floor' | 'sdk';
+export type ClientKind = 'floor' | 'sdk' | 'floor-engine' | 'worker';
+
+/** The engine (a mock vLLM) of floor 2 and the full worker. */
+export type EngineSettings = {
+  /** Where it listens: the worker spawns it there (VLLM_PORT), floor 2 calls it there. */
+  port: number;
+  /** The `model` every request names (VLLM_SERVED_MODEL_NAME). */
+  model: string;
+  /** The worker only: the mock's arguments (VLLM_EXTRA_ARGS), e.g. `--instant`. */
+  args: string;
+};
 
 export type ClientOptions = {
   kind: ClientKind;
   /** Also its worker id and config id, so that jobs can be routed to it alone. */
   name: string;
   capacity: number;
+  /** What the handler does (floor, sdk, floor-engine); the worker's engine decides for it. */
   mode: 'answer' | 'big' | 'abort';
   /** For `big`: the size of the result's JSON. */
   resultBytes?: number;
+  /** floor-engine and worker: their engine. */
+  engine?: EngineSettings;
   /** Write a CPU profile (node --cpu-prof) into this folder when the client stops. */
   profileDir?: string | undefined;
 };
@@ -26,6 +39,8 @@ export type Memory = Omit<Extract<ClientReport, { type: 'memory' }>, 'type'>;
 const ENTRY: Record<ClientKind, string> = {
   floor: new URL('./clients/floor.ts', import.meta.url).pathname,
   sdk: new URL('./clients/sdk.ts', import.meta.url).pathname,
+  'floor-engine': new URL('./clients/floor-engine.ts', import.meta.url).pathname,
+  worker: new URL('./clients/worker.ts', import.meta.url).pathname,
 };
 
 function spawnClient(kind: ClientKind, args: string[], profileDir: string | undefined) {
@@ -33,10 +48,26 @@ function spawnClient(kind: ClientKind, args: string[], profileDir: string | unde
   return execaNode(ENTRY[kind], args, {
     ipc: true,
     nodeOptions: ['--expose-gc', ...profile],
-    stdout: 'inherit',
+    // The worker writes its JSON log lines to stdout, as in production; nobody reads them here.
+    stdout: kind === 'worker' ? 'ignore' : 'inherit',
     stderr: 'inherit',
     reject: false,
   });
+}
+
+function engineArgs({ kind, engine }: ClientOptions): string[] {
+  if (engine === undefined) return [];
+  if (kind === 'worker') {
+    return [
+      '--vllm-port',
+      String(engine.port),
+      '--model',
+      engine.model,
+      '--engine-args',
+      engine.args,
+    ];
+  }
+  return ['--engine-url', `http://127.0.0.1:${engine.port}`, '--model', engine.model];
 }
 
 type ChildProcess = ReturnType<typeof spawnClient>;
@@ -64,6 +95,7 @@ export class BenchClient {
     const args = ['--url', queue.wsUrl, '--worker-id', options.name, '--config-id', options.name];
     args.push('--capacity', String(options.capacity), '--mode', options.mode);
     if (options.resultBytes !== undefined) args.push('--result-bytes', String(options.resultBytes));
+    args.push(...engineArgs(options));
     const child = spawnClient(options.kind, args, options.profileDir);
     const client = new BenchClient(queue, options.name, child);
     const registered = eventIs('worker_registered', (event) => event.workerId === options.name);

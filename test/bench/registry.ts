@@ -1,12 +1,13 @@
 /**
  * The scenario registry: every bench scenario, in the order `npm run bench` runs them.
  *
- * Extension point: the full vLLM worker's scenarios (engine + tasks + mock vLLM) are added
- * here as another group, built on the same pieces (a queue in this process, each client in
- * its own process via child.ts, floors measured in the same run, medians of alternating
- * rounds).
+ * Two groups, built on the same pieces (a queue in this process, each client in its own
+ * process via child.ts, floors measured in the same run, medians of alternating rounds): the
+ * SDK's against floor 1, and the full vLLM worker's (engine + tasks + mock vLLM) against
+ * floor 2.
  */
 import { sdkScenarios } from './scenarios/index.ts';
+import { workerScenarios } from './scenarios/worker.ts';
 
 /** One JSON line: the scenario's name and its measurements (snake_case, numbers rounded). */
 export type ScenarioResult = {
@@ -34,4 +35,4 @@ export type Scenario = {
   run(context: BenchContext): Promise<ScenarioResult[]>;
 };
 
-export const SCENARIOS: readonly Scenario[] = [...sdkScenarios];
+export const SCENARIOS: readonly Scenario[] = [...sdkScenarios, ...workerScenarios];

@@ -1,7 +1,7 @@
 /**
  * The child side of a bench client: answers the parent's memory questions over IPC and
- * tells it what happened (ready, a handler started, a signal fired). Both clients, the floor
- * and the SDK, use it, so they are measured the same way.
+ * tells it what happened (ready, a handler started, a signal fired). Every client (both floors,
+ * the SDK, the full worker) uses it, so they are measured the same way.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { getEachMessage, sendMessage } from 'execa';

@@ -2,12 +2,36 @@
  * The SDK's scenarios: throughput and latency against floor 1, memory growth over 20 000
  * jobs, an 8 MiB result through offload, and abort latency.
  */
+import { payloadOf } from '../batch.ts';
+import { BenchClient } from '../child.ts';
 import type { Scenario } from '../registry.ts';
 import { MIB } from '../stats.ts';
 import { abortScenario } from './abort.ts';
 import { memoryScenario } from './memory.ts';
 import { offloadScenario } from './offload.ts';
-import { throughputScenario } from './throughput.ts';
+import { type Pairing, throughputScenario } from './throughput.ts';
+
+/** The SDK (a handler that returns at once) beside floor 1. */
+const sdkPairing: Pairing = {
+  group: 'sdk',
+  versus: 'SDK vs floor 1',
+  ratioTarget: 0.5,
+  payload: payloadOf,
+  start: async (queue, { capacity, context }, started) => {
+    const start = async (kind: 'floor' | 'sdk') => {
+      const client = await BenchClient.start(queue, {
+        kind,
+        name: kind,
+        capacity,
+        mode: 'answer',
+        profileDir: context.profileDir,
+      });
+      started.push(client);
+      return client;
+    };
+    return { floor: await start('floor'), subject: await start('sdk') };
+  },
+};
 
 /** Jobs per measured round: enough for a stable rate, few enough for a 3-minute bench. */
 function jobsPerRound(capacity: number, payloadBytes: number): number {
@@ -18,7 +42,7 @@ function jobsPerRound(capacity: number, payloadBytes: number): number {
 const throughput = [1, 8].flatMap((capacity) =>
   [100, MIB].flatMap((payloadBytes) =>
     (['persisted', 'transient'] as const).map((mode) =>
-      throughputScenario({
+      throughputScenario(sdkPairing, {
         capacity,
         payloadBytes,
         mode,

@@ -1,14 +1,16 @@
 /**
- * Throughput and added latency: the SDK (handler returns at once) against floor 1 (a plain ws
- * client that answers at once), both connected to the same local queue, each in its own
- * process. Rounds alternate floor and subject so that a noisy machine slows both alike; the
- * ratio is of the medians. The client not being measured is paused, so that the queue's
- * scheduler works exactly as it would with the measured client alone.
+ * Throughput and added latency of a subject against its floor, both connected to the same
+ * local queue, each in its own process: the SDK (handler returns at once) against floor 1 (a
+ * plain ws client that answers at once), or the full worker on an instant engine against
+ * floor 2 (the same client making one HTTP call per job to that engine). Rounds alternate
+ * floor and subject so that a noisy machine slows both alike; the ratio is of the medians.
+ * The client not being measured is paused, so that the queue's scheduler works exactly as it
+ * would with the measured client alone.
  */
-import type { JobMode } from '../../../src/protocol/index.ts';
-import { startLocalQueue } from '../../../src/queue/index.ts';
-import { type Batch, payloadOf, runBatch } from '../batch.ts';
-import { BenchClient } from '../child.ts';
+import type { JobMode, JsonValue } from '../../../src/protocol/index.ts';
+import { type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { type Batch, runBatch } from '../batch.ts';
+import type { BenchClient } from '../child.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../registry.ts';
 import { MIB, median, mib, percentile, round } from '../stats.ts';
 
@@ -20,61 +22,79 @@ export type ThroughputCase = {
   jobs: number;
 };
 
-/** SDK jobs/s at capacity 8 must be at least this share of the floor's. */
-const RATIO_TARGET = 0.5;
+/** A subject and its floor, as a group of throughput scenarios measures them. */
+export type Pairing = {
+  /** The scenarios' name prefix, e.g. `sdk`. */
+  group: string;
+  /** The two sides in words, e.g. `SDK vs floor 1`. */
+  versus: string;
+  /** At capacity 8 the subject's jobs/s must be at least this share of the floor's. */
+  ratioTarget: number;
+  /** A job payload whose JSON is about `bytes` long. */
+  payload(bytes: number): JsonValue;
+  /**
+   * Starts both clients on `queue`, each put into `started` as soon as it runs (so that they
+   * are stopped however start-up ends). Both take jobs under their own name as config id.
+   */
+  start(
+    queue: LocalQueue,
+    options: { capacity: number; context: BenchContext },
+    started: BenchClient[],
+  ): Promise<{ floor: BenchClient; subject: BenchClient }>;
+};
 
-export function throughputScenario(spec: ThroughputCase): Scenario {
+export function throughputScenario(pairing: Pairing, spec: ThroughputCase): Scenario {
   const size = spec.payloadBytes >= MIB ? `${spec.payloadBytes / MIB}MiB` : `${spec.payloadBytes}B`;
-  const name = `sdk/throughput/cap${spec.capacity}/${size}/${spec.mode}`;
+  const name = `${pairing.group}/throughput/cap${spec.capacity}/${size}/${spec.mode}`;
   return {
     name,
-    describe: `${spec.jobs} ${spec.mode} jobs of ${size} at capacity ${spec.capacity}, SDK vs floor`,
-    run: async (context) => [await measure(name, spec, context)],
+    describe: `${spec.jobs} ${spec.mode} jobs of ${size} at capacity ${spec.capacity}, ${pairing.versus}`,
+    run: async (context) => [await measure(name, pairing, spec, context)],
   };
 }
 
+type Rounds = { floor: Batch[]; subject: Batch[] };
+
 async function measure(
   name: string,
+  pairing: Pairing,
   spec: ThroughputCase,
   context: BenchContext,
 ): Promise<ScenarioResult> {
   const queue = await startLocalQueue({ eventLogLimit: 500 });
   const clients: BenchClient[] = [];
   try {
-    const start = (kind: 'floor' | 'sdk') =>
-      BenchClient.start(queue, {
-        kind,
-        name: kind,
-        capacity: spec.capacity,
-        mode: 'answer',
-        profileDir: context.profileDir,
-      });
-    const floor = await start('floor');
-    clients.push(floor);
-    const sdk = await start('sdk');
-    clients.push(sdk);
-    const payload = payloadOf(spec.payloadBytes);
+    const { floor, subject } = await pairing.start(
+      queue,
+      { capacity: spec.capacity, context },
+      clients,
+    );
+    const payload = pairing.payload(spec.payloadBytes);
     // Only the client being measured takes jobs; the other is paused (see BenchClient.dispatch).
     const batch = async (client: BenchClient, count: number) => {
-      const other = client === floor ? sdk : floor;
+      const other = client === floor ? subject : floor;
       await other.dispatch('pause');
       await client.dispatch('resume');
       return runBatch(queue, { count, mode: spec.mode, payload, configId: client.name });
     };
     // Warm-up: JIT, connection pools, first allocations; not measured.
     await batch(floor, Math.ceil(spec.jobs / 4));
-    await batch(sdk, Math.ceil(spec.jobs / 4));
-    await Promise.all([floor.resetPeak(), sdk.resetPeak()]);
-    const rounds = { floor: [] as Batch[], sdk: [] as Batch[] };
+    await batch(subject, Math.ceil(spec.jobs / 4));
+    await Promise.all([floor.resetPeak(), subject.resetPeak()]);
+    const rounds: Rounds = { floor: [], subject: [] };
     for (let round = 0; round < context.rounds; round += 1) {
-      const order = round % 2 === 0 ? ([floor, sdk] as const) : ([sdk, floor] as const);
-      for (const client of order) {
-        rounds[client.name as 'floor' | 'sdk'].push(await batch(client, spec.jobs));
+      const order =
+        round % 2 === 0 ? (['floor', 'subject'] as const) : (['subject', 'floor'] as const);
+      for (const side of order) {
+        rounds[side].push(await batch(side === 'floor' ? floor : subject, spec.jobs));
       }
       context.progress(`${name}: round ${round + 1}/${context.rounds}`);
     }
-    const [floorMemory, sdkMemory] = await Promise.all([floor.memory(false), sdk.memory(false)]);
-    return summarise(name, spec, rounds, floorMemory.peakBytes, sdkMemory.peakBytes);
+    const [floorMemory, subjectMemory] = await Promise.all([
+      floor.memory(false),
+      subject.memory(false),
+    ]);
+    return summarise(name, pairing, spec, rounds, floorMemory.peakBytes, subjectMemory.peakBytes);
   } finally {
     for (const client of clients) await client.stop();
     await queue.close();
@@ -83,28 +103,30 @@ async function measure(
 
 function summarise(
   name: string,
+  pairing: Pairing,
   spec: ThroughputCase,
-  rounds: { floor: Batch[]; sdk: Batch[] },
+  rounds: Rounds,
   floorPeak: number,
-  sdkPeak: number,
+  subjectPeak: number,
 ): ScenarioResult {
   const rate = (batches: Batch[]) => median(batches.map((batch) => batch.jobsPerS));
   const latencies = (batches: Batch[]) => batches.flatMap((batch) => batch.latenciesMs);
-  const ratio = rate(rounds.sdk) / rate(rounds.floor);
+  const ratio = rate(rounds.subject) / rate(rounds.floor);
   const held = spec.capacity === 8;
+  const target = pairing.ratioTarget;
   return {
     scenario: name,
-    jobs_per_s: round(rate(rounds.sdk)),
+    jobs_per_s: round(rate(rounds.subject)),
     floor_jobs_per_s: round(rate(rounds.floor)),
     ratio: round(ratio),
-    p50_ms: round(percentile(latencies(rounds.sdk), 50)),
-    p99_ms: round(percentile(latencies(rounds.sdk), 99)),
+    p50_ms: round(percentile(latencies(rounds.subject), 50)),
+    p99_ms: round(percentile(latencies(rounds.subject), 99)),
     floor_p50_ms: round(percentile(latencies(rounds.floor), 50)),
     floor_p99_ms: round(percentile(latencies(rounds.floor), 99)),
-    rss_mb: mib(sdkPeak),
+    rss_mb: mib(subjectPeak),
     floor_rss_mb: mib(floorPeak),
     jobs: spec.jobs,
-    rounds: rounds.sdk.length,
-    ...(held ? { target: `ratio >= ${RATIO_TARGET}`, pass: ratio >= RATIO_TARGET } : {}),
+    rounds: rounds.subject.length,
+    ...(held ? { target: `ratio >= ${target}`, pass: ratio >= target } : {}),
   };
 }

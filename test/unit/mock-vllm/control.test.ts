@@ -1,6 +1,7 @@
 /**
  * The mock's runtime controls that tests drive a vLLM with: finish loading now, print a line
- * (a CUDA error on demand), exit with a code, and a model list that fails.
+ * (a CUDA error on demand), exit with a code, a model list that fails, and the list of
+ * requests their clients closed before the answer.
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,5 +81,52 @@ describe('--models-fail', () => {
     mock = await startTestMockVllm({ modelsFail: true });
     expect(await status('/health')).toBe(200);
     expect(await status('/v1/models')).toBe(500);
+  });
+});
+
+describe('GET /mock/aborted', () => {
+  const chat = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
+  const postChat = (signal?: AbortSignal) =>
+    fetch(`${mock.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chat,
+      ...(signal ? { signal } : {}),
+    });
+  const listed = async () => {
+    const answer = await fetch(`${mock.url}/mock/aborted`);
+    return (await answer.json()) as {
+      aborted: Array<{ id: number; method: string; path: string; closed_at_ms: number }>;
+    };
+  };
+
+  it('lists a request closed before its answer, with when the close was seen (epoch ms)', async () => {
+    mock = await startTestMockVllm({ responseDelayMs: 600_000 });
+    const abort = new AbortController();
+    const response = postChat(abort.signal).catch((error: Error) => error);
+    const received = await once(mock.events, 'request');
+    const aborted = mock.nextAborted();
+    const before = performance.timeOrigin + performance.now();
+    abort.abort();
+    await aborted;
+    const after = performance.timeOrigin + performance.now();
+    await response;
+    const { aborted: list } = await listed();
+    expect(list).toEqual([
+      {
+        id: (received[0] as { id: number }).id,
+        method: 'POST',
+        path: '/v1/chat/completions',
+        closed_at_ms: expect.any(Number),
+      },
+    ]);
+    expect(list[0]!.closed_at_ms).toBeGreaterThanOrEqual(before);
+    expect(list[0]!.closed_at_ms).toBeLessThanOrEqual(after);
+  });
+
+  it('leaves out requests that were answered', async () => {
+    mock = await startTestMockVllm();
+    expect((await postChat()).status).toBe(200);
+    expect(await listed()).toEqual({ aborted: [] });
   });
 });

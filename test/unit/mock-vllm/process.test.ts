@@ -30,6 +30,20 @@ function postChat(url: string): Promise<Response> {
   });
 }
 
+/** Polls `read` (every 10 ms, for 5 s at most) until `done` holds for its value. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const value = await read();
+    if (done(value)) return value;
+    await sleep(10);
+  }
+  throw new Error('the mock never got there');
+}
+
+async function getJson(url: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(url)).json()) as Record<string, unknown>;
+}
+
 /** The value of a gauge in /metrics. */
 async function gauge(url: string, name: string): Promise<string | undefined> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -184,6 +198,39 @@ describe.concurrent('mock-vllm serve as a child process', () => {
     expect(settled).toBe(false);
     // The output ends once the core has exited (an orphan: its pid may linger as a zombie).
     expect((await mock.exited).signal).toBe('SIGKILL');
+  });
+
+  it('lists on GET /mock/aborted a request its client closed, timed by the epoch clock', async (test) => {
+    const { expect } = test;
+    const mock = await start(['--response-delay-ms', '600000'], test);
+    await mock.waitForLine(READY);
+    const abort = new AbortController();
+    const response = fetch(`${mock.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      signal: abort.signal,
+    }).catch((error: Error) => error);
+    await until(
+      () => getJson(`${mock.url}/mock/state`),
+      (state) => state.running === 1,
+    );
+    abort.abort();
+    await response;
+    const { aborted } = await until(
+      () => getJson(`${mock.url}/mock/aborted`),
+      (answer) => (answer.aborted as unknown[]).length > 0,
+    );
+    expect(aborted).toEqual([
+      {
+        id: expect.any(Number),
+        method: 'POST',
+        path: '/v1/chat/completions',
+        closed_at_ms: expect.any(Number),
+      },
+    ]);
+    // Epoch milliseconds, so that another process on the host can compare: within a minute of now.
+    const closedAt = (aborted as Array<{ closed_at_ms: number }>)[0]!.closed_at_ms;
+    expect(Math.abs(closedAt - Date.now())).toBeLessThan(60_000);
   });
 
   it('accepts and ignores other vllm serve arguments, and exits 0 on SIGTERM', async (test) => {
