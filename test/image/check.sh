@@ -22,21 +22,9 @@ VLLM_IMAGE="$IMAGE_NAME:$IMAGE_TAG"
 OMNI_IMAGE="$IMAGE_NAME-omni:$IMAGE_TAG"
 LOCAL_IMAGE="$LOCAL_IMAGE_NAME:$IMAGE_TAG"
 started=$SECONDS
-passed=0
-failed=0
+# shellcheck source=expect.sh
+source "$here/expect.sh"
 containers=()
-
-expect() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok - $what"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $what"
-  fi
-}
 
 # container IMAGE: a working container of IMAGE (removed on exit); its name in $container.
 container() {
@@ -111,7 +99,7 @@ expect 'the CUDA forward-compat loader entries are gone' lacks "$loader" /compat
 
 say "the entrypoint in the vLLM image, supervising a stub worker"
 run_in "$vllm" -- mkdir -p /tmp/image-check
-for file in stub-worker.ts entrypoint-cases.sh fake-nvidia-smi.sh; do
+for file in stub-worker.ts entrypoint-cases.sh expect.sh fake-nvidia-smi.sh; do
   buildah copy --quiet "$vllm" "$here/$file" "/tmp/image-check/$file" >/dev/null
 done
 expect 'entrypoint cases pass (signal forwarding, shutdown, exit codes, diagnostics)' \

@@ -13,20 +13,8 @@ entrypoint=${1:-/app/entrypoint.sh}
 here=$(cd "$(dirname "$0")" && pwd)
 stub="$here/stub-worker.ts"
 work=$(mktemp -d)
-passed=0
-failed=0
-
-expect() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok - $what"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $what"
-  fi
-}
+# shellcheck source=expect.sh
+source "$here/expect.sh"
 
 # Waits (at most 30 s) until FILE has at least N lines.
 wait_lines() {

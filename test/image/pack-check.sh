@@ -10,20 +10,9 @@ cd "$(dirname "$0")/../.."
 DEMO=${IMAGE_CHECK_DEMO:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
+# shellcheck source=expect.sh
+source test/image/expect.sh
 
-expect() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok - $what"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $what"
-  fi
-}
 has() { grep -q -- "$2" <<<"$1"; }
 production_only() {
   [ -d node_modules/xstate ] && [ ! -e node_modules/typescript ] && [ ! -e node_modules/vitest ]
