@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { getEachMessage, sendMessage } from 'execa';
+import WebSocket from 'ws';
 
 /** What the parent asks of a client. */
 export type ControlRequest =
@@ -89,4 +90,26 @@ export function argument(name: string): string {
   const value = index < 0 ? undefined : process.argv[index + 1];
   if (value === undefined) throw new Error(`missing --${name}`);
   return value;
+}
+
+/**
+ * The floors' socket: a bare ws client on --url that registers with --worker-id, --config-id
+ * and --capacity as soon as it opens, then reports ready.
+ */
+export function connectFloor(): WebSocket {
+  const ws = new WebSocket(`${argument('url')}/ws`, {
+    perMessageDeflate: false,
+    maxPayload: 256 * 1024 * 1024,
+  });
+  ws.on('open', () => {
+    const register = {
+      type: 'register',
+      worker_id: argument('worker-id'),
+      config_id: argument('config-id'),
+      capacity: Number(argument('capacity')),
+    };
+    ws.send(JSON.stringify(register));
+    report({ type: 'ready' });
+  });
+  return ws;
 }

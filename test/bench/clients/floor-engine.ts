@@ -9,8 +9,7 @@
  *   --mode answer --engine-url http://127.0.0.1:PORT --model default
  */
 import { Agent, request } from 'undici';
-import WebSocket from 'ws';
-import { argument, report, serveControl } from './control.ts';
+import { argument, connectFloor, serveControl } from './control.ts';
 
 const abortMode = argument('mode') === 'abort';
 const engine = new URL('/v1/chat/completions', argument('engine-url'));
@@ -20,21 +19,7 @@ const agent = new Agent({ keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeo
 /** abort mode only: each running job's request, by job id. */
 const running = new Map<string, AbortController>();
 
-const ws = new WebSocket(`${argument('url')}/ws`, {
-  perMessageDeflate: false,
-  maxPayload: 256 * 1024 * 1024,
-});
-
-ws.on('open', () => {
-  const register = {
-    type: 'register',
-    worker_id: argument('worker-id'),
-    config_id: argument('config-id'),
-    capacity: Number(argument('capacity')),
-  };
-  ws.send(JSON.stringify(register));
-  report({ type: 'ready' });
-});
+const ws = connectFloor();
 
 async function complete(messages: unknown, signal: AbortSignal | undefined): Promise<string> {
   const body = JSON.stringify({ model, messages, temperature: 0.7, top_p: 1, stream: false });

@@ -5,25 +5,10 @@
  *
  * node test/bench/clients/floor.ts --url ws://127.0.0.1:PORT --worker-id f --config-id c --capacity 8 --mode answer
  */
-import WebSocket from 'ws';
-import { argument, preciseNow, report, serveControl } from './control.ts';
+import { argument, connectFloor, preciseNow, report, serveControl } from './control.ts';
 
 const mode = argument('mode');
-const ws = new WebSocket(`${argument('url')}/ws`, {
-  perMessageDeflate: false,
-  maxPayload: 256 * 1024 * 1024,
-});
-
-ws.on('open', () => {
-  const register = {
-    type: 'register',
-    worker_id: argument('worker-id'),
-    config_id: argument('config-id'),
-    capacity: Number(argument('capacity')),
-  };
-  ws.send(JSON.stringify(register));
-  report({ type: 'ready' });
-});
+const ws = connectFloor();
 
 ws.on('message', (data) => {
   const frame = JSON.parse(data.toString()) as {
