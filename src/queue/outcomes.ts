@@ -33,20 +33,16 @@ export function handleOutcome(
   connection: QueueConnection,
   frame: OutcomeFrame,
 ): void {
-  const job = deps.jobs.get(frame.job_id);
-  const refusal = checkFrame(job, connection.workerId, frame.fence_token);
-  if (refusal !== undefined) {
-    reject(deps, connection, frame, job, refusal);
-    return;
-  }
-  const outcome = outcomeOf(deps, frame, job!);
+  const job = admitted(deps, connection, frame);
+  if (job === undefined) return;
+  const outcome = outcomeOf(deps, frame, job);
   if (outcome === undefined) {
     reject(deps, connection, frame, job, 'no_upload');
     return;
   }
   deps.events.record({
     kind: 'outcome_accepted',
-    jobId: job!.id,
+    jobId: job.id,
     workerId: connection.workerId!,
     fenceToken: frame.fence_token,
     status: outcome.status,
@@ -55,8 +51,8 @@ export function handleOutcome(
   if (frame.type === 'job_result_ref') {
     deps.sender.send(connection, { type: 'job_result_ref', job_id: frame.job_id });
   }
-  deps.uploads.clear(job!.id);
-  deps.scheduler.settle(job!, outcome);
+  deps.uploads.clear(job.id);
+  deps.scheduler.settle(job, outcome);
 }
 
 /** Renews a persisted job's lease when the progress carries its current token. */
@@ -65,20 +61,29 @@ export function handleProgress(
   connection: QueueConnection,
   frame: JobProgressFrame,
 ): void {
-  const job = deps.jobs.get(frame.job_id);
-  const refusal = checkFrame(job, connection.workerId, frame.fence_token);
-  if (refusal !== undefined) {
-    reject(deps, connection, frame, job, refusal);
-    return;
-  }
-  if (job!.mode === 'persisted' && deps.scheduler.renew(job!)) {
+  const job = admitted(deps, connection, frame);
+  if (job === undefined) return;
+  if (job.mode === 'persisted' && deps.scheduler.renew(job)) {
     deps.events.record({
       kind: 'lease_renewed',
-      jobId: job!.id,
+      jobId: job.id,
       workerId: connection.workerId!,
       fenceToken: frame.fence_token,
     });
   }
+}
+
+/** The frame's job when this worker may speak for it; otherwise the refusal is sent and logged. */
+function admitted(
+  deps: OutcomeDeps,
+  connection: QueueConnection,
+  frame: OutcomeFrame | JobProgressFrame,
+): QueueJob | undefined {
+  const job = deps.jobs.get(frame.job_id);
+  const refusal = checkFrame(job, connection.workerId, frame.fence_token);
+  if (refusal === undefined) return job;
+  reject(deps, connection, frame, job, refusal);
+  return undefined;
 }
 
 function checkFrame(
