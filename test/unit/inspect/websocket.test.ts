@@ -87,6 +87,9 @@ describe('attachWebSocketInspector', () => {
     });
     await until(() => inspector.attempts() >= 2, 5_000, 'two attempts');
     await sink.stop();
+    // An attempt already on the wire when stop() came may still reach the server; after that,
+    // nothing: ten retry intervals pass without a new one.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const attempts = inspector.attempts();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(inspector.attempts()).toBe(attempts);
