@@ -140,11 +140,16 @@ export const connectionMachine = setup({
     },
     /** The outbox went out with the register: it is unconfirmed now. */
     outboxSent: assign(({ context }) => ({ unconfirmed: context.outbox, outbox: [], pingMark: 0 })),
-    /** A confirmation ping goes out every `confirmBatch` results, which bounds this copy. */
-    trackUnconfirmed: assign({
-      unconfirmed: ({ context }, params: { frame: OutboundFrame }) =>
-        isOutcome(params.frame) ? [...context.unconfirmed, params.frame] : context.unconfirmed,
-    }),
+    /**
+     * A result sent awaits confirmation (a confirmation ping goes out every `confirmBatch`
+     * results, which bounds this copy); a dispatch frame changes what the queue is told again
+     * after every register.
+     */
+    recordSent: assign(({ context }, params: { frame: OutboundFrame }) =>
+      isOutcome(params.frame)
+        ? { unconfirmed: [...context.unconfirmed, params.frame] }
+        : { standing: standingAfter(context.standing, params.frame) },
+    ),
     markPing: assign({ pingMark: ({ context }) => context.unconfirmed.length }),
     confirm: assign({
       unconfirmed: ({ context }) => context.unconfirmed.slice(context.pingMark),
@@ -160,10 +165,6 @@ export const connectionMachine = setup({
         unconfirmed: [],
         pingMark: 0,
       };
-    }),
-    noteStanding: assign({
-      standing: ({ context }, params: { frame: OutboundFrame }) =>
-        standingAfter(context.standing, params.frame),
     }),
     stash: assign(({ context }, params: { frame: OutboundFrame }) => stash(context, params.frame)),
     ping: ({ self }) => toSocket(self, { type: 'PING' }),
@@ -287,8 +288,7 @@ export const connectionMachine = setup({
             SEND: {
               actions: [
                 { type: 'transmit', params: ({ event }) => ({ frame: event.frame }) },
-                { type: 'trackUnconfirmed', params: ({ event }) => ({ frame: event.frame }) },
-                { type: 'noteStanding', params: ({ event }) => ({ frame: event.frame }) },
+                { type: 'recordSent', params: ({ event }) => ({ frame: event.frame }) },
               ],
             },
           },
@@ -302,7 +302,7 @@ export const connectionMachine = setup({
                   target: 'confirming',
                   actions: [
                     { type: 'transmit', params: ({ event }) => ({ frame: event.frame }) },
-                    { type: 'trackUnconfirmed', params: ({ event }) => ({ frame: event.frame }) },
+                    { type: 'recordSent', params: ({ event }) => ({ frame: event.frame }) },
                   ],
                 },
               },

@@ -7,6 +7,7 @@ import { assign, sendParent, sendTo, setup } from 'xstate';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided } from './placeholders.ts';
 import { noRecentJobs, type RecentJobs, recentToken, remember } from './recent-jobs.ts';
+import { emptyRecord, entryCount, type JobRecord, withEntry, withoutEntry } from './records.ts';
 import type { JobFrame, LogParams } from './types.ts';
 
 export type GateInput = {
@@ -25,7 +26,7 @@ export type GateContext = {
   pauseThreshold: number;
   resumeThreshold: number;
   /** Running jobs: job id → the fence token of the run. */
-  running: Record<string, number>;
+  running: JobRecord<number>;
   /** Admitted jobs waiting for a slot, oldest first; at most `capacity`. */
   waiting: JobFrame[];
   /** The last `memorySize` settlements (job id → fence token), to recognise re-deliveries. */
@@ -62,11 +63,6 @@ function isRedelivery(context: GateContext, job: JobFrame): boolean {
   return context.waiting.some((w) => w.job_id === job.job_id && w.fence_token >= token);
 }
 
-function withoutKey(record: Record<string, number>, key: string): Record<string, number> {
-  const { [key]: _, ...rest } = record;
-  return rest;
-}
-
 export const gateMachine = setup({
   types: {
     context: {} as GateContext,
@@ -79,7 +75,7 @@ export const gateMachine = setup({
       const running = context.running[params.job.job_id];
       return running !== undefined && running < params.job.fence_token;
     },
-    hasFreeSlot: ({ context }) => Object.keys(context.running).length < context.capacity,
+    hasFreeSlot: ({ context }) => entryCount(context.running) < context.capacity,
     hasWaitingRoom: ({ context }) => context.waiting.length < context.capacity,
     isRunning: ({ context }, params: { jobId: string; fenceToken: number }) =>
       context.running[params.jobId] === params.fenceToken,
@@ -87,7 +83,7 @@ export const gateMachine = setup({
       params.waiting > context.pauseThreshold,
     atOrBelowResumeThreshold: ({ context }, params: { waiting: number }) =>
       params.waiting <= context.resumeThreshold,
-    nothingRunning: ({ context }) => Object.keys(context.running).length === 0,
+    nothingRunning: ({ context }) => entryCount(context.running) === 0,
     isWaiting: ({ context }, params: { jobId: string }) =>
       context.waiting.some((w) => w.job_id === params.jobId),
     isRunningWithWaiting: ({ context, event }) =>
@@ -97,10 +93,8 @@ export const gateMachine = setup({
   },
   actions: {
     start: assign({
-      running: ({ context }, params: OfferParams) => ({
-        ...context.running,
-        [params.job.job_id]: params.job.fence_token,
-      }),
+      running: ({ context }, params: OfferParams) =>
+        withEntry(context.running, params.job.job_id, params.job.fence_token),
     }),
     notifyStart: sendParent((_, params: OfferParams) => ({ type: 'START_JOB', job: params.job })),
     notifySupersede: sendParent(({ context }, params: OfferParams) => ({
@@ -140,7 +134,7 @@ export const gateMachine = setup({
       };
     }),
     release: assign(({ context }, params: { jobId: string; fenceToken: number }) => ({
-      running: withoutKey(context.running, params.jobId),
+      running: withoutEntry(context.running, params.jobId),
       settled: remember(context.settled, params.jobId, params.fenceToken, context.memorySize),
     })),
     /** A freed slot goes to the oldest waiting job (notified before it leaves the line). */
@@ -148,7 +142,7 @@ export const gateMachine = setup({
     startNext: assign(({ context }) => {
       const [next, ...rest] = context.waiting;
       if (next === undefined) return {};
-      return { waiting: rest, running: { ...context.running, [next.job_id]: next.fence_token } };
+      return { waiting: rest, running: withEntry(context.running, next.job_id, next.fence_token) };
     }),
     sendPause: sendTo(connectionRef, sendFrame({ type: 'pause' })),
     sendResume: sendTo(connectionRef, sendFrame({ type: 'resume' })),
@@ -162,7 +156,7 @@ export const gateMachine = setup({
     capacity: input.capacity,
     pauseThreshold: input.pauseThreshold ?? 0,
     resumeThreshold: input.resumeThreshold ?? 0,
-    running: {},
+    running: emptyRecord(),
     waiting: [],
     settled: noRecentJobs,
     memorySize: input.memorySize ?? 1_000,

@@ -16,6 +16,7 @@ import { gateMachine } from './gate.machine.ts';
 import { leaseMachine } from './lease.machine.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
+import { emptyRecord, type JobRecord, withEntry, withoutEntry } from './records.ts';
 import type { FrameRejection, JobEndedEvent, JobFrame, LogParams, QueueFrame } from './types.ts';
 
 export type HeartbeatStatus = 'starting' | 'active' | 'error' | 'fatal' | 'failed' | 'stopping';
@@ -41,7 +42,7 @@ export type WorkerInput = {
 
 export type WorkerContext = {
   settings: WorkerInput;
-  jobs: Record<string, RunningJob>;
+  jobs: JobRecord<RunningJob>;
   /** Why the worker is going down with exit code 1, when it is. */
   failure: EngineFailure | undefined;
   startupMs: number | undefined;
@@ -168,20 +169,15 @@ export const workerMachine = setup({
     recordStartup: assign({ startupMs: (_, params: { startupMs: number }) => params.startupMs }),
     recordFailure: assign({ failure: (_, params: { failure: EngineFailure }) => params.failure }),
     track: assign({
-      jobs: ({ context }, params: { job: JobFrame }) => ({
-        ...context.jobs,
-        [params.job.job_id]: {
+      jobs: ({ context }, params: { job: JobFrame }) =>
+        withEntry(context.jobs, params.job.job_id, {
           fenceToken: params.job.fence_token,
           mode: params.job.mode,
           startedAt: Date.now(),
-        },
-      }),
+        }),
     }),
     untrack: assign({
-      jobs: ({ context }, params: { jobId: string }) => {
-        const { [params.jobId]: _, ...rest } = context.jobs;
-        return rest;
-      },
+      jobs: ({ context }, params: { jobId: string }) => withoutEntry(context.jobs, params.jobId),
     }),
     spawnLease: spawnChild('lease', {
       id: ({ event }) => startedJob(event).job_id,
@@ -224,7 +220,12 @@ export const workerMachine = setup({
   },
 }).createMachine({
   id: 'worker',
-  context: ({ input }) => ({ settings: input, jobs: {}, failure: undefined, startupMs: undefined }),
+  context: ({ input }) => ({
+    settings: input,
+    jobs: emptyRecord(),
+    failure: undefined,
+    startupMs: undefined,
+  }),
   invoke: [
     {
       id: 'engine',

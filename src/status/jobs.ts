@@ -33,7 +33,7 @@ export type JobLedgerOptions = {
 
 type Started = TrackedJob & { clock: number };
 
-type LeaseSnapshot = { value?: StateValue; status?: string };
+type LeaseSnapshot = { value?: StateValue; hasTag?: (tag: string) => boolean };
 
 export class JobLedger {
   /** Lease renewals seen since start. */
@@ -92,7 +92,7 @@ export class JobLedger {
       return;
     }
     const ended = this.#recent.find((job) => job.jobId === id);
-    if (ended?.mode === 'persisted' && snapshot.status === 'done') {
+    if (ended?.mode === 'persisted' && snapshot.hasTag?.('ended')) {
       ended.state = stateName(snapshot.value);
     }
   }

@@ -3,6 +3,7 @@
  * and memory are its own and the queue's are not counted), waits until the queue has
  * registered it, asks it about memory, and collects what it reports.
  */
+import { readFileSync } from 'node:fs';
 import { execaNode } from 'execa';
 import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
 import type { ClientReport, ControlRequest } from './clients/control.ts';
@@ -72,6 +73,23 @@ function engineArgs({ kind, engine }: ClientOptions): string[] {
 
 type ChildProcess = ReturnType<typeof spawnClient>;
 
+/** Clock ticks per second of /proc/<pid>/stat's times: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** A process's CPU time so far (user + system, its own threads), in µs; 0 when unknown. */
+export function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 export class BenchClient {
   readonly name: string;
   readonly #queue: LocalQueue;
@@ -136,6 +154,11 @@ export class BenchClient {
     await this.#send({ type: 'memory', gc });
     const { type: _, ...memory } = await answer;
     return memory;
+  }
+
+  /** CPU time (user + system) the client's process has used so far, in µs (Linux /proc). */
+  cpuMicros(): number {
+    return processCpuMicros(this.#process.pid);
   }
 
   async resetPeak(): Promise<void> {

@@ -43,7 +43,7 @@ const EVENTS = [
 
 /** The handler reports progress only while it runs; renewals are bounded to two. */
 function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
-  if (snapshot.status !== 'active') return false;
+  if (snapshot.hasTag('ended')) return false;
   if (event.type === 'WORK_PROGRESS') return snapshot.matches({ held: 'working' });
   if (event.type === 'RENEW_DUE') return snapshot.context.renewals < 2;
   return true;

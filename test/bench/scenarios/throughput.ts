@@ -53,7 +53,10 @@ export function throughputScenario(pairing: Pairing, spec: ThroughputCase): Scen
   };
 }
 
-type Rounds = { floor: Batch[]; subject: Batch[] };
+/** A batch with the CPU time its client and the queue (this process) spent per job. */
+type Measured = Batch & { cpuMicrosPerJob: number; queueCpuMicrosPerJob: number };
+
+type Rounds = { floor: Measured[]; subject: Measured[] };
 
 async function measure(
   name: string,
@@ -71,11 +74,24 @@ async function measure(
     );
     const payload = pairing.payload(spec.payloadBytes);
     // Only the client being measured takes jobs; the other is paused (see BenchClient.dispatch).
-    const batch = async (client: BenchClient, count: number) => {
+    const batch = async (client: BenchClient, count: number): Promise<Measured> => {
       const other = client === floor ? subject : floor;
       await other.dispatch('pause');
       await client.dispatch('resume');
-      return runBatch(queue, { count, mode: spec.mode, payload, configId: client.name });
+      const cpuBefore = client.cpuMicros();
+      const queueBefore = process.cpuUsage();
+      const result = await runBatch(queue, {
+        count,
+        mode: spec.mode,
+        payload,
+        configId: client.name,
+      });
+      const queueCpu = process.cpuUsage(queueBefore);
+      return {
+        ...result,
+        cpuMicrosPerJob: (client.cpuMicros() - cpuBefore) / count,
+        queueCpuMicrosPerJob: (queueCpu.user + queueCpu.system) / count,
+      };
     };
     // Warm-up: JIT, connection pools, first allocations; not measured.
     await batch(floor, Math.ceil(spec.jobs / 4));
@@ -110,6 +126,9 @@ function summarise(
   subjectPeak: number,
 ): ScenarioResult {
   const rate = (batches: Batch[]) => median(batches.map((batch) => batch.jobsPerS));
+  const cpu = (batches: Measured[]) => median(batches.map((batch) => batch.cpuMicrosPerJob));
+  const queueCpu = (batches: Measured[]) =>
+    median(batches.map((batch) => batch.queueCpuMicrosPerJob));
   const latencies = (batches: Batch[]) => batches.flatMap((batch) => batch.latenciesMs);
   const ratio = rate(rounds.subject) / rate(rounds.floor);
   const held = spec.capacity === 8;
@@ -125,6 +144,10 @@ function summarise(
     floor_p99_ms: round(percentile(latencies(rounds.floor), 99)),
     rss_mb: mib(subjectPeak),
     floor_rss_mb: mib(floorPeak),
+    cpu_us_per_job: round(cpu(rounds.subject)),
+    floor_cpu_us_per_job: round(cpu(rounds.floor)),
+    queue_cpu_us_per_job: round(queueCpu(rounds.subject)),
+    floor_queue_cpu_us_per_job: round(queueCpu(rounds.floor)),
     jobs: spec.jobs,
     rounds: rounds.subject.length,
     ...(held ? { target: `ratio >= ${target}`, pass: ratio >= target } : {}),

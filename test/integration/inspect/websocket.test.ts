@@ -76,7 +76,7 @@ describe('the WebSocket inspector', () => {
     });
     expect(snapshotsOf(job.jobId).at(-1)?.snapshot).toMatchObject({
       value: 'settled',
-      status: 'done',
+      tags: ['ended'],
     });
     expect(snapshotsOf('worker').at(-1)?.snapshot).toMatchObject({
       value: 'exited',

@@ -3,6 +3,7 @@
  * payload_url, re-delivery, supersession, capacity, drain, and fence tokens on every frame.
  */
 import { describe, expect, it } from 'vitest';
+import type { AnyActorRef } from 'xstate';
 import { JobAbortedError } from '../../../src/errors.ts';
 import { type EventOf, eventIs, type LocalQueue } from '../../../src/queue/index.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
@@ -417,5 +418,28 @@ describe('SDK jobs', () => {
     expect(accepted).toHaveLength(2_000);
     expect(new Set(accepted.map((e: EventOf<'outcome_accepted'>) => e.jobId)).size).toBe(2_000);
     expect(queue.events.filter(eventIs('outcome_rejected'))).toEqual([]);
+  });
+
+  it('gives the worker no event named after a job, whose memo would grow with every job', async () => {
+    // xstate memoizes each state node's transition candidates per event type and never forgets
+    // them: an event type per job (a lease's `xstate.done.actor.<job id>`) leaked memory.
+    const queue = await queues.start();
+    const seen = new Set<string>();
+    await workers.start(queue, {
+      capacity: 2,
+      onJob: (job) => job.payload,
+      inspect: (event) => {
+        if (event.type === '@xstate.event' && (event.actorRef as AnyActorRef).id === 'worker') {
+          seen.add(event.event.type);
+        }
+      },
+    });
+    const jobs = Array.from({ length: 6 }, (_, i) =>
+      queue.createJob({ payload: { i }, mode: i % 2 === 0 ? 'persisted' : 'transient' }),
+    );
+    await Promise.all(jobs.map((job) => job.outcome));
+    expect(seen).toContain('JOB_ENDED');
+    const named = [...seen].filter((type) => jobs.some((job) => type.includes(job.jobId)));
+    expect(named).toEqual([]);
   });
 });

@@ -20,12 +20,12 @@ function toRoot(event: { type: string; [key: string]: unknown }): InspectionEven
   } as never;
 }
 
-function leaseSnapshot(value: string, status = 'active'): InspectionEvent {
+function leaseSnapshot(value: string, tags: string[] = []): InspectionEvent {
   return {
     type: '@xstate.snapshot',
     actorRef: lease,
     rootId: 'x:0',
-    snapshot: { value, status },
+    snapshot: { value, hasTag: (tag: string) => tags.includes(tag) },
   } as never;
 }
 
@@ -61,7 +61,7 @@ describe('JobLedger', () => {
         outcome: { kind: 'aborted', reason: 'revoked' },
       }),
     );
-    ledger.observe(leaseSnapshot('revoked', 'done'));
+    ledger.observe(leaseSnapshot('revoked', ['ended']));
     ledger.observe({ ...toRoot({ type: 'RENEW_DUE' }), actorRef: lease } as never);
 
     expect(ended.map((job) => [job.task, job.outcome])).toEqual([
