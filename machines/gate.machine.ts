@@ -10,6 +10,12 @@ import { noRecentJobs, type RecentJobs, recentToken, remember } from './recent-j
 import { emptyRecord, entryCount, type JobRecord, withEntry, withoutEntry } from './records.ts';
 import type { JobFrame, LogParams } from './types.ts';
 
+/**
+ * The gate's system id. Job frames come to it straight from the socket (JOB_OFFERED); the
+ * worker relays revocations, backpressure, settlements and the drain.
+ */
+export const GATE_ID = 'gate';
+
 export type GateInput = {
   /** Jobs run at once; as many more may wait for a slot. */
   capacity: number;

@@ -1,7 +1,7 @@
 /**
  * The worker: the root actor of the process. It starts the engine, connects to the queue once
- * the engine is ready, routes each job to a lease (persisted) or a transient job actor, relays
- * backpressure to the gate, and runs the shutdown sequence of worker.md:
+ * the engine is ready, runs each job the gate starts in a lease (persisted) or a transient job
+ * actor, relays revocations and backpressure, and runs the shutdown sequence of worker.md:
  * drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics → close the
  * connection → heartbeat `stopping` → stop vLLM → exit code.
  *
@@ -12,7 +12,7 @@
 import { assign, raise, sendTo, setup, spawnChild, stopChild } from 'xstate';
 import { connectionMachine } from './connection.machine.ts';
 import { type EngineFailure, engineMachine } from './engine.machine.ts';
-import { gateMachine } from './gate.machine.ts';
+import { GATE_ID, gateMachine } from './gate.machine.ts';
 import { leaseMachine } from './lease.machine.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
@@ -124,7 +124,6 @@ export const workerMachine = setup({
     ),
   },
   guards: {
-    isJobFrame: (_, params: { frame: QueueFrame }) => params.frame.type === 'job',
     isRevocation: (_, params: { frame: QueueFrame }) => params.frame.type === 'job_revoked',
     revokesRunningJob: ({ context }, params: { frame: QueueFrame }) =>
       params.frame.type === 'job_revoked' && params.frame.job_id in context.jobs,
@@ -149,10 +148,6 @@ export const workerMachine = setup({
     closeConnection: sendTo('connection', { type: 'STOP' }),
     stopEngine: sendTo('engine', { type: 'STOP' }),
     drainGate: sendTo('gate', { type: 'DRAIN' }),
-    offerJob: sendTo('gate', (_, params: { frame: QueueFrame }) => ({
-      type: 'JOB_OFFERED' as const,
-      job: params.frame as FrameOf<'job'>,
-    })),
     revokeInGate: sendTo('gate', (_, params: { frame: QueueFrame }) => ({
       type: 'JOB_REVOKED' as const,
       jobId: (params.frame as FrameOf<'job_revoked'>).job_id,
@@ -247,7 +242,7 @@ export const workerMachine = setup({
     },
     {
       id: 'gate',
-      systemId: 'gate',
+      systemId: GATE_ID,
       src: 'gate',
       input: ({ context: { settings } }) => ({
         capacity: settings.capacity,
@@ -266,11 +261,8 @@ export const workerMachine = setup({
     failure: context.failure,
   }),
   on: {
+    // Job frames go from the socket straight to the gate (JOB_OFFERED); the rest come here.
     QUEUE_FRAME: [
-      {
-        guard: { type: 'isJobFrame', params: ({ event }) => event },
-        actions: { type: 'offerJob', params: ({ event }) => event },
-      },
       {
         guard: { type: 'revokesRunningJob', params: ({ event }) => event },
         actions: {

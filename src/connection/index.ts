@@ -25,6 +25,8 @@ export type ConnectionOptions = {
   maxFrameBytes: number;
   logger: Logger;
   timings?: ConnectionTimings;
+  /** Where job frames go straight from the socket (see SocketOptions.jobsTo). */
+  jobsTo?: string;
 };
 
 export function createConnectionLogic(options: ConnectionOptions) {

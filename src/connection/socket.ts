@@ -21,6 +21,12 @@ export type SocketOptions = {
   /** Largest inbound frame accepted; larger ones close the socket (1009). Default 64 MiB. */
   maxFrameBytes: number;
   logger: Logger;
+  /**
+   * The system id of the actor that takes `job` frames (the worker's gate): they go to it
+   * straight away as JOB_OFFERED, one event per job instead of three (socket → connection →
+   * worker → gate). Unset, or not in the system: job frames go to the connection like any other.
+   */
+  jobsTo?: string;
 };
 
 /** What the socket tells the connection machine. */
@@ -54,8 +60,8 @@ function encode(frame: OutboundFrame, logger: Logger): string | undefined {
 }
 
 export function createSocketActor(options: SocketOptions) {
-  const { url, token, maxFrameBytes, logger } = options;
-  return fromCallback<SocketCommand>(({ sendBack, receive }) => {
+  const { url, token, maxFrameBytes, logger, jobsTo } = options;
+  return fromCallback<SocketCommand>(({ sendBack, receive, system }) => {
     let active = true;
     const report = (event: SocketReport) => {
       if (active) sendBack(event);
@@ -98,8 +104,14 @@ export function createSocketActor(options: SocketOptions) {
         return;
       }
       const parsed = parseQueueFrame(text);
-      if (parsed.ok) report({ type: 'FRAME_RECEIVED', frame: parsed.frame });
-      else report({ type: 'FRAME_REJECTED', rejection: parsed });
+      if (!parsed.ok) {
+        report({ type: 'FRAME_REJECTED', rejection: parsed });
+        return;
+      }
+      const { frame } = parsed;
+      const gate = frame.type === 'job' && jobsTo !== undefined ? system.get(jobsTo) : undefined;
+      if (gate === undefined) report({ type: 'FRAME_RECEIVED', frame });
+      else if (active) gate.send({ type: 'JOB_OFFERED', job: frame });
     });
     socket.on('error', (error) => {
       const tooBig = /max payload size exceeded/i.test(error.message);

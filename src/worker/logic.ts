@@ -4,6 +4,7 @@
  */
 import { type AnyActorLogic, fromPromise } from 'xstate';
 import type { EngineMachine } from '../../machines/engine.machine.ts';
+import { GATE_ID } from '../../machines/gate.machine.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import { type HeartbeatStatus, workerMachine } from '../../machines/worker.machine.ts';
 import { type ConnectionTimings, createConnectionLogic } from '../connection/index.ts';
@@ -76,7 +77,7 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
     lastHeartbeat = parts.heartbeat(status, errorMessage);
     return lastHeartbeat;
   };
-  const connection = createConnectionLogic({ ...options, timings });
+  const connection = createConnectionLogic({ ...options, timings, jobsTo: GATE_ID });
   const lease = createLeaseLogic({
     ...work,
     ...(timings.renewIntervalMs === undefined ? {} : { renewIntervalMs: timings.renewIntervalMs }),

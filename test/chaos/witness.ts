@@ -37,7 +37,9 @@ export function createWitness(): Witness {
     inspect: (inspection) => {
       if (inspection.type !== '@xstate.event') return;
       const { event } = inspection;
+      // Job frames go from the socket straight to the gate; the rest through the worker.
       if (event.type === 'QUEUE_FRAME' && 'frame' in event) onFrame(event.frame as QueueFrame);
+      if (event.type === 'JOB_OFFERED' && 'job' in event) onFrame(event.job as QueueFrame);
     },
     watch: (worker) => {
       const connection = worker.actor.system.get('connection');

@@ -43,7 +43,6 @@ const EVENTS: AnyEventObject[] = [
   { type: 'ENGINE_FAILED', failure: { kind: 'fatal', message: 'a fatal line' } },
   { type: 'ENGINE_FAILED', failure: { kind: 'crashed', message: 'vLLM exited on its own' } },
   { type: 'QUEUE_CONNECTED', connections: 2 },
-  { type: 'QUEUE_FRAME', frame: A },
   { type: 'QUEUE_FRAME', frame: { type: 'job_revoked', job_id: 'a', reason: 'cancelled' } },
   { type: 'QUEUE_FRAME', frame: { type: 'job_revoked', job_id: 'c', reason: 'cancelled' } },
   { type: 'QUEUE_FRAME', frame: { type: 'error', message: 'unknown frame type' } },
@@ -92,7 +91,6 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
       return snapshot.matches({ shuttingDown: 'stoppingEngine' });
     case 'QUEUE_FRAME':
       if (!online) return false;
-      if (e.frame.type === 'job') return jobs.a?.fenceToken === 1;
       return e.frame.type !== 'job_revoked' || e.frame.job_id !== 'a' || 'a' in jobs;
     case 'QUEUE_FRAME_REJECTED':
       return online;

@@ -155,7 +155,6 @@ function sendFrame(
     job_revoked: running ? undefined : 'revocation for a job not running here: nothing to stop',
     error: `the queue rejected a frame: ${frame.message}`,
     job_result_ref: undefined,
-    job: undefined,
   }[frame.type as string];
   if (line !== undefined) fact(book, `the log line '${line}'`, () => system.logged(line));
   if (frame.type === 'job_result_ref') {
