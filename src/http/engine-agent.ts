@@ -50,17 +50,12 @@ function errorMessage(body: Buffer): string {
   return text.slice(0, 500) || '(empty body)';
 }
 
-function failure(
-  call: EngineCall,
-  baseUrl: string,
-  timeout: AbortSignal,
-  cause: unknown,
-): TaskError {
+function failure(call: EngineCall, baseUrl: string, timedOut: boolean, cause: unknown): TaskError {
   const what = `${call.method} ${call.path}`;
   if (call.signal.aborted) {
     return new TaskError('aborted', `job aborted while vLLM was answering ${what}`, { cause });
   }
-  if (timeout.aborted) {
+  if (timedOut) {
     const seconds = call.timeoutMs / 1000;
     return new TaskError('timeout', `vLLM did not answer ${what} within ${seconds} s`, { cause });
   }
@@ -74,8 +69,18 @@ function failure(
 
 /** Sends `call` to vLLM; a 2xx comes back as bytes, anything else throws a TaskError. */
 export async function callEngine(baseUrl: string, call: EngineCall): Promise<EngineReply> {
-  const timeout = AbortSignal.timeout(call.timeoutMs);
-  const signal = AbortSignal.any([call.signal, timeout]);
+  // One controller for the job's signal and the timeout, both undone when the call ends:
+  // AbortSignal.timeout/any would leave a timer and weak references per call until a full GC.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException('vLLM did not answer in time', 'TimeoutError'));
+  }, call.timeoutMs);
+  const onAbort = () => controller.abort(call.signal.reason);
+  if (call.signal.aborted) onAbort();
+  else call.signal.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
   const json = call.json === undefined ? undefined : JSON.stringify(call.json);
   let reply: EngineReply;
   try {
@@ -90,7 +95,10 @@ export async function callEngine(baseUrl: string, call: EngineCall): Promise<Eng
     const contentType = String(response.headers['content-type'] ?? '');
     reply = { status: response.statusCode, contentType, body };
   } catch (error) {
-    throw failure(call, baseUrl, timeout, error);
+    throw failure(call, baseUrl, timedOut, error);
+  } finally {
+    clearTimeout(timer);
+    call.signal.removeEventListener('abort', onAbort);
   }
   if (reply.status >= 300) {
     const message = `vLLM returned ${reply.status} for ${call.method} ${call.path}: ${errorMessage(reply.body)}`;
