@@ -17,12 +17,14 @@ export function* jsonChunks(value: unknown, chunkChars = CHUNK_CHARS): Generator
     buffered.push(piece);
     length += piece.length;
     if (length >= chunkChars) {
-      yield buffered.join('');
+      yield buffered.length === 1 ? buffered[0]! : buffered.join('');
       buffered = [];
       length = 0;
     }
   }
-  if (length > 0 || buffered.length > 0) yield buffered.join('');
+  if (length > 0 || buffered.length > 0) {
+    yield buffered.length === 1 ? buffered[0]! : buffered.join('');
+  }
 }
 
 /**
@@ -101,6 +103,10 @@ function* objectPieces(object: object, ancestors: Set<object>): Generator<Piece>
 }
 
 /** A long string in slices, each escaped on its own; a surrogate pair is never split. */
+/** What JSON.stringify escapes in a string: quotes, backslashes, controls, lone surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 function* stringPieces(text: string): Generator<Piece> {
   if (text.length <= CHUNK_CHARS) {
     yield JSON.stringify(text);
@@ -111,7 +117,9 @@ function* stringPieces(text: string): Generator<Piece> {
     let end = Math.min(start + CHUNK_CHARS, text.length);
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end += 1;
-    yield JSON.stringify(text.slice(start, end)).slice(1, -1);
+    const slice = text.slice(start, end);
+    // Most of a large string needs no escaping: the slice goes out as it is, not copied.
+    yield NEEDS_ESCAPE.test(slice) ? JSON.stringify(slice).slice(1, -1) : slice;
     start = end;
   }
   yield '"';

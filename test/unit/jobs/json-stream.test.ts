@@ -36,6 +36,13 @@ describe('jsonChunks', () => {
     expect(JSON.parse(chunks.join(''))).toEqual({ long });
   });
 
+  it('escapes a long string chunk by chunk exactly as JSON.stringify does', () => {
+    // Plain stretches go out as they are; a stretch with a control character, a quote, a
+    // backslash or a lone surrogate is escaped.
+    const long = `${'p'.repeat(70_000)}\u0001${'q'.repeat(70_000)}\ud800${'r'.repeat(70_000)}"\\`;
+    expect([...jsonChunks([long])].join('')).toBe(JSON.stringify([long]));
+  });
+
   it('never holds the whole text of a large result in one chunk', () => {
     const chunks = [...jsonChunks({ data: 'x'.repeat(8 * 1024 * 1024) })];
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(200 * 1024);
