@@ -149,7 +149,7 @@ export class BenchClient {
     });
   }
 
-  async memory(gc: boolean): Promise<Memory> {
+  async memory(gc: Extract<ControlRequest, { type: 'memory' }>['gc']): Promise<Memory> {
     const answer = this.next('memory');
     await this.#send({ type: 'memory', gc });
     const { type: _, ...memory } = await answer;

@@ -15,6 +15,8 @@ const COLUMNS: Array<[header: string, field: string]> = [
   ['floor p99', 'floor_p99_ms'],
   ['rss MB', 'rss_mb'],
   ['floor rss MB', 'floor_rss_mb'],
+  ['cpu µs/job', 'cpu_us_per_job'],
+  ['floor cpu µs/job', 'floor_cpu_us_per_job'],
   ['target', 'target'],
   ['met', 'pass'],
 ];

@@ -9,8 +9,12 @@ import WebSocket from 'ws';
 
 /** What the parent asks of a client. */
 export type ControlRequest =
-  /** Collect garbage first (when node runs with --expose-gc), then report memory. */
-  | { type: 'memory'; gc: boolean }
+  /**
+   * Report memory, after collecting garbage first (node runs with --expose-gc): `full` is a
+   * plain full GC; `reduce` is the memory-reducing one V8 runs under memory pressure, which
+   * also gives back what V8 keeps for speed (young generation room, pooled pages).
+   */
+  | { type: 'memory'; gc: 'none' | 'full' | 'reduce' }
   /** Start the peak RSS (VmHWM) afresh from the current RSS. */
   | { type: 'reset_peak' }
   /** Exit normally (so that --cpu-prof writes its profile). */
@@ -62,7 +66,10 @@ export async function serveControl(dispatch: DispatchControl): Promise<void> {
   for await (const message of getEachMessage()) {
     const request = message as ControlRequest;
     if (request.type === 'memory') {
-      if (request.gc) globalThis.gc?.();
+      if (request.gc === 'full') globalThis.gc?.();
+      if (request.gc === 'reduce') {
+        globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      }
       const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
       report({
         type: 'memory',

@@ -1,9 +1,11 @@
 /**
  * Memory growth: 20 000 jobs (half persisted, half transient, in batches of 1 000) through
- * one SDK worker and, alternately, through the floor. RSS after 2 000 jobs and after 20 000,
- * each read right after a full GC (the clients run with --expose-gc), must be within 10 % of
- * each other. The live heap after GC is reported beside it: it tells a leak from a heap that
- * V8 keeps reserved (RSS stays high when freed pages are returned to the system lazily).
+ * one SDK worker and, alternately, through the floor. RSS after 2 000 jobs and after 20 000
+ * must be within 10 % of each other. Each is read after the memory-reducing GC that V8 runs
+ * under memory pressure (the clients run with --expose-gc): a plain full GC leaves the room V8
+ * keeps for speed (a young generation grown to 64 MiB semi-spaces, pooled pages) in RSS, which
+ * grows with the allocation rate and not with what the worker holds. Both readings are
+ * reported, with the live heap: it tells a leak (the live heap grows) from V8's reserve.
  */
 import { startLocalQueue } from '../../../src/queue/index.ts';
 import { payloadOf, runBatch } from '../batch.ts';
@@ -16,7 +18,14 @@ const TOTAL = 20_000;
 const BATCH = 1_000;
 const GROWTH_TARGET = 0.1;
 
-type Readings = { first?: Memory; last?: Memory };
+type Reading = { reduced: Memory; full: Memory };
+type Readings = { first?: Reading; last?: Reading };
+
+/** A plain full GC's reading first, then the memory-reducing one's (it shrinks the heap). */
+async function read(client: BenchClient): Promise<Reading> {
+  const full = await client.memory('full');
+  return { full, reduced: await client.memory('reduce') };
+}
 
 export const memoryScenario: Scenario = {
   name: 'sdk/memory/20k-jobs',
@@ -49,8 +58,8 @@ export const memoryScenario: Scenario = {
             configId: client.name,
           });
           const reading = readings[client.name]!;
-          if (done === FIRST) reading.first = await client.memory(true);
-          if (done === TOTAL) reading.last = await client.memory(true);
+          if (done === FIRST) reading.first = await read(client);
+          if (done === TOTAL) reading.last = await read(client);
         }
         if (done % 5_000 === 0) context.progress(`sdk/memory: ${done} jobs each`);
       }
@@ -63,21 +72,25 @@ export const memoryScenario: Scenario = {
 };
 
 function summarise(sdk: Readings, floor: Readings): ScenarioResult {
-  const growth = (readings: Readings) => readings.last!.rssBytes / readings.first!.rssBytes - 1;
+  const growth = (readings: Readings, kind: keyof Reading) =>
+    readings.last![kind].rssBytes / readings.first![kind].rssBytes - 1;
   return {
     scenario: 'sdk/memory/20k-jobs',
-    rss_mb: mib(sdk.last!.rssBytes),
-    floor_rss_mb: mib(floor.last!.rssBytes),
-    rss_after_2k_mb: mib(sdk.first!.rssBytes),
-    rss_after_20k_mb: mib(sdk.last!.rssBytes),
-    rss_growth: round(growth(sdk)),
-    heap_used_after_2k_mb: mib(sdk.first!.heapUsedBytes),
-    heap_used_after_20k_mb: mib(sdk.last!.heapUsedBytes),
-    heap_total_after_2k_mb: mib(sdk.first!.heapTotalBytes),
-    heap_total_after_20k_mb: mib(sdk.last!.heapTotalBytes),
-    floor_rss_after_2k_mb: mib(floor.first!.rssBytes),
-    floor_rss_growth: round(growth(floor)),
+    rss_mb: mib(sdk.last!.reduced.rssBytes),
+    floor_rss_mb: mib(floor.last!.reduced.rssBytes),
+    rss_after_2k_mb: mib(sdk.first!.reduced.rssBytes),
+    rss_after_20k_mb: mib(sdk.last!.reduced.rssBytes),
+    rss_growth: round(growth(sdk, 'reduced')),
+    heap_used_after_2k_mb: mib(sdk.first!.reduced.heapUsedBytes),
+    heap_used_after_20k_mb: mib(sdk.last!.reduced.heapUsedBytes),
+    full_gc_rss_after_2k_mb: mib(sdk.first!.full.rssBytes),
+    full_gc_rss_after_20k_mb: mib(sdk.last!.full.rssBytes),
+    full_gc_rss_growth: round(growth(sdk, 'full')),
+    full_gc_heap_total_after_2k_mb: mib(sdk.first!.full.heapTotalBytes),
+    full_gc_heap_total_after_20k_mb: mib(sdk.last!.full.heapTotalBytes),
+    floor_rss_after_2k_mb: mib(floor.first!.reduced.rssBytes),
+    floor_rss_growth: round(growth(floor, 'reduced')),
     target: `rss growth <= ${GROWTH_TARGET * 100} %`,
-    pass: growth(sdk) <= GROWTH_TARGET,
+    pass: growth(sdk, 'reduced') <= GROWTH_TARGET,
   };
 }

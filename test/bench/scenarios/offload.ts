@@ -42,13 +42,13 @@ async function measure(
   let idle = 0;
   // One unmeasured job first: the upload's HTTP client and its pool are set up once.
   for (let run = 0; run <= context.rounds; run += 1) {
-    idle = (await sdk.memory(true)).rssBytes;
+    idle = (await sdk.memory('full')).rssBytes;
     await sdk.resetPeak();
     const { outcome } = queue.createJob({ payload: {}, mode: 'persisted', config_id: 'sdk' });
     const result = await outcome;
     if (result.status !== 'completed')
       throw new Error(`the 8 MiB job failed: ${JSON.stringify(result)}`);
-    const { peakBytes } = await sdk.memory(false);
+    const { peakBytes } = await sdk.memory('none');
     if (run > 0) above.push(peakBytes - idle);
   }
   const offloaded = queue.events.filter(

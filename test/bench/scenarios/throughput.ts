@@ -107,8 +107,8 @@ async function measure(
       context.progress(`${name}: round ${round + 1}/${context.rounds}`);
     }
     const [floorMemory, subjectMemory] = await Promise.all([
-      floor.memory(false),
-      subject.memory(false),
+      floor.memory('none'),
+      subject.memory('none'),
     ]);
     return summarise(name, pairing, spec, rounds, floorMemory.peakBytes, subjectMemory.peakBytes);
   } finally {
