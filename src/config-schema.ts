@@ -43,6 +43,15 @@ const extraArgs = z.string().transform((value, context) => {
   return z.NEVER;
 });
 
+/** The vLLM executable, maybe with leading arguments: kept as text, checked to split now. */
+const serveCommand = z.string().superRefine((value, context) => {
+  const split = splitArgs(value);
+  if (!split.ok) context.addIssue({ code: 'custom', message: split.problem, input: value });
+  else if (split.args.length === 0 || split.args[0] === '') {
+    context.addIssue({ code: 'custom', message: 'names no executable', input: value });
+  }
+});
+
 const inspectTarget = z.string().transform((value, context) => {
   if (value === 'sky') return { kind: 'sky' as const };
   if (wsUrl.safeParse(value).success) return { kind: 'websocket' as const, url: value };
@@ -83,7 +92,7 @@ export const environmentSchema = z.object({
   VLLM_PORT: wholeNumber(1, 65_535).default(8000),
   VLLM_SERVED_MODEL_NAME: text.default('default'),
   VLLM_EXTRA_ARGS: extraArgs.default([]),
-  VLLM_SERVE_COMMAND: text.default('vllm'),
+  VLLM_SERVE_COMMAND: serveCommand.default('vllm'),
   VLLM_STARTUP_TIMEOUT: seconds({ allowZero: false }).default(600_000),
   CASOLA_STATUS_PORT: wholeNumber(0, 65_535).optional(),
   CASOLA_INSPECT: inspectTarget.optional(),
