@@ -11,11 +11,12 @@ import type { Scenario, ScenarioResult } from '../registry.ts';
 import { percentile, round } from '../stats.ts';
 
 const REVOCATIONS_PER_ROUND = 40;
-const P99_TARGET_MS = 50;
+/** Raised from the issue's 50 ms once met (p99 is 1–3 ms here). */
+const P99_TARGET_MS = 10;
 
 export const abortScenario: Scenario = {
   name: 'sdk/abort-latency',
-  describe: 'job_revoked sent → AbortSignal fired in the handler (target p99 < 50 ms)',
+  describe: `job_revoked sent → AbortSignal fired in the handler (target p99 < ${P99_TARGET_MS} ms)`,
   run: async (context) => {
     const queue = await startLocalQueue({ eventLogLimit: 500 });
     const clients: BenchClient[] = [];

@@ -17,7 +17,8 @@ import { startEnginePair } from './engine-pair.ts';
 
 const NAME = 'worker/abort-latency';
 const REVOCATIONS_PER_ROUND = 20;
-const P99_TARGET_MS = 50;
+/** Raised from the 50 ms once met (p99 is 1–3 ms here). */
+const P99_TARGET_MS = 10;
 /** A mock that holds every answer far longer than a sample takes. */
 const SLOW_ENGINE = '--response-delay-ms 600000 --disable-uvicorn-access-log';
 /** How often the mock is asked whether a request arrived or closed, in ms. */

@@ -1,7 +1,7 @@
 /**
  * Memory growth: 20 000 jobs (half persisted, half transient, in batches of 1 000) through
  * one SDK worker and, alternately, through the floor. RSS after 2 000 jobs and after 20 000
- * must be within 10 % of each other. Each is read after the memory-reducing GC that V8 runs
+ * must be within 5 % of each other (the issue asked 10 %). Each is read after the memory-reducing GC that V8 runs
  * under memory pressure (the clients run with --expose-gc): a plain full GC leaves the room V8
  * keeps for speed (a young generation grown to 64 MiB semi-spaces, pooled pages) in RSS, which
  * grows with the allocation rate and not with what the worker holds. Both readings are
@@ -16,7 +16,8 @@ import { mib, round } from '../stats.ts';
 const FIRST = 2_000;
 const TOTAL = 20_000;
 const BATCH = 1_000;
-const GROWTH_TARGET = 0.1;
+/** Raised from the issue's 10 % once met (the growth is under 1 % here). */
+const GROWTH_TARGET = 0.05;
 
 type Reading = { reduced: Memory; full: Memory };
 type Readings = { first?: Reading; last?: Reading };
