@@ -291,11 +291,20 @@ export const workerMachine = setup({
       {
         actions: {
           type: 'log',
-          params: ({ event }) => ({
-            level: 'debug',
-            message: 'the queue acknowledged an uploaded result',
-            fields: { frame: event.frame },
-          }),
+          // A job frame comes here only from a socket with no gate to give it to: a wiring
+          // bug, never a queue's doing; it is said loudly rather than dropped in silence.
+          params: ({ event }) =>
+            event.frame.type === 'job'
+              ? {
+                  level: 'error',
+                  message: 'a job frame reached the worker instead of the gate: it is not run',
+                  fields: { job_id: event.frame.job_id },
+                }
+              : {
+                  level: 'debug',
+                  message: 'the queue acknowledged an uploaded result',
+                  fields: { frame: event.frame },
+                },
         },
       },
     ],

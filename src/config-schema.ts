@@ -130,7 +130,8 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   VLLM_PORT: 'set it to a port between 1 and 65535 (default 8000)',
   VLLM_SERVED_MODEL_NAME: 'set it to the model name requests use (default `default`)',
   VLLM_EXTRA_ARGS: 'close every quote and escape, as in a shell command line',
-  VLLM_SERVE_COMMAND: 'set it to the vLLM executable (default vllm)',
+  VLLM_SERVE_COMMAND:
+    'set it to the vLLM executable (default vllm); quote a path with spaces and close every quote',
   VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, above 0 (default 600)`,
   CASOLA_STATUS_PORT: 'set it to a port between 0 and 65535, or unset it to turn the server off',
   CASOLA_INSPECT: 'set it to `sky` or a ws:// URL, or unset it to turn inspection off',

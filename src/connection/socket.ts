@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
 import type { SocketCommand } from '../../machines/connection.machine.ts';
+import type { GateEvent } from '../../machines/gate.machine.ts';
 import type { OutboundFrame } from '../../machines/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { encodeWorkerFrame } from '../protocol/encode.ts';
@@ -110,8 +111,8 @@ export function createSocketActor(options: SocketOptions) {
       }
       const { frame } = parsed;
       const gate = frame.type === 'job' && jobsTo !== undefined ? system.get(jobsTo) : undefined;
-      if (gate === undefined) report({ type: 'FRAME_RECEIVED', frame });
-      else if (active) gate.send({ type: 'JOB_OFFERED', job: frame });
+      if (frame.type !== 'job' || gate === undefined) report({ type: 'FRAME_RECEIVED', frame });
+      else if (active) gate.send({ type: 'JOB_OFFERED', job: frame } satisfies GateEvent);
     });
     socket.on('error', (error) => {
       const tooBig = /max payload size exceeded/i.test(error.message);

@@ -18,8 +18,8 @@ export type ServeSettings = {
 
 export function serveCommandLine(settings: ServeSettings): { file: string; args: string[] } {
   const split = splitArgs(settings.serveCommand);
-  if (!split.ok || split.args.length === 0) {
-    const why = split.ok ? 'is empty' : split.problem;
+  if (!split.ok || split.args.length === 0 || split.args[0] === '') {
+    const why = split.ok ? 'names no executable' : split.problem;
     throw new CasolaError(`VLLM_SERVE_COMMAND ${why}: set it to the vLLM executable, e.g. vllm`);
   }
   const [file, ...prefix] = split.args as [string, ...string[]];

@@ -69,6 +69,7 @@ function failure(call: EngineCall, baseUrl: string, timedOut: boolean, cause: un
 
 /** Sends `call` to vLLM; a 2xx comes back as bytes, anything else throws a TaskError. */
 export async function callEngine(baseUrl: string, call: EngineCall): Promise<EngineReply> {
+  const json = call.json === undefined ? undefined : JSON.stringify(call.json);
   // One controller for the job's signal and the timeout, both undone when the call ends:
   // AbortSignal.timeout/any would leave a timer and weak references per call until a full GC.
   const controller = new AbortController();
@@ -81,7 +82,6 @@ export async function callEngine(baseUrl: string, call: EngineCall): Promise<Eng
   if (call.signal.aborted) onAbort();
   else call.signal.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
-  const json = call.json === undefined ? undefined : JSON.stringify(call.json);
   let reply: EngineReply;
   try {
     const response = await request(new URL(call.path, baseUrl), {

@@ -102,11 +102,14 @@ function* objectPieces(object: object, ancestors: Set<object>): Generator<Piece>
   yield '}';
 }
 
-/** A long string in slices, each escaped on its own; a surrogate pair is never split. */
-/** What JSON.stringify escapes in a string: quotes, backslashes, controls, lone surrogates. */
+/**
+ * What JSON.stringify escapes in a string: quotes, backslashes, controls, lone surrogates (with
+ * the `u` flag a valid pair is one code point and does not match).
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters JSON escapes
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/u;
 
+/** A long string in slices, each escaped on its own; a surrogate pair is never split. */
 function* stringPieces(text: string): Generator<Piece> {
   if (text.length <= CHUNK_CHARS) {
     yield JSON.stringify(text);

@@ -108,7 +108,7 @@ function summarize(value: unknown, nest: boolean): unknown {
 export function childrenOf(root: AnyActorRef): Record<string, AnyActorRef> {
   const children = (root.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> })
     .children;
-  const found: Record<string, AnyActorRef> = {};
+  const found = Object.create(null) as Record<string, AnyActorRef>;
   for (const [id, child] of Object.entries(children ?? {})) if (child) found[id] = child;
   return found;
 }

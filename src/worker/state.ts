@@ -52,7 +52,8 @@ type RootSnapshot = {
 export function describeWorker(root: { getSnapshot(): unknown }): WorkerState {
   const snapshot = root.getSnapshot() as RootSnapshot;
   const { children } = snapshot;
-  const jobs: Record<string, JobState> = {};
+  // Prototype-less: a job id is data (`__proto__` is just another id).
+  const jobs = Object.create(null) as Record<string, JobState>;
   for (const [jobId, job] of Object.entries(snapshot.context.jobs)) {
     const child = children[jobId];
     jobs[jobId] = {

@@ -84,7 +84,8 @@ describe('serveCommandLine', () => {
   });
 
   it.for([
-    ['', 'VLLM_SERVE_COMMAND is empty'],
+    ['', 'VLLM_SERVE_COMMAND names no executable'],
+    ["'' serve", 'VLLM_SERVE_COMMAND names no executable'],
     ['"vllm', 'VLLM_SERVE_COMMAND has an unclosed " quote'],
   ])('refuses a VLLM_SERVE_COMMAND that names no executable (%j)', ([serveCommand, problem]) => {
     const settings = { ...fromEnvironment({}), serveCommand: serveCommand as string };

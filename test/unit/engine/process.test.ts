@@ -183,7 +183,7 @@ describe.concurrent('a VLLM_SERVE_COMMAND that starts nothing', () => {
     [
       'an empty command',
       ' ',
-      'vLLM could not start: VLLM_SERVE_COMMAND is empty: set it to the vLLM executable, e.g. vllm',
+      'vLLM could not start: VLLM_SERVE_COMMAND names no executable: set it to the vLLM executable, e.g. vllm',
     ],
   ])(
     'fails as crashed, naming VLLM_SERVE_COMMAND (%s)',

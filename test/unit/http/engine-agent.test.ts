@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callEngine, postJson } from '../../../src/http/engine-agent.ts';
 import { startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
@@ -22,6 +23,29 @@ describe('callEngine', () => {
       message: 'vLLM did not answer POST /v1/embeddings within 0.05 s',
     });
     expect((await aborted).path).toBe('/v1/embeddings');
+  });
+
+  it('leaves no timer and no listener on the job signal behind, whether the call succeeds or fails', async () => {
+    mock = await startTestMockVllm();
+    const job = new AbortController();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const ok = await postJson(mock.url, {
+      path: '/v1/embeddings',
+      json: { input: 'x' },
+      timeoutMs: 60_000,
+      signal: job.signal,
+    });
+    expect(ok).toMatchObject({ object: 'list' });
+    const unsendable = postJson(mock.url, {
+      path: '/v1/embeddings',
+      json: { input: 1n },
+      timeoutMs: 60_000,
+      signal: job.signal,
+    });
+    await expect(unsendable).rejects.toThrow(/BigInt/);
+    expect(getEventListeners(job.signal, 'abort')).toEqual([]);
+    expect(timers()).toBe(before);
   });
 
   it("quotes a non-OpenAI error body's detail", async () => {
