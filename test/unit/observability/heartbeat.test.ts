@@ -1,36 +1,23 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHeartbeatSender } from '../../../src/observability/heartbeat.ts';
-import { type HttpSink, startHttpSink } from '../../support/http-sink.ts';
-import { type CapturedLogs, captureLogs } from '../../support/log-capture.ts';
+import { startHttpSink } from '../../support/http-sink.ts';
+import { useTelemetryHarness } from '../../support/telemetry-harness.ts';
 
 const TOKEN = 'tok-SECRET-heartbeat-0123456789';
 const PATH = '/api/heartbeats';
 
-let sink: HttpSink;
-let logs: CapturedLogs;
-
-beforeEach(async () => {
-  sink = await startHttpSink();
-  logs = captureLogs();
-});
-
-afterEach(async () => {
-  await sink.close();
-  for (const line of logs.lines()) expect(line).not.toContain(TOKEN);
-});
+const env = useTelemetryHarness(TOKEN);
 
 function sender(options: { apiUrl?: string; timeoutMs?: number } = {}) {
   return createHeartbeatSender({
-    apiUrl: options.apiUrl ?? sink.url,
+    apiUrl: options.apiUrl ?? env.sink.url,
     token: TOKEN,
     instanceId: 'runpod-abc',
     queueId: 'vllm-queue',
-    logger: logs.logger,
+    logger: env.logs.logger,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }
-
-const warnings = () => logs.entries().filter((entry) => entry.level === 40);
 
 describe('heartbeat sender', () => {
   it('POSTs the body of worker.md with the bearer token', async () => {
@@ -38,11 +25,11 @@ describe('heartbeat sender', () => {
     expect(heartbeats.enabled).toBe(true);
     expect(await heartbeats.send('starting')).toBe(true);
     await heartbeats.send('fatal', 'gpu_health_check failed: GPU 0: 3 uncorrected ECC errors');
-    expect(sink.requests.map((r) => [r.method, r.path])).toEqual([
+    expect(env.sink.requests.map((r) => [r.method, r.path])).toEqual([
       ['POST', PATH],
       ['POST', PATH],
     ]);
-    const [first, second] = sink.requests;
+    const [first, second] = env.sink.requests;
     expect(first?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(first?.headers['content-type']).toBe('application/json');
     expect(first?.body).toEqual({
@@ -56,13 +43,13 @@ describe('heartbeat sender', () => {
       status: 'fatal',
       error_message: 'gpu_health_check failed: GPU 0: 3 uncorrected ECC errors',
     });
-    expect(warnings()).toEqual([]);
+    expect(env.warnings()).toEqual([]);
   });
 
   it('joins the path to a base URL with a trailing slash or a prefix', async () => {
-    await sender({ apiUrl: `${sink.url}/` }).send('active');
-    await sender({ apiUrl: `${sink.url}/platform//` }).send('active');
-    expect(sink.requests.map((r) => r.path)).toEqual([PATH, `/platform${PATH}`]);
+    await sender({ apiUrl: `${env.sink.url}/` }).send('active');
+    await sender({ apiUrl: `${env.sink.url}/platform//` }).send('active');
+    expect(env.sink.requests.map((r) => r.path)).toEqual([PATH, `/platform${PATH}`]);
   });
 
   it.each([
@@ -74,26 +61,26 @@ describe('heartbeat sender', () => {
       ...settings,
       instanceId: 'i',
       queueId: 'q',
-      logger: logs.logger,
+      logger: env.logs.logger,
     });
     expect(heartbeats.enabled).toBe(false);
     expect(await heartbeats.send('starting')).toBe(true);
-    expect(sink.requests).toEqual([]);
+    expect(env.sink.requests).toEqual([]);
   });
 
   it('logs a rejected heartbeat with the URL and status, and resolves false', async () => {
-    sink.respond(PATH, { status: 503 });
+    env.sink.respond(PATH, { status: 503 });
     expect(await sender().send('active')).toBe(false);
-    expect(warnings()).toEqual([
-      expect.objectContaining({ url: `${sink.url}${PATH}`, status: 503, heartbeat: 'active' }),
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({ url: `${env.sink.url}${PATH}`, status: 503, heartbeat: 'active' }),
     ]);
   });
 
   it('gives up after its timeout when the API never answers', async () => {
-    sink.respond(PATH, { hang: true });
+    env.sink.respond(PATH, { hang: true });
     expect(await sender({ timeoutMs: 100 }).send('active')).toBe(false);
-    expect(warnings()).toEqual([
-      expect.objectContaining({ url: `${sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({ url: `${env.sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
     ]);
   });
 
@@ -101,29 +88,29 @@ describe('heartbeat sender', () => {
     const closed = await startHttpSink();
     await closed.close();
     await sender({ apiUrl: closed.url }).send('stopping');
-    expect(warnings()).toEqual([
+    expect(env.warnings()).toEqual([
       expect.objectContaining({ url: `${closed.url}${PATH}`, reason: expect.any(String) }),
     ]);
   });
 
   it('keeps one request in flight and only the newest pending heartbeat', async () => {
-    sink.respond(PATH, { hang: true });
+    env.sink.respond(PATH, { hang: true });
     const heartbeats = sender({ timeoutMs: 200 });
     const order: string[] = [];
     const track = (name: string, sent: Promise<boolean>) =>
       sent.then((delivered) =>
-        order.push(`${name} resolved ${delivered} after ${sink.requests.length} requests`),
+        order.push(`${name} resolved ${delivered} after ${env.sink.requests.length} requests`),
       );
     const starting = track('starting', heartbeats.send('starting'));
-    await sink.waitFor((r) => (r.body as { status: string }).status === 'starting');
-    sink.respond(PATH, { status: 200 });
+    await env.sink.waitFor((r) => (r.body as { status: string }).status === 'starting');
+    env.sink.respond(PATH, { status: 200 });
     const replaced = [
       track('active', heartbeats.send('active')),
       track('error', heartbeats.send('error', 'boom')),
     ];
     const stopping = track('stopping', heartbeats.send('stopping'));
     await Promise.all([starting, ...replaced, stopping]);
-    expect(sink.requests.map((r) => r.body)).toEqual([
+    expect(env.sink.requests.map((r) => r.body)).toEqual([
       { instance_id: 'runpod-abc', queue_id: 'vllm-queue', status: 'starting' },
       { instance_id: 'runpod-abc', queue_id: 'vllm-queue', status: 'stopping' },
     ]);
@@ -140,6 +127,6 @@ describe('heartbeat sender', () => {
     await heartbeats.send('starting');
     await heartbeats.send('active');
     await heartbeats.send('active');
-    expect(sink.requestsTo(PATH)).toHaveLength(3);
+    expect(env.sink.requestsTo(PATH)).toHaveLength(3);
   });
 });

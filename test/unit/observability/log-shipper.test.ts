@@ -1,37 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createLogShipper,
   type LogEntry,
   type LogShipperOptions,
 } from '../../../src/observability/log-shipper.ts';
-import { type HttpSink, type SinkRequest, startHttpSink } from '../../support/http-sink.ts';
-import { type CapturedLogs, captureLogs } from '../../support/log-capture.ts';
+import type { SinkRequest } from '../../support/http-sink.ts';
+import { useTelemetryHarness } from '../../support/telemetry-harness.ts';
 
 const TOKEN = 'tok-SECRET-logs-0123456789';
 const PATH = '/logs';
 
-let sink: HttpSink;
-let logs: CapturedLogs;
-
-beforeEach(async () => {
-  sink = await startHttpSink();
-  logs = captureLogs();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await sink.close();
-  for (const line of logs.lines()) expect(line).not.toContain(TOKEN);
-});
+const env = useTelemetryHarness(TOKEN);
 
 function shipper(options: Partial<LogShipperOptions> = {}) {
   return createLogShipper({
-    url: `${sink.url}${PATH}`,
+    url: `${env.sink.url}${PATH}`,
     token: TOKEN,
     instanceId: 'vast-42',
     queueId: 'vllm-queue',
     flushIntervalMs: 60_000,
-    logger: logs.logger,
+    logger: env.logs.logger,
     ...options,
   });
 }
@@ -46,10 +34,8 @@ const entry = (n: number): LogEntry => ({
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => entry(from + i));
 
-const shippedEntries = (requests: SinkRequest[] = sink.requests) =>
+const shippedEntries = (requests: SinkRequest[] = env.sink.requests) =>
   requests.flatMap((r) => (r.body as { entries: LogEntry[] }).entries);
-
-const warnings = () => logs.entries().filter((e) => e.level === 40);
 
 describe('log shipper', () => {
   it('POSTs {instance_id, queue_id, entries} with the bearer token', async () => {
@@ -65,8 +51,8 @@ describe('log shipper', () => {
     logShipper.push(entry(1));
     logShipper.push(withContext);
     expect(await logShipper.flush()).toBe(true);
-    expect(sink.requests).toHaveLength(1);
-    const [request] = sink.requests;
+    expect(env.sink.requests).toHaveLength(1);
+    const [request] = env.sink.requests;
     expect(request).toMatchObject({ method: 'POST', path: PATH });
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(request?.body).toEqual({
@@ -79,7 +65,7 @@ describe('log shipper', () => {
 
   it('sends nothing when the buffer is empty', async () => {
     expect(await shipper().flush()).toBe(true);
-    expect(sink.requests).toEqual([]);
+    expect(env.sink.requests).toEqual([]);
   });
 
   it.each([
@@ -92,43 +78,43 @@ describe('log shipper', () => {
     logShipper.start();
     expect(await logShipper.stop()).toBe(true);
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 0, dropped: 0 });
-    expect(sink.requests).toEqual([]);
+    expect(env.sink.requests).toEqual([]);
   });
 
   it('ships in batches of at most 1 000 entries, in order', async () => {
     const logShipper = shipper();
     for (const e of range(1, 2_500)) logShipper.push(e);
     await logShipper.flush();
-    expect(sink.requests.map((r) => (r.body as { entries: unknown[] }).entries.length)).toEqual([
-      1_000, 1_000, 500,
-    ]);
+    expect(env.sink.requests.map((r) => (r.body as { entries: unknown[] }).entries.length)).toEqual(
+      [1_000, 1_000, 500],
+    );
     expect(shippedEntries()).toEqual(range(1, 2_500));
   });
 
   it('puts a failed batch back at the front and stops the flush, saying so', async () => {
-    sink.respond(PATH, { failTimes: 1, failStatus: 502 });
+    env.sink.respond(PATH, { failTimes: 1, failStatus: 502 });
     const logShipper = shipper({ batchSize: 2 });
     for (const e of range(1, 5)) logShipper.push(e);
     expect(await logShipper.flush()).toBe(false);
-    expect(sink.requests).toHaveLength(1);
+    expect(env.sink.requests).toHaveLength(1);
     expect(logShipper.stats()).toEqual({ buffered: 5, shipped: 0, dropped: 0 });
-    expect(warnings()).toEqual([
-      expect.objectContaining({ url: `${sink.url}${PATH}`, status: 502, entries: 2 }),
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({ url: `${env.sink.url}${PATH}`, status: 502, entries: 2 }),
     ]);
     logShipper.push(entry(6));
     expect(await logShipper.flush()).toBe(true);
-    expect(shippedEntries(sink.requests.slice(1))).toEqual(range(1, 6));
+    expect(shippedEntries(env.sink.requests.slice(1))).toEqual(range(1, 6));
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 6, dropped: 0 });
   });
 
   it('keeps the batch when the endpoint does not answer in time', async () => {
-    sink.respond(PATH, { hang: true });
+    env.sink.respond(PATH, { hang: true });
     const logShipper = shipper({ timeoutMs: 100 });
     logShipper.push(entry(1));
     await logShipper.flush();
     expect(logShipper.stats().buffered).toBe(1);
-    expect(warnings()).toEqual([
-      expect.objectContaining({ reason: 'no answer within 100 ms', url: `${sink.url}${PATH}` }),
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({ reason: 'no answer within 100 ms', url: `${env.sink.url}${PATH}` }),
     ]);
   });
 
@@ -149,34 +135,36 @@ describe('log shipper', () => {
   });
 
   it('counts the drop notice in the batch size and reports again after a failure', async () => {
-    sink.respond(PATH, { failTimes: 1 });
+    env.sink.respond(PATH, { failTimes: 1 });
     const logShipper = shipper({ maxEntries: 3, batchSize: 3 });
     for (const e of range(1, 5)) logShipper.push(e);
     await logShipper.flush();
     expect(logShipper.stats()).toEqual({ buffered: 3, shipped: 0, dropped: 2 });
     await logShipper.flush();
-    const batches = sink.requests.slice(1).map((r) => (r.body as { entries: LogEntry[] }).entries);
+    const batches = env.sink.requests
+      .slice(1)
+      .map((r) => (r.body as { entries: LogEntry[] }).entries);
     expect(batches.map((b) => b.map((e) => e.message))).toEqual([
       ['log buffer full: 2 entries dropped', 'line 3', 'line 4'],
       ['line 5'],
     ]);
-    expect(sink.requests.every((r) => (r.body as { entries: unknown[] }).entries.length <= 3)).toBe(
-      true,
-    );
+    expect(
+      env.sink.requests.every((r) => (r.body as { entries: unknown[] }).entries.length <= 3),
+    ).toBe(true);
   });
 
   it('stays bounded when a failed batch comes back to a buffer that filled meanwhile', async () => {
-    sink.respond(PATH, { hang: true });
+    env.sink.respond(PATH, { hang: true });
     const logShipper = shipper({ maxEntries: 3, timeoutMs: 200 });
     for (const e of range(1, 2)) logShipper.push(e);
     const flushed = logShipper.flush();
-    await sink.waitFor((r) => r.path === PATH);
+    await env.sink.waitFor((r) => r.path === PATH);
     for (const e of range(3, 5)) logShipper.push(e);
     await flushed;
     expect(logShipper.stats()).toEqual({ buffered: 3, shipped: 0, dropped: 2 });
-    sink.respond(PATH, { status: 200 });
+    env.sink.respond(PATH, { status: 200 });
     await logShipper.flush();
-    expect(shippedEntries(sink.requests.slice(1)).map((e) => e.message)).toEqual([
+    expect(shippedEntries(env.sink.requests.slice(1)).map((e) => e.message)).toEqual([
       'log buffer full: 2 entries dropped',
       'line 3',
       'line 4',
@@ -195,7 +183,7 @@ describe('log shipper', () => {
     const logShipper = shipper({ flushIntervalMs: 10 });
     logShipper.start();
     logShipper.push(entry(1));
-    const request = await sink.waitFor((r) => r.path === PATH);
+    const request = await env.sink.waitFor((r) => r.path === PATH);
     expect((request.body as { entries: unknown[] }).entries).toEqual([entry(1)]);
     await logShipper.stop();
   });

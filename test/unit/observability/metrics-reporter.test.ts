@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   collectSnapshot,
   createMetricsReporter,
@@ -8,8 +8,8 @@ import {
   type NvidiaSmiResult,
   type NvidiaSmiRunner,
 } from '../../../src/observability/index.ts';
-import { type HttpSink, startHttpSink } from '../../support/http-sink.ts';
-import { type CapturedLogs, captureLogs } from '../../support/log-capture.ts';
+import { startHttpSink } from '../../support/http-sink.ts';
+import { useTelemetryHarness } from '../../support/telemetry-harness.ts';
 
 const TOKEN = 'tok-SECRET-metrics-0123456789';
 const PATH = '/metrics-ingest';
@@ -21,19 +21,7 @@ vllm:num_requests_waiting{engine="0",model_name="default"} 3.0
 vllm:num_requests_waiting{engine="1",model_name="default"} 1.0
 `;
 
-let sink: HttpSink;
-let logs: CapturedLogs;
-
-beforeEach(async () => {
-  sink = await startHttpSink();
-  logs = captureLogs();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await sink.close();
-  for (const line of logs.lines()) expect(line).not.toContain(TOKEN);
-});
+const env = useTelemetryHarness(TOKEN);
 
 const replay =
   (result: NvidiaSmiResult): NvidiaSmiRunner =>
@@ -46,11 +34,11 @@ describe('collectSnapshot', () => {
       new URL('../../fixtures/nvidia-smi/h200-metrics.csv', import.meta.url),
       'utf8',
     );
-    sink.respond('/metrics', { text: PROMETHEUS });
+    env.sink.respond('/metrics', { text: PROMETHEUS });
     const startedAt = Date.now() - 5_000;
     const snapshot = await collectSnapshot({
       runner: replay({ exitCode: 0, stdout, stderr: '' }),
-      metricsUrl: `${sink.url}/metrics`,
+      metricsUrl: `${env.sink.url}/metrics`,
       runningJobIds: () => ['job-1', 'job-2'],
       startedAt,
     });
@@ -71,10 +59,10 @@ describe('collectSnapshot', () => {
   });
 
   it('leaves out what it cannot read, and current_job_id when idle', async () => {
-    sink.respond('/metrics', { status: 500 });
+    env.sink.respond('/metrics', { status: 500 });
     const snapshot = await collectSnapshot({
       runner: replay({ absent: true }),
-      metricsUrl: `${sink.url}/metrics`,
+      metricsUrl: `${env.sink.url}/metrics`,
       runningJobIds: () => [],
       startedAt: Date.now(),
     });
@@ -115,26 +103,24 @@ const SNAPSHOT: MetricsSnapshot = {
 
 function reporter(options: Partial<MetricsReporterOptions> = {}) {
   return createMetricsReporter({
-    url: `${sink.url}${PATH}`,
+    url: `${env.sink.url}${PATH}`,
     token: TOKEN,
     instanceId: 'runpod-p1',
     queueId: 'vllm-queue',
     configId: 'cfg-1',
     collect: async () => SNAPSHOT,
-    logger: logs.logger,
+    logger: env.logs.logger,
     ...options,
   });
 }
-
-const warnings = () => logs.entries().filter((e) => e.level === 40);
 
 describe('metrics reporter', () => {
   it('POSTs {instance_id, queue_id, config_id, snapshots} with the bearer token', async () => {
     const metrics = reporter();
     expect(metrics.enabled).toBe(true);
     expect(await metrics.reportNow()).toBe(true);
-    expect(sink.requests).toHaveLength(1);
-    const [request] = sink.requests;
+    expect(env.sink.requests).toHaveLength(1);
+    const [request] = env.sink.requests;
     expect(request).toMatchObject({ method: 'POST', path: PATH });
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(request?.body).toEqual({
@@ -158,22 +144,22 @@ describe('metrics reporter', () => {
     expect(await metrics.reportNow()).toBe(true);
     expect(await metrics.stop()).toBe(true);
     expect(collect).not.toHaveBeenCalled();
-    expect(sink.requests).toEqual([]);
+    expect(env.sink.requests).toEqual([]);
   });
 
   it('logs a rejected report with the URL and status, and resolves false', async () => {
-    sink.respond(PATH, { status: 401 });
+    env.sink.respond(PATH, { status: 401 });
     expect(await reporter().reportNow()).toBe(false);
-    expect(warnings()).toEqual([
-      expect.objectContaining({ url: `${sink.url}${PATH}`, status: 401 }),
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({ url: `${env.sink.url}${PATH}`, status: 401 }),
     ]);
   });
 
   it('gives up after its timeout', async () => {
-    sink.respond(PATH, { hang: true });
+    env.sink.respond(PATH, { hang: true });
     expect(await reporter({ timeoutMs: 100 }).reportNow()).toBe(false);
-    expect(warnings()).toEqual([
-      expect.objectContaining({ url: `${sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({ url: `${env.sink.url}${PATH}`, reason: 'no answer within 100 ms' }),
     ]);
   });
 
@@ -184,8 +170,8 @@ describe('metrics reporter', () => {
       },
     });
     expect(await metrics.reportNow()).toBe(false);
-    expect(sink.requests).toEqual([]);
-    expect(warnings()).toEqual([
+    expect(env.sink.requests).toEqual([]);
+    expect(env.warnings()).toEqual([
       expect.objectContaining({ msg: 'metrics snapshot could not be taken' }),
     ]);
   });
@@ -193,7 +179,7 @@ describe('metrics reporter', () => {
   it('reports on its interval once started', async () => {
     const metrics = reporter({ intervalMs: 10 });
     metrics.start();
-    const request = await sink.waitFor((r) => r.path === PATH);
+    const request = await env.sink.waitFor((r) => r.path === PATH);
     expect((request.body as { snapshots: unknown[] }).snapshots).toEqual([SNAPSHOT]);
     await metrics.stop();
   });
@@ -206,6 +192,6 @@ describe('metrics reporter', () => {
     expect(vi.getTimerCount()).toBe(1);
     expect(await metrics.stop()).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
-    expect(sink.requestsTo(PATH)).toHaveLength(1);
+    expect(env.sink.requestsTo(PATH)).toHaveLength(1);
   });
 });
