@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { execaNode } from 'execa';
-import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
 import type { ClientReport, ControlRequest } from './clients/control.ts';
 
 export type ClientKind = 'floor' | 'sdk' | 'floor-engine' | 'worker';
@@ -195,5 +195,27 @@ export class BenchClient {
 
   #send(request: ControlRequest): Promise<void> {
     return this.#process.sendMessage(request);
+  }
+}
+
+/**
+ * Runs `use` with a fresh local queue and floor 1 beside the SDK client (named `floor` and
+ * `sdk`, both with `options`), and stops them all afterwards however `use` ends.
+ */
+export async function withFloorAndSdk<T>(
+  options: Omit<ClientOptions, 'kind' | 'name'>,
+  use: (queue: LocalQueue, clients: { floor: BenchClient; sdk: BenchClient }) => Promise<T>,
+): Promise<T> {
+  const queue = await startLocalQueue({ eventLogLimit: 500 });
+  const started: BenchClient[] = [];
+  try {
+    for (const kind of ['floor', 'sdk'] as const) {
+      started.push(await BenchClient.start(queue, { ...options, kind, name: kind }));
+    }
+    const [floor, sdk] = started as [BenchClient, BenchClient];
+    return await use(queue, { floor, sdk });
+  } finally {
+    for (const client of started) await client.stop();
+    await queue.close();
   }
 }

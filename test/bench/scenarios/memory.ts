@@ -7,9 +7,8 @@
  * grows with the allocation rate and not with what the worker holds. Both readings are
  * reported, with the live heap: it tells a leak (the live heap grows) from V8's reserve.
  */
-import { startLocalQueue } from '../../../src/queue/index.ts';
 import { payloadOf, runBatch } from '../batch.ts';
-import { BenchClient, type Memory } from '../child.ts';
+import { type BenchClient, type Memory, withFloorAndSdk } from '../child.ts';
 import type { Scenario, ScenarioResult } from '../registry.ts';
 import { mib, round } from '../stats.ts';
 
@@ -31,45 +30,33 @@ async function read(client: BenchClient): Promise<Reading> {
 export const memoryScenario: Scenario = {
   name: 'sdk/memory/20k-jobs',
   describe: `RSS after ${FIRST} and after ${TOTAL} jobs (after GC), capacity 8, SDK and floor`,
-  run: async (context) => {
-    const queue = await startLocalQueue({ eventLogLimit: 500 });
-    const clients: BenchClient[] = [];
-    try {
-      for (const kind of ['floor', 'sdk'] as const) {
-        clients.push(
-          await BenchClient.start(queue, {
-            kind,
-            name: kind,
-            capacity: 8,
-            mode: 'answer',
-            profileDir: context.profileDir,
-          }),
-        );
-      }
-      const readings: Record<string, Readings> = { floor: {}, sdk: {} };
-      for (let done = BATCH; done <= TOTAL; done += BATCH) {
-        const mode = (done / BATCH) % 2 === 0 ? 'transient' : 'persisted';
-        for (const client of clients) {
-          // Only the measured client takes jobs (see BenchClient.dispatch).
-          for (const other of clients) await other.dispatch(other === client ? 'resume' : 'pause');
-          await runBatch(queue, {
-            count: BATCH,
-            mode,
-            payload: payloadOf(100),
-            configId: client.name,
-          });
-          const reading = readings[client.name]!;
-          if (done === FIRST) reading.first = await read(client);
-          if (done === TOTAL) reading.last = await read(client);
+  run: (context) =>
+    withFloorAndSdk(
+      { capacity: 8, mode: 'answer', profileDir: context.profileDir },
+      async (queue, { floor, sdk }) => {
+        const clients = [floor, sdk];
+        const readings: Record<string, Readings> = { floor: {}, sdk: {} };
+        for (let done = BATCH; done <= TOTAL; done += BATCH) {
+          const mode = (done / BATCH) % 2 === 0 ? 'transient' : 'persisted';
+          for (const client of clients) {
+            // Only the measured client takes jobs (see BenchClient.dispatch).
+            for (const other of clients)
+              await other.dispatch(other === client ? 'resume' : 'pause');
+            await runBatch(queue, {
+              count: BATCH,
+              mode,
+              payload: payloadOf(100),
+              configId: client.name,
+            });
+            const reading = readings[client.name]!;
+            if (done === FIRST) reading.first = await read(client);
+            if (done === TOTAL) reading.last = await read(client);
+          }
+          if (done % 5_000 === 0) context.progress(`sdk/memory: ${done} jobs each`);
         }
-        if (done % 5_000 === 0) context.progress(`sdk/memory: ${done} jobs each`);
-      }
-      return [summarise(readings.sdk!, readings.floor!)];
-    } finally {
-      for (const client of clients) await client.stop();
-      await queue.close();
-    }
-  },
+        return [summarise(readings.sdk!, readings.floor!)];
+      },
+    ),
 };
 
 function summarise(sdk: Readings, floor: Readings): ScenarioResult {
