@@ -5,6 +5,7 @@
 import { afterEach } from 'vitest';
 import type { JsonValue } from '../../src/protocol/index.ts';
 import {
+  type CreateJobOptions,
   eventIs,
   type LocalQueue,
   type LocalQueueOptions,
@@ -101,4 +102,20 @@ export async function answerNextJob(
   if ('error' in answer) worker.send({ type: 'job_error', error: answer.error, ...base });
   else worker.send({ type: 'job_result', result: answer.result, ...base });
   return job.payload;
+}
+
+/**
+ * Creates a job, takes its dispatch on `worker`, revokes it with a re-dispatch and takes the
+ * new dispatch (a higher fence token): the job's id and both job frames.
+ */
+export async function dispatchTwice(
+  queue: LocalQueue,
+  worker: TestWsClient,
+  job: CreateJobOptions = { payload: {} },
+) {
+  const { jobId } = queue.createJob(job);
+  const first = await worker.waitForFrame('job');
+  queue.faults.revokeJob(jobId, { reason: 'moved', redispatch: true });
+  const second = await worker.waitForFrame('job', (frame) => frame.fence_token > first.fence_token);
+  return { jobId, first, second };
 }

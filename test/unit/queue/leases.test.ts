@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventIs } from '../../../src/queue/index.ts';
-import { useQueueHarness } from '../../support/queue-harness.ts';
+import { dispatchTwice, useQueueHarness } from '../../support/queue-harness.ts';
 
 const harness = useQueueHarness();
 
@@ -78,13 +78,7 @@ describe('leases of persisted jobs', () => {
   it('never lets a stale or second outcome overwrite an accepted one', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
-    const { jobId } = queue.createJob({ payload: {} });
-    const first = await worker.waitForFrame('job');
-    queue.faults.revokeJob(jobId, { reason: 'moved', redispatch: true });
-    const second = await worker.waitForFrame(
-      'job',
-      (frame) => frame.fence_token > first.fence_token,
-    );
+    const { jobId, first, second } = await dispatchTwice(queue, worker);
     worker.send({
       type: 'job_result',
       job_id: jobId,
@@ -110,13 +104,7 @@ describe('leases of persisted jobs', () => {
   it('refuses a stale result while the newer dispatch still runs', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
-    const { jobId } = queue.createJob({ payload: {} });
-    const first = await worker.waitForFrame('job');
-    queue.faults.revokeJob(jobId, { reason: 'moved', redispatch: true });
-    const second = await worker.waitForFrame(
-      'job',
-      (frame) => frame.fence_token > first.fence_token,
-    );
+    const { jobId, first, second } = await dispatchTwice(queue, worker);
     worker.send({ type: 'job_progress', job_id: jobId, fence_token: second.fence_token });
     worker.send({
       type: 'job_result',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventIs } from '../../../src/queue/index.ts';
-import { getJson, postJson, useQueueHarness } from '../../support/queue-harness.ts';
+import { dispatchTwice, getJson, postJson, useQueueHarness } from '../../support/queue-harness.ts';
 
 const harness = useQueueHarness();
 
@@ -63,13 +63,10 @@ describe('offload through the queue’s own HTTP server', () => {
   it('does not complete a newer dispatch with an upload made under a stale token', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
-    const { jobId } = queue.createJob({ payload: {}, offload: true });
-    const first = await worker.waitForFrame('job');
-    queue.faults.revokeJob(jobId, { reason: 'moved', redispatch: true });
-    const second = await worker.waitForFrame(
-      'job',
-      (frame) => frame.fence_token > first.fence_token,
-    );
+    const { jobId, first, second } = await dispatchTwice(queue, worker, {
+      payload: {},
+      offload: true,
+    });
     expect(second.result_upload_url).not.toBe(first.result_upload_url);
     expect(await put(first.result_upload_url!, '"stale"')).toBe(200);
     worker.send({ type: 'job_result_ref', job_id: jobId, fence_token: second.fence_token });
