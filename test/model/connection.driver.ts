@@ -158,9 +158,7 @@ export class ConnectionDriver implements Driver {
   }
 
   async #received(match: (event: AnyEventObject) => boolean): Promise<void> {
-    await this.#recorder.waitForEvent(match, this.#from);
-    const log = this.#recorder.received;
-    this.#from = log.findIndex((event, i) => i >= this.#from && match(event)) + 1;
+    this.#from = await this.#recorder.waitPast(match, this.#from);
   }
 
   realValue() {

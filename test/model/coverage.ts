@@ -113,6 +113,15 @@ export class CoverageRecorder {
     });
   }
 
+  /**
+   * Waits for the first matching event after `from` and resolves with the position just past
+   * it: a driver that takes events in order waits for the next one from there.
+   */
+  async waitPast(match: (event: EventObject) => boolean, from: number): Promise<number> {
+    await this.waitForEvent(match, from);
+    return this.received.findIndex((event, i) => i >= from && match(event)) + 1;
+  }
+
   #receive(event: EventObject): void {
     this.received.push(event);
     for (const waiter of this.#waiters) {
