@@ -2,6 +2,7 @@
  * The vLLM command line: `$VLLM_SERVE_COMMAND serve $VLLM_MODEL --host H --port P
  * --served-model-name N [extra args]`, as an argument array (no shell).
  */
+import type { WorkerConfig } from '../config.ts';
 import { CasolaError } from '../errors.ts';
 import { splitArgs } from '../split-args.ts';
 
@@ -15,6 +16,18 @@ export type ServeSettings = {
   /** Already split (VLLM_EXTRA_ARGS). */
   extraArgs: readonly string[];
 };
+
+/** The vLLM settings of a worker's configuration. */
+export function serveSettingsOf(config: WorkerConfig): ServeSettings {
+  return {
+    serveCommand: config.vllmServeCommand,
+    model: config.vllmModel,
+    host: config.vllmHost,
+    port: config.vllmPort,
+    servedModelName: config.vllmServedModelName,
+    extraArgs: config.vllmExtraArgs,
+  };
+}
 
 export function serveCommandLine(settings: ServeSettings): { file: string; args: string[] } {
   const split = splitArgs(settings.serveCommand);

@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate';
 import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
 import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../config.ts';
+import { serveSettingsOf } from '../engine/command.ts';
 import { createEngineLogic, type EngineOptions } from '../engine/index.ts';
 import { TelemetryNotShippedError } from '../errors.ts';
 import { createHeartbeatSender } from '../observability/heartbeat.ts';
@@ -90,14 +91,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   });
 
   const engine = createEngineLogic({
-    settings: {
-      serveCommand: config.vllmServeCommand,
-      model: config.vllmModel,
-      host: config.vllmHost,
-      port: config.vllmPort,
-      servedModelName: config.vllmServedModelName,
-      extraArgs: config.vllmExtraArgs,
-    },
+    settings: serveSettingsOf(config),
     logger,
     vllmLogger: createShippingLogger({ shipper, source: 'vllm', ...destination }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,

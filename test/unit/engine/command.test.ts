@@ -4,7 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
-import { type ServeSettings, serveCommandLine } from '../../../src/engine/command.ts';
+import {
+  type ServeSettings,
+  serveCommandLine,
+  serveSettingsOf,
+} from '../../../src/engine/command.ts';
 import { CasolaError } from '../../../src/errors.ts';
 
 /** The settings the vLLM worker builds from its configuration. */
@@ -16,15 +20,7 @@ function fromEnvironment(env: Record<string, string>): ServeSettings {
     ...env,
   });
   if (!loaded.ok) throw loaded.error;
-  const { config } = loaded;
-  return {
-    serveCommand: config.vllmServeCommand,
-    model: config.vllmModel,
-    host: config.vllmHost,
-    port: config.vllmPort,
-    servedModelName: config.vllmServedModelName,
-    extraArgs: config.vllmExtraArgs,
-  };
+  return serveSettingsOf(loaded.config);
 }
 
 const SERVE_ARGS = ['--host', '127.0.0.1', '--port', '8000', '--served-model-name', 'default'];
