@@ -20,19 +20,13 @@ import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index
 import { instantEngine } from '../../src/worker/instant-engine.ts';
 import { createWorkerLogic } from '../../src/worker/logic.ts';
 import { describeWorker } from '../../src/worker/state.ts';
+import { jobFrame } from '../support/job-frame.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import type { Driver } from './runner.ts';
 import { modelSuite } from './suite.ts';
 
-const job = (id: string, token: number, mode: JobFrame['mode']): JobFrame => ({
-  type: 'job',
-  job_id: id,
-  mode,
-  config_id: 'cfg',
-  fence_token: token,
-  payload: {},
-});
+const job = (id: string, token: number, mode: JobFrame['mode']) => jobFrame(id, token, mode);
 
 /** Two dispatches of one persisted job (a newer token supersedes), two transient jobs. */
 const JOBS = [

@@ -14,18 +14,12 @@
 import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
 import type { JobFrame } from '../../machines/types.ts';
 import { workerMachine } from '../../machines/worker.machine.ts';
+import { jobFrame } from '../support/job-frame.ts';
 import { modelSuite } from './suite.ts';
 import { CHAT, shutdownStep } from './worker/causes.ts';
 import { WorkerDriver } from './worker/driver.ts';
 
-const job = (id: string, token: number, mode: JobFrame['mode']): JobFrame => ({
-  type: 'job',
-  job_id: id,
-  mode,
-  config_id: 'cfg',
-  fence_token: token,
-  payload: CHAT,
-});
+const job = (id: string, token: number, mode: JobFrame['mode']) => jobFrame(id, token, mode, CHAT);
 const A = job('a', 1, 'persisted');
 const B = job('b', 0, 'transient');
 /** What the guards read of a rejection: its reason, and the type and job id it had. */

@@ -4,6 +4,7 @@ import type { GateInput } from '../../../machines/gate.machine.ts';
 import type { JobFrame, OutboundFrame } from '../../../machines/types.ts';
 import { createGateLogic } from '../../../src/gate/index.ts';
 import { silentLogger } from '../../../src/observability/logger.ts';
+import { jobFrame } from '../../support/job-frame.ts';
 
 /** The gate under a parent that records its notices, beside a connection that records frames. */
 function harness(input: GateInput) {
@@ -32,14 +33,8 @@ function harness(input: GateInput) {
   };
 }
 
-const job = (id: string, fence = 0, mode: JobFrame['mode'] = 'transient'): JobFrame => ({
-  type: 'job',
-  job_id: id,
-  mode,
-  config_id: 'cfg',
-  fence_token: fence,
-  payload: {},
-});
+const job = (id: string, fence = 0, mode: JobFrame['mode'] = 'transient') =>
+  jobFrame(id, fence, mode);
 
 describe('gate', () => {
   it('starts jobs up to capacity, queues as many more, and refuses the rest', () => {
