@@ -110,9 +110,10 @@ export function createSocketActor(options: SocketOptions) {
         return;
       }
       const { frame } = parsed;
-      const gate = frame.type === 'job' && jobsTo !== undefined ? system.get(jobsTo) : undefined;
-      if (frame.type !== 'job' || gate === undefined) report({ type: 'FRAME_RECEIVED', frame });
-      else if (active) gate.send({ type: 'JOB_OFFERED', job: frame } satisfies GateEvent);
+      const gate = jobsTo === undefined ? undefined : system.get(jobsTo);
+      if (frame.type === 'job' && gate !== undefined) {
+        if (active) gate.send({ type: 'JOB_OFFERED', job: frame } satisfies GateEvent);
+      } else report({ type: 'FRAME_RECEIVED', frame });
     });
     socket.on('error', (error) => {
       const tooBig = /max payload size exceeded/i.test(error.message);

@@ -77,7 +77,7 @@ type ChildProcess = ReturnType<typeof spawnClient>;
 const CLOCK_TICKS = 100;
 
 /** A process's CPU time so far (user + system, its own threads), in µs; 0 when unknown. */
-export function processCpuMicros(pid: number | undefined): number {
+function processCpuMicros(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
