@@ -4,10 +4,11 @@
  * Two groups, built on the same pieces (a queue in this process, each client in its own
  * process via child.ts, floors measured in the same run, medians of alternating rounds): the
  * SDK's against floor 1, and the full vLLM worker's (engine + tasks + mock vLLM) against
- * floor 2.
+ * floor 2. Last, a reference with no I/O: what XState itself costs per job here.
  */
 import { sdkScenarios } from './scenarios/index.ts';
 import { workerScenarios } from './scenarios/worker.ts';
+import { xstateCostScenario } from './scenarios/xstate-cost.ts';
 
 /** One JSON line: the scenario's name and its measurements (snake_case, numbers rounded). */
 export type ScenarioResult = {
@@ -35,4 +36,8 @@ export type Scenario = {
   run(context: BenchContext): Promise<ScenarioResult[]>;
 };
 
-export const SCENARIOS: readonly Scenario[] = [...sdkScenarios, ...workerScenarios];
+export const SCENARIOS: readonly Scenario[] = [
+  ...sdkScenarios,
+  ...workerScenarios,
+  xstateCostScenario,
+];

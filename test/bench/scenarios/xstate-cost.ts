@@ -1,0 +1,157 @@
+/**
+ * What XState itself costs per job on this machine, measured in this process with no I/O: the
+ * reference for reading the small-job throughput rows. Three figures, CPU µs per job (median
+ * of alternating rounds):
+ *   - event: one event to a one-state machine whose only action is an assign;
+ *   - child: a child machine per job, keyed by its job id (spawn, one event, it tells the
+ *     parent, the parent stops it): the least an actor per job costs;
+ *   - lease: the real lease machine's whole life for one persisted job (spawned with a work
+ *     actor that succeeds at once, settles inline, stopped on JOB_ENDED).
+ * The SDK's budget for a job at half of floor 1's rate is about twice the queue's CPU per job
+ * (the queue, not floor 1, sets floor 1's rate), so these show how much of it is spent before
+ * any socket, JSON or validation work.
+ */
+import {
+  type AnyActorLogic,
+  assign,
+  createActor,
+  fromCallback,
+  sendParent,
+  setup,
+  spawnChild,
+  stopChild,
+} from 'xstate';
+import { leaseMachine } from '../../../machines/lease.machine.ts';
+import { CONNECTION_ID } from '../../../machines/outbound.ts';
+import type { JobFrame } from '../../../machines/types.ts';
+import { jobFrame } from '../../support/job-frame.ts';
+import type { Scenario } from '../registry.ts';
+import { median, round } from '../stats.ts';
+
+const JOBS_PER_ROUND = 10_000;
+
+type Job = { type: 'START'; job: JobFrame } | { type: 'JOB_ENDED'; jobId: string };
+
+/** A parent that spawns `child` per START (keyed by job id) and stops it on JOB_ENDED. */
+function parentOf(child: AnyActorLogic) {
+  return setup({
+    types: { events: {} as Job },
+    actors: {
+      child,
+      // Leases send their frames to the connection; this one takes them and does nothing.
+      connection: fromCallback(() => undefined),
+    },
+  }).createMachine({
+    invoke: { src: 'connection', systemId: CONNECTION_ID },
+    on: {
+      START: {
+        actions: spawnChild('child', {
+          id: ({ event }) => (event as Extract<Job, { type: 'START' }>).job.job_id,
+          input: ({ event }) => ({ job: (event as Extract<Job, { type: 'START' }>).job }),
+        }),
+      },
+      JOB_ENDED: { actions: stopChild(({ event }) => (event as { jobId: string }).jobId) },
+    },
+  });
+}
+
+const minimalChild = setup({ types: { input: {} as { job: JobFrame } } }).createMachine({
+  context: ({ input }) => ({ jobId: input.job.job_id }),
+  initial: 'held',
+  states: {
+    held: {
+      on: {
+        DONE: {
+          target: 'ended',
+          actions: sendParent(({ context }) => ({ type: 'JOB_ENDED', jobId: context.jobId })),
+        },
+      },
+    },
+    ended: {},
+  },
+});
+
+const lease = leaseMachine.provide({
+  actors: {
+    work: fromCallback(({ input, sendBack }) => {
+      sendBack({ type: 'WORK_SUCCEEDED', jobId: input.job.job_id, result: { ok: true }, size: 0 });
+    }),
+  },
+});
+
+const counter = setup({}).createMachine({
+  context: { events: 0 },
+  on: { EVENT: { actions: assign({ events: ({ context }) => context.events + 1 }) } },
+});
+
+/** Every job's child was stopped (only the connection is left), or the figure means nothing. */
+function stopWhenAllEnded(parent: { getSnapshot(): { children: object }; stop(): void }): void {
+  const left = Object.keys(parent.getSnapshot().children).length - 1;
+  parent.stop();
+  if (left !== 0) throw new Error(`${left} job actors were still running after their jobs`);
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** CPU µs per job of `run` over `jobs` jobs, job ids fresh in every round. */
+function perJob(run: (jobId: (i: number) => string) => void, round: number): number {
+  const started = cpuMicros();
+  run((i) => `job-${round}-${i}`);
+  return (cpuMicros() - started) / JOBS_PER_ROUND;
+}
+
+const MEASURES = {
+  event: () => {
+    const actor = createActor(counter).start();
+    for (let i = 0; i < JOBS_PER_ROUND; i += 1) actor.send({ type: 'EVENT' });
+    actor.stop();
+  },
+  child: (jobId: (i: number) => string) => {
+    const parent = createActor(parentOf(minimalChild)).start();
+    for (let i = 0; i < JOBS_PER_ROUND; i += 1) {
+      const id = jobId(i);
+      parent.send({ type: 'START', job: jobFrame(id, 1, 'persisted') });
+      parent.getSnapshot().children[id]?.send({ type: 'DONE' });
+    }
+    stopWhenAllEnded(parent);
+  },
+  lease: (jobId: (i: number) => string) => {
+    const parent = createActor(parentOf(lease)).start();
+    for (let i = 0; i < JOBS_PER_ROUND; i += 1) {
+      parent.send({ type: 'START', job: jobFrame(jobId(i), 1, 'persisted') });
+    }
+    stopWhenAllEnded(parent);
+  },
+} satisfies Record<string, (jobId: (i: number) => string) => void>;
+
+export const xstateCostScenario: Scenario = {
+  name: 'reference/xstate-per-job',
+  describe: 'CPU µs per job in XState alone: an event, a child machine per job, a lease',
+  run: async (context) => {
+    const samples: Record<keyof typeof MEASURES, number[]> = { event: [], child: [], lease: [] };
+    const names = Object.keys(MEASURES) as Array<keyof typeof MEASURES>;
+    // Round 0 warms up and is not counted.
+    for (let r = 0; r <= context.rounds; r += 1) {
+      for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+        const micros = perJob(MEASURES[name], r);
+        if (r > 0) samples[name].push(micros);
+      }
+    }
+    const event = round(median(samples.event));
+    const child = round(median(samples.child));
+    const leaseLife = round(median(samples.lease));
+    return [
+      {
+        scenario: 'reference/xstate-per-job',
+        cpu_us_per_job: leaseLife,
+        event_us: event,
+        child_machine_us: child,
+        lease_us: leaseLife,
+        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a lease's whole life ${leaseLife} µs`,
+      },
+    ];
+  },
+};
