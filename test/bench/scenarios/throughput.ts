@@ -131,6 +131,9 @@ function summarise(
     median(batches.map((batch) => batch.queueCpuMicrosPerJob));
   const latencies = (batches: Batch[]) => batches.flatMap((batch) => batch.latenciesMs);
   const ratio = rate(rounds.subject) / rate(rounds.floor);
+  // Each round's own ratio (its subject and floor batches ran back to back): how far the
+  // machine's noise moves the figure the target reads.
+  const roundRatios = rounds.subject.map((batch, i) => batch.jobsPerS / rounds.floor[i]!.jobsPerS);
   const held = spec.capacity === 8;
   const target = pairing.ratioTarget;
   return {
@@ -138,6 +141,8 @@ function summarise(
     jobs_per_s: round(rate(rounds.subject)),
     floor_jobs_per_s: round(rate(rounds.floor)),
     ratio: round(ratio),
+    round_ratio_min: round(Math.min(...roundRatios)),
+    round_ratio_max: round(Math.max(...roundRatios)),
     p50_ms: round(percentile(latencies(rounds.subject), 50)),
     p99_ms: round(percentile(latencies(rounds.subject), 99)),
     floor_p50_ms: round(percentile(latencies(rounds.floor), 50)),
