@@ -3,19 +3,20 @@
  * `source` (worker | vllm) so that every entry can be shipped with its context.
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { stdoutStream } from './stdout.ts';
 
 export type { Logger } from 'pino';
 
 export type LoggerOptions = {
   /** pino level name. Default `info`, or `LOG_LEVEL` when set. */
   level?: string;
-  /** Where JSON lines go. Default stdout. */
+  /** Where JSON lines go. Default the process's stdout stream (bounded, see stdout.ts). */
   destination?: DestinationStream;
 };
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  return pino({ level, base: { source: 'worker' } }, options.destination ?? pino.destination(1));
+  return pino({ level, base: { source: 'worker' } }, options.destination ?? stdoutStream());
 }
 
 /** A logger that writes nothing: for tests and embedders that bring their own. */

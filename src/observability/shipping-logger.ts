@@ -11,11 +11,12 @@
 import { format } from 'node:util';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogEntry, LogLevel, LogShipper } from './log-shipper.ts';
+import { stdoutStream } from './stdout.ts';
 
 export type ShippingLoggerOptions = {
   /** Receives every entry logged at an enabled level. */
   shipper: Pick<LogShipper, 'enabled' | 'push'>;
-  /** Where JSON lines go. Default stdout. */
+  /** Where JSON lines go. Default the process's stdout stream (bounded, see stdout.ts). */
   destination?: DestinationStream;
   /** pino level name. Default `info`, or `LOG_LEVEL` when set. */
   level?: string;
@@ -40,7 +41,7 @@ export function createShippingLogger(options: ShippingLoggerOptions): Logger {
         },
       },
     },
-    options.destination ?? pino.destination(1),
+    options.destination ?? stdoutStream(),
   );
 }
 
