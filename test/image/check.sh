@@ -129,6 +129,10 @@ expect 'VLLM_SERVE_COMMAND points at the mock vLLM' \
 container "$LOCAL_IMAGE"
 expect 'casola-worker --help runs in the local image' \
   has "$(run_in "$container" -- casola-worker --help 2>&1 || true)" 'Usage: casola-worker'
+# Containers cannot run here (no OCI runtime may set rlimits), so the compose file is
+# validated, not started; Debian 12's docker-compose (1.29) is the strictest reader of it.
+expect 'docker/compose.yaml is valid for docker-compose' \
+  docker-compose -f docker/compose.yaml config --quiet
 
 echo
 echo "image check took $((SECONDS - started)) s"

@@ -18,11 +18,12 @@ STANDIN_OMNI="$STANDIN_REPO/vllm-omni:v$STANDIN_VERSION"
 
 say() { printf '\n=== %s\n' "$*"; }
 
-# Installs podman, buildah and debootstrap with apt-get when one of them is missing.
+# Installs podman, buildah, debootstrap and docker-compose (to validate docker/compose.yaml)
+# with apt-get when one of them is missing (the package is named as the command).
 ensure_tools() {
   local missing=()
   local tool
-  for tool in podman buildah debootstrap; do
+  for tool in podman buildah debootstrap docker-compose; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
@@ -34,8 +35,7 @@ ensure_tools() {
   mkdir -p "$CACHE"
   {
     DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        podman buildah debootstrap
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   } </dev/null >"$CACHE/apt.log" 2>&1 || {
     tail -n 20 "$CACHE/apt.log" >&2
     return 1
