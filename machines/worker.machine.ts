@@ -6,13 +6,14 @@
  * connection → heartbeat `stopping` → stop vLLM → exit code.
  *
  * Children (by system id): `engine`, `connection`, `gate`, and one actor per running job, its
- * id the job id. A custom (SDK) worker runs this same machine with an engine that is ready at
+ * id `job:<job id>` (job-actors.ts). A custom (SDK) worker runs this same machine with an engine that is ready at
  * once and no telemetry.
  */
 import { assign, raise, sendTo, setup, spawnChild, stopChild } from 'xstate';
 import { connectionMachine } from './connection.machine.ts';
 import { type EngineFailure, engineMachine } from './engine.machine.ts';
 import { GATE_ID, gateMachine } from './gate.machine.ts';
+import { jobActorId } from './job-actors.ts';
 import { leaseMachine } from './lease.machine.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
@@ -175,22 +176,23 @@ export const workerMachine = setup({
       jobs: ({ context }, params: { jobId: string }) => withoutEntry(context.jobs, params.jobId),
     }),
     spawnLease: spawnChild('lease', {
-      id: ({ event }) => startedJob(event).job_id,
+      id: ({ event }) => jobActorId(startedJob(event).job_id),
       input: ({ event }) => ({ job: startedJob(event) }),
     }),
     spawnTransientJob: spawnChild('transientJob', {
-      id: ({ event }) => startedJob(event).job_id,
+      id: ({ event }) => jobActorId(startedJob(event).job_id),
       input: ({ event }) => ({ job: startedJob(event) }),
     }),
-    stopJob: stopChild((_, params: { jobId: string }) => params.jobId),
+    stopJob: stopChild((_, params: { jobId: string }) => jobActorId(params.jobId)),
     commandJob: sendTo(
-      (_, params: { jobId: string; command: JobCommand }) => params.jobId,
+      (_, params: { jobId: string; command: JobCommand }) => jobActorId(params.jobId),
       (_, params: { jobId: string; command: JobCommand }) => params.command,
     ),
     /** Sends one command to every running job (direct sends: their order does not matter). */
     commandAllJobs: ({ context, self }, params: { command: JobCommand }) => {
       const children = self.getSnapshot().children as Record<string, { send(e: JobCommand): void }>;
-      for (const jobId of Object.keys(context.jobs)) children[jobId]?.send(params.command);
+      for (const jobId of Object.keys(context.jobs))
+        children[jobActorId(jobId)]?.send(params.command);
     },
     /** Transient jobs that will never run get an answer; persisted ones are left to their lease. */
     refuseJobs: actionNotProvided('worker', 'refuseJobs') as (

@@ -25,11 +25,20 @@ function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   );
 }
 
+/**
+ * The longest a timer can wait, in whole seconds: Node fires a timer of more than 2^31 − 1 ms
+ * (about 24.8 days) after 1 ms instead, which would turn a grace period into none and an
+ * interval into a busy loop.
+ */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** Seconds (fractional allowed), turned into whole milliseconds. */
 function seconds(options: { allowZero: boolean }) {
-  const range = options.allowZero
-    ? z.number().min(0, { error: 'must not be negative' })
-    : z.number().gt(0, { error: 'must be more than 0' });
+  const range = (
+    options.allowZero
+      ? z.number().min(0, { error: 'must not be negative' })
+      : z.number().gt(0, { error: 'must be more than 0' })
+  ).max(MAX_SECONDS, { error: `must be at most ${MAX_SECONDS} (about 24 days)` });
   return decimal.pipe(range).transform((value) => Math.round(value * 1000));
 }
 
@@ -99,7 +108,7 @@ export const environmentSchema = z.object({
   CASOLA_MAX_FRAME_BYTES: wholeNumber(1).default(64 * MIB),
 });
 
-const SECONDS = 'seconds, fractions allowed';
+const SECONDS = `seconds, fractions allowed, at most ${MAX_SECONDS}`;
 
 /** How to fix each variable, appended to its problem. */
 export const environmentFixes: Record<keyof typeof environmentSchema.shape, string> = {

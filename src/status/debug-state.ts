@@ -3,6 +3,7 @@
  * payloads), the running jobs with their lease state, and the jobs that ended last.
  */
 import type { AnyActorRef } from 'xstate';
+import { jobActorId } from '../../machines/job-actors.ts';
 import { describeWorker } from '../worker/state.ts';
 import { type ActorView, childrenOf, viewActor } from './actors.ts';
 import type { EndedJob, JobLedger } from './jobs.ts';
@@ -38,7 +39,7 @@ export function debugState(root: AnyActorRef, ledger: JobLedger): DebugState {
   const state = describeWorker(root);
   const tracked = new Map(ledger.running().map((job) => [job.jobId, job]));
   const jobs = Object.entries(state.jobs).map(([jobId, job]): RunningJobView => {
-    const child = children[jobId];
+    const child = children[jobActorId(jobId)];
     const lease = job.mode === 'persisted' && child !== undefined ? viewActor(child) : undefined;
     return {
       jobId,

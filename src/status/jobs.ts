@@ -4,6 +4,7 @@
  * newer dispatch replaced, each lease's snapshots for its state, and RENEW_DUE for renewals.
  */
 import type { AnyActorRef, InspectionEvent, StateValue } from 'xstate';
+import { jobIdOfActor } from '../../machines/job-actors.ts';
 import type { AbortReason, JobFrame, JobOutcome } from '../../machines/types.ts';
 import type { WorkerEvent } from '../../machines/worker.machine.ts';
 import { stateName } from '../worker/state.ts';
@@ -84,8 +85,9 @@ export class JobLedger {
    * A lease reports its final state after it told the root that the job ended, so a snapshot
    * of a job that just ended still names the state it ended in.
    */
-  #leaseSnapshot(id: string, snapshot: LeaseSnapshot): void {
-    if (snapshot.value === undefined) return;
+  #leaseSnapshot(actorId: string, snapshot: LeaseSnapshot): void {
+    const id = jobIdOfActor(actorId);
+    if (id === undefined || snapshot.value === undefined) return;
     const running = this.#running.get(id);
     if (running !== undefined) {
       running.state = stateName(snapshot.value);

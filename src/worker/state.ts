@@ -3,6 +3,7 @@
  * and tests. Secrets never enter machine context, so nothing here needs masking.
  */
 import type { AnyActorRef, StateValue } from 'xstate';
+import { jobActorId } from '../../machines/job-actors.ts';
 
 export type JobState = {
   mode: 'transient' | 'persisted';
@@ -55,7 +56,7 @@ export function describeWorker(root: { getSnapshot(): unknown }): WorkerState {
   // Prototype-less: a job id is data (`__proto__` is just another id).
   const jobs = Object.create(null) as Record<string, JobState>;
   for (const [jobId, job] of Object.entries(snapshot.context.jobs)) {
-    const child = children[jobId];
+    const child = children[jobActorId(jobId)];
     jobs[jobId] = {
       ...job,
       state: job.mode === 'persisted' ? actorState(child) : 'running',

@@ -6,6 +6,7 @@
  * `@statelyai.connected` to its parent and keeps every Stately inspection event it is sent.
  */
 import { describe, expect, it } from 'vitest';
+import { jobActorId } from '../../machines/job-actors.ts';
 import { STATELY_INSPECTOR_URL } from '../../src/inspect/relay-page.ts';
 import { eventIs } from '../../src/queue/index.ts';
 import { useBrowser } from '../support/browser.ts';
@@ -51,7 +52,7 @@ describe('/inspect', () => {
     const registered = received.filter((e) => e.type === '@xstate.actor').map((e) => e.name);
     expect(registered.slice(0, 1)).toEqual(['worker']);
     expect(registered).toEqual(
-      expect.arrayContaining(['worker', 'engine', 'connection', 'gate', job.jobId]),
+      expect.arrayContaining(['worker', 'engine', 'connection', 'gate', jobActorId(job.jobId)]),
     );
     expect(received.map((e) => e.type)).toContain('@xstate.snapshot');
     expect(received.filter((e) => e.type === '@xstate.event').map((e) => e.event?.type)).toEqual(

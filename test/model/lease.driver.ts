@@ -17,6 +17,7 @@ import {
   type EventObject,
   fromCallback,
 } from 'xstate';
+import { jobActorId } from '../../machines/job-actors.ts';
 import { OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import type { JobAbortedError } from '../../src/errors.ts';
@@ -88,7 +89,7 @@ export class LeaseDriver implements Driver {
     this.#dispatched = (await this.#queue.events.waitFor(isJob)).frame as JobFrame;
     this.#witness = new JobWitness(this.#queue, WORKER, this.#dispatched);
     await eventually(() => this.#runs.length === 1, 'the handler runs');
-    this.#lease = this.#worker.getSnapshot().children[jobId] as AnyActorRef;
+    this.#lease = this.#worker.getSnapshot().children[jobActorId(jobId)] as AnyActorRef;
     this.#from = recorder.mark();
   }
 

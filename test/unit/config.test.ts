@@ -178,6 +178,10 @@ describe('bad configuration', () => {
     ['CASOLA_HEARTBEAT_INTERVAL', '10s', 'is not a number'],
     ['CASOLA_HEARTBEAT_INTERVAL', '0', 'must be more than 0'],
     ['CASOLA_SHUTDOWN_GRACE_PERIOD', '-1', 'must not be negative'],
+    // Longer than a Node timer can wait: it would fire after 1 ms.
+    ['CASOLA_SHUTDOWN_GRACE_PERIOD', '2592000', 'must be at most 2147483 (about 24 days)'],
+    ['VLLM_STARTUP_TIMEOUT', '99999999', 'must be at most 2147483 (about 24 days)'],
+    ['CASOLA_HEARTBEAT_INTERVAL', '2147484', 'must be at most 2147483 (about 24 days)'],
     ['CASOLA_BACKPRESSURE_CHECK_INTERVAL', '0x10', 'is not a number'],
     ['CASOLA_BACKPRESSURE_PAUSE_THRESHOLD', '-2', 'must be at least 0'],
     ['CASOLA_LOG_FLUSH_INTERVAL', 'Infinity', 'is not a number'],

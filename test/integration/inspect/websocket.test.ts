@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { jobActorId } from '../../../machines/job-actors.ts';
 import { freePort } from '../../../src/net/free-port.ts';
 import { eventIs } from '../../../src/queue/index.ts';
 import { useVllmWorkers } from '../../support/vllm-worker.ts';
@@ -62,7 +63,7 @@ describe('the WebSocket inspector', () => {
     }
     const registered = received.filter((e) => e.type === '@xstate.actor').map((e) => e.name);
     expect(registered).toEqual(
-      expect.arrayContaining(['worker', 'engine', 'connection', 'gate', job.jobId]),
+      expect.arrayContaining(['worker', 'engine', 'connection', 'gate', jobActorId(job.jobId)]),
     );
     const events = received.filter((e) => e.type === '@xstate.event').map((e) => e.event?.type);
     expect(events).toEqual(
@@ -74,7 +75,7 @@ describe('the WebSocket inspector', () => {
     expect(snapshotsOf('engine').map((e) => e.snapshot?.value)).toContainEqual({
       running: 'ready',
     });
-    expect(snapshotsOf(job.jobId).at(-1)?.snapshot).toMatchObject({
+    expect(snapshotsOf(jobActorId(job.jobId)).at(-1)?.snapshot).toMatchObject({
       value: 'settled',
       tags: ['ended'],
     });

@@ -357,6 +357,52 @@ describe('SDK jobs', () => {
     expect(worker.state().gate).toBe('drained');
   });
 
+  it("runs jobs whose ids name the worker's own children or targets xstate reserves", async () => {
+    const queue = await queues.start();
+    const worker = await workers.start(queue, {
+      workerId: 'w-ids',
+      onJob: (job, context) =>
+        job.id === '#_internal'
+          ? new Promise((_, reject) => {
+              context.signal.addEventListener('abort', () => reject(context.signal.reason));
+            })
+          : { ran: job.id },
+    });
+    const frame = (id: string, mode: string) =>
+      JSON.stringify({
+        type: 'job',
+        job_id: id,
+        mode,
+        config_id: 'cfg',
+        fence_token: 1,
+        payload: {},
+      });
+    const resultsFor = (id: string) =>
+      framesAbout(queue, id).filter((f) => f.type === 'job_result');
+    for (const id of ['gate', 'connection', 'engine', '#_parent']) {
+      queue.faults.sendRaw('w-ids', frame(id, 'persisted'));
+      await until(() => resultsFor(id).length === 1, 5_000, `the result of job ${id}`);
+    }
+    // The gate, the connection and the worker are still the ones they were.
+    const after = queue.createJob({ payload: {}, mode: 'persisted' });
+    await expect(after.outcome).resolves.toMatchObject({ status: 'completed' });
+    // A revocation reaches the job it names, not the worker.
+    queue.faults.sendRaw('w-ids', frame('#_internal', 'persisted'));
+    await until(() => worker.calls.some((c) => c.job.id === '#_internal'), 5_000, 'the job');
+    queue.faults.sendRaw(
+      'w-ids',
+      JSON.stringify({ type: 'job_revoked', job_id: '#_internal', reason: 'cancelled' }),
+    );
+    await until(
+      () => worker.calls.find((c) => c.job.id === '#_internal')?.abortReason !== undefined,
+      5_000,
+      'the abort',
+    );
+    await worker.stop();
+    expect(resultsFor('#_internal')).toEqual([]);
+    expect(worker.actor.getSnapshot().output).toMatchObject({ exitCode: 0 });
+  });
+
   it('reports a failing handler as job_error with its message and the job fence token', async () => {
     const queue = await queues.start();
     await workers.start(queue, {

@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
+import { jobActorId } from '../../../machines/job-actors.ts';
 import type { JobFrame } from '../../../machines/types.ts';
 import { type EndedJob, JobLedger } from '../../../src/status/jobs.ts';
 
 const root = { sessionId: 'x:0', id: 'worker' };
-const lease = { sessionId: 'x:7', id: 'job-1' };
+const lease = { sessionId: 'x:7', id: jobActorId('job-1') };
 
 function toRoot(event: { type: string; [key: string]: unknown }): InspectionEvent {
   return {
