@@ -3,6 +3,7 @@
  */
 import { fromPromise } from 'xstate';
 import { engineMachine, type GpuCheckOutput } from '../../machines/engine.machine.ts';
+import { httpBase } from '../net/http-base.ts';
 import { checkGpuHealth } from '../observability/gpu-health.ts';
 import { logAction } from '../observability/log-action.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -28,7 +29,7 @@ export function createEngineLogic(options: EngineOptions) {
   const { settings, logger, gpu } = options;
   const health = createHealthActors({
     ...options.health,
-    baseUrl: `http://${settings.host}:${settings.port}`,
+    baseUrl: httpBase(settings.host, settings.port),
   });
   return engineMachine.provide({
     actors: {

@@ -2,6 +2,8 @@
  * The mock engine's life: start-up (with its log lines), healthy, unhealthy, exited; and
  * the scheduled failures that move it between them.
  */
+
+import { httpBase } from '../net/http-base.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { VllmLog } from './vllm-log.ts';
 
@@ -93,7 +95,7 @@ function becomeReady(engine: Engine): void {
   // Loading may have ended early (POST /mock/ready) or the process exited meanwhile.
   if (engine.phase !== 'starting') return;
   const { options, log } = engine;
-  const address = `http://${options.host}:${options.port}`;
+  const address = httpBase(options.host, options.port);
   const seconds = (Math.min(options.startupDelayMs, Date.now() - engine.startedAt) / 1000).toFixed(
     2,
   );

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpBase } from '../net/http-base.ts';
 import { VERSION } from '../version.ts';
 import { instantReplies } from './endpoints/instant.ts';
 import { handleRequest } from './handler.ts';
@@ -85,7 +86,7 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
   server.on('request', (req, res) => void handleRequest(state, req, res));
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`,
+    url: httpBase(host, options.port),
     port: options.port,
     events,
     setHealthy: (healthy) => state.lifecycle.setHealthy(healthy, 'setHealthy()'),

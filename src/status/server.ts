@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { StatusListenError } from '../errors.ts';
 import { InspectionRelay } from '../inspect/relay.ts';
+import { httpBase } from '../net/http-base.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { debugState } from './debug-state.ts';
 import { StateStream } from './events.ts';
@@ -101,7 +102,7 @@ class WorkerStatusServer implements StatusServer {
       }
       this.#http = http;
       const host = this.#host === '0.0.0.0' || this.#host === '::' ? '127.0.0.1' : this.#host;
-      this.#url = `http://${host}:${port}`;
+      this.#url = httpBase(host, port);
       this.#logger.info({ url: this.#url, status_port: port }, `status page: ${this.#url}/debug`);
       return this.#url;
     } catch (error) {

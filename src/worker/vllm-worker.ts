@@ -9,6 +9,7 @@ import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../confi
 import { serveSettingsOf } from '../engine/command.ts';
 import { createEngineLogic, type EngineOptions } from '../engine/index.ts';
 import { TelemetryNotShippedError } from '../errors.ts';
+import { httpBase } from '../net/http-base.ts';
 import { createHeartbeatSender } from '../observability/heartbeat.ts';
 import { createLogShipper } from '../observability/log-shipper.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -67,7 +68,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   logger.info({ environment: describeEnvironment(options.env ?? process.env) }, 'environment');
 
   const runner = options.nvidiaSmi ?? createNvidiaSmiRunner();
-  const vllmUrl = `http://${config.vllmHost}:${config.vllmPort}`;
+  const vllmUrl = httpBase(config.vllmHost, config.vllmPort);
   const heartbeat = createHeartbeatSender({
     apiUrl: config.apiUrl,
     token: config.apiToken,

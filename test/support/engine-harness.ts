@@ -15,6 +15,7 @@ import {
 import type { EngineNotice } from '../../machines/engine.machine.ts';
 import { createEngineLogic, type EngineOptions } from '../../src/engine/index.ts';
 import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
+import { httpBase } from '../../src/net/http-base.ts';
 import type { NvidiaSmiRunner } from '../../src/observability/nvidia-smi.ts';
 import { freePort } from './free-port.ts';
 import { type CapturedLogs, captureLogs } from './log-capture.ts';
@@ -33,6 +34,8 @@ export type EngineHarnessOptions = {
   extraArgs?: string[];
   /** Default: the mock vLLM. */
   serveCommand?: string;
+  /** Where vLLM listens (VLLM_HOST). Default 127.0.0.1. */
+  host?: string;
   /** Default: a port found free now. */
   port?: number;
   /** Default: 20 s (tests that time out set it short). */
@@ -77,7 +80,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
     settings: {
       serveCommand: options.serveCommand ?? MOCK_SERVE_COMMAND,
       model: 'test/model',
-      host: '127.0.0.1',
+      host: options.host ?? '127.0.0.1',
       port,
       servedModelName: 'served-model',
       extraArgs: options.extraArgs ?? [],
@@ -130,7 +133,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
   return {
     logs,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: httpBase(options.host ?? '127.0.0.1', port),
     notices,
     next,
     state: () => ref.getSnapshot().value,

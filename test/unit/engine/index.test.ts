@@ -36,6 +36,13 @@ async function start(test: TestContext, options: EngineHarnessOptions = {}) {
   return engine;
 }
 
+/** Whether this host can listen on the IPv6 loopback. */
+const IPV6_LOOPBACK = await new Promise<boolean>((resolve) => {
+  const server = createServer();
+  server.once('error', () => resolve(false));
+  server.listen(0, '::1', () => server.close(() => resolve(true)));
+});
+
 const messages = (engine: EngineHarness) => engine.logs.entries().map((entry) => entry.msg);
 
 /** Stops a failed engine and checks that its process is gone. */
@@ -126,6 +133,15 @@ describe.concurrent('engine start-up', () => {
     const pid = engine.context().pid as number;
     expect(processExists(pid)).toBe(true);
     await stopAndCheckGone(engine, test);
+  });
+
+  // VLLM_HOST=::1 once left every probe on `http://::1:PORT`, an invalid URL, until the
+  // start-up timeout. It needs an IPv6 loopback to run.
+  it.runIf(IPV6_LOOPBACK)('becomes ready with vLLM on an IPv6 address (::1)', async (test) => {
+    const engine = await start(test, { host: '::1' });
+    await engine.next('ENGINE_READY');
+    test.expect(engine.state()).toEqual({ running: 'ready' });
+    test.expect(engine.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
   });
 
   it('fails the models check when /v1/models does not answer 200', async (test) => {
