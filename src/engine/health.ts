@@ -16,6 +16,11 @@ export type HealthOptions = {
   modelsTimeoutMs?: number;
   /** Between /health probes once ready. Default 5 000 ms. */
   watchIntervalMs?: number;
+  /**
+   * Told why a start-up probe failed, when the reason differs from the previous probe's: what
+   * an operator needs when start-up times out (refused, HTTP 503, an invalid URL...).
+   */
+  onNotReady?: (reason: string) => void;
 };
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -39,8 +44,12 @@ export function createHealthActors(options: HealthOptions) {
 
   /** Resolves once /health answers 200; the STARTUP_TIMEOUT of the machine bounds it. */
   const waitForHealth = fromPromise<void>(async ({ signal }) => {
+    let said: string | undefined;
     while (!signal.aborted) {
-      if ((await probe()).ok) return;
+      const answer = await probe();
+      if (answer.ok) return;
+      if (answer.reason !== said && !signal.aborted) options.onNotReady?.(answer.reason);
+      said = answer.reason;
       await sleep(pollIntervalMs, signal);
     }
   });

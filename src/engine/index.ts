@@ -22,7 +22,7 @@ export type EngineOptions = {
   /** SIGTERM, then SIGKILL after this long. Default 5 000 ms. */
   killGraceMs?: number;
   gpu: { runner: NvidiaSmiRunner; expectedGpuName?: string; expectedVramGb?: number };
-  health?: Omit<HealthOptions, 'baseUrl'>;
+  health?: Omit<HealthOptions, 'baseUrl' | 'onNotReady'>;
 };
 
 export function createEngineLogic(options: EngineOptions) {
@@ -30,6 +30,7 @@ export function createEngineLogic(options: EngineOptions) {
   const health = createHealthActors({
     ...options.health,
     baseUrl: httpBase(settings.host, settings.port),
+    onNotReady: (reason) => logger.info({ reason }, `vLLM /health is not ready yet: ${reason}`),
   });
   return engineMachine.provide({
     actors: {

@@ -130,6 +130,12 @@ describe.concurrent('engine start-up', () => {
       message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
     });
     expect(engine.state()).toEqual({ running: 'startupTimeout' });
+    // Why the probes failed is in the log, once per reason, not once per probe.
+    const notReady = messages(engine).filter((m) =>
+      String(m).startsWith('vLLM /health is not ready yet: '),
+    );
+    expect(notReady.length).toBeGreaterThan(0);
+    expect(new Set(notReady).size).toBe(notReady.length);
     const pid = engine.context().pid as number;
     expect(processExists(pid)).toBe(true);
     await stopAndCheckGone(engine, test);
