@@ -79,25 +79,37 @@ export const workerFrameSchemas = {
 
 // ---------------------------------------------------------------- queue → worker
 
+/**
+ * An optional or defaulted field that may also come as null: a queue written in Python sends
+ * `None` as null, and the reference SDK reads a null field as a missing one (`.get()`).
+ */
+function nullAsMissing<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === null ? undefined : value), schema);
+}
+
 export const jobModeSchema = z.enum(['transient', 'persisted']);
 
 export const jobFrame = z.looseObject({
   type: z.literal('job'),
   job_id: jobId,
-  mode: jobModeSchema.default('transient'),
+  mode: nullAsMissing(jobModeSchema.default('transient')),
   config_id: z.string(),
-  fence_token: fenceToken.default(0),
+  fence_token: nullAsMissing(fenceToken.default(0)),
+  /** A null payload is a payload (any JSON); only a missing one defaults to `{}`. */
   payload: jsonValue.default({}),
   /** Presigned URL of the real payload (offloaded by the queue). */
-  payload_url: httpUrl.optional(),
+  payload_url: nullAsMissing(httpUrl.optional()),
   /** Presigned URL a large result may be PUT to (persisted jobs). */
-  result_upload_url: httpUrl.optional(),
+  result_upload_url: nullAsMissing(httpUrl.optional()),
 });
+
+/** The reason a revocation gave none: the revocation is honoured all the same. */
+export const NO_REASON = 'no reason given';
 
 export const jobRevokedFrame = z.looseObject({
   type: z.literal('job_revoked'),
   job_id: jobId,
-  reason: z.string(),
+  reason: nullAsMissing(z.string().default(NO_REASON)),
 });
 
 /** The queue's acknowledgement of a worker's `job_result_ref`; nothing to do. */

@@ -46,6 +46,36 @@ describe('queue → worker frames', () => {
     }
   });
 
+  it('reads a null optional or defaulted field as a missing one, as a Python queue sends it', () => {
+    const frame = {
+      type: 'job',
+      job_id: 'j',
+      config_id: 'c',
+      mode: null,
+      fence_token: null,
+      payload_url: null,
+      result_upload_url: null,
+    };
+    const parsed = parseQueueFrame(text(frame));
+    expect(parsed).toMatchObject({
+      ok: true,
+      frame: { type: 'job', job_id: 'j', mode: 'transient', fence_token: 0, payload: {} },
+    });
+    expect(parsed.ok && parsed.frame.type === 'job' && parsed.frame.payload_url).toBeUndefined();
+    expect(parsed.ok && parsed.frame.type === 'job' && parsed.frame.result_upload_url).toBe(
+      undefined,
+    );
+  });
+
+  it('honours a revocation without a reason (or a null one)', () => {
+    for (const reason of [undefined, null]) {
+      expect(parseQueueFrame(text({ type: 'job_revoked', job_id: 'j', reason }))).toEqual({
+        ok: true,
+        frame: { type: 'job_revoked', job_id: 'j', reason: 'no reason given' },
+      });
+    }
+  });
+
   it.each([
     ['job_id missing', { type: 'job', config_id: 'c' }, 'job_id'],
     ['job_id empty', { type: 'job', job_id: '', config_id: 'c' }, 'job_id'],
@@ -77,7 +107,6 @@ describe('queue → worker frames', () => {
       { type: 'job', job_id: 'j', config_id: 'c', result_upload_url: 3 },
       'result_upload_url',
     ],
-    ['revoked without reason', { type: 'job_revoked', job_id: 'j' }, 'reason'],
     ['revoked without job', { type: 'job_revoked', reason: 'lease' }, 'job_id'],
     ['ack without job', { type: 'job_result_ref' }, 'job_id'],
     ['error without message', { type: 'error' }, 'message'],
