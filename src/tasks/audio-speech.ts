@@ -3,8 +3,9 @@
  * into the result as base64.
  */
 import { z } from 'zod';
+import { TaskError } from '../errors.ts';
 import { callEngine } from '../http/engine-agent.ts';
-import { defineTask } from './task.ts';
+import { defineTask, engineErrorMessage, jsonOrText } from './task.ts';
 
 const PATH = '/v1/audio/speech';
 /** The OpenAI client's default: vLLM answers or the job fails after 600 s. */
@@ -30,6 +31,12 @@ export const audioSpeechTask = defineTask({
       timeoutMs: TIMEOUT_MS,
       signal: ctx.signal,
     });
+    // Audio comes as bytes; JSON is vLLM saying why there is none (it answers 200 with an error
+    // object when its audio dependencies are missing).
+    if (reply.contentType.includes('json')) {
+      const said = engineErrorMessage(jsonOrText(reply.body)) ?? reply.body.toString('utf8');
+      throw new TaskError('engine_error', `vLLM returned an error for POST ${PATH}: ${said}`);
+    }
     return {
       audio_base64: reply.body.toString('base64'),
       format,

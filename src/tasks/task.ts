@@ -57,18 +57,60 @@ const requiredWhenMissing = (issue: { code?: string; input?: unknown }) =>
     ? 'required'
     : undefined;
 
+/**
+ * The payload without its null fields: producers written in Python send an unset option as
+ * null (`None`), and it means what leaving it out means (the default, or nothing sent).
+ */
+function withoutNulls(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+  return Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== null));
+}
+
 /** The payload as the task's schema types it, or a TaskError naming every bad field. */
 export function parsePayload<S extends z.ZodType>(task: string, schema: S, payload: unknown) {
-  const parsed = schema.safeParse(payload, { error: requiredWhenMissing });
+  const parsed = schema.safeParse(withoutNulls(payload), { error: requiredWhenMissing });
   if (parsed.success) return parsed.data as z.output<S>;
   const message = `invalid payload for ${task}: ${describeIssues(parsed.error)}`;
   throw new TaskError('invalid_payload', message, { cause: parsed.error });
+}
+
+/** vLLM's own error message in a body shaped like its errors (`{object: "error", message}`). */
+export function engineErrorMessage(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { object, message, error } = body as {
+    object?: unknown;
+    message?: unknown;
+    error?: unknown;
+  };
+  if (object === 'error' && typeof message === 'string') return message;
+  const nested = (error as { message?: unknown } | null | undefined)?.message;
+  return typeof nested === 'string' ? nested : undefined;
+}
+
+/** A body parsed as JSON, or its text when it is not JSON. */
+export function jsonOrText(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** vLLM's answer as `schema` types it, or a TaskError saying what was off. */
 export function parseEngineAnswer<S extends z.ZodType>(path: string, schema: S, body: unknown) {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data as z.output<S>;
+  const said = engineErrorMessage(body);
+  if (said !== undefined) {
+    throw new TaskError(
+      'bad_engine_response',
+      `vLLM answered POST ${path} with an error: ${said}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
   const message = `vLLM answered POST ${path} with an unexpected body: ${describeIssues(parsed.error)}`;
   throw new TaskError('bad_engine_response', message, { cause: parsed.error });
 }

@@ -79,6 +79,15 @@ describe('openai/chat-completion', () => {
     });
   });
 
+  it('reads null options as missing ones: the defaults, and nothing forwarded', async () => {
+    mock = await startTestMockVllm();
+    const nulls = { temperature: null, top_p: null, max_tokens: null, stop: null, tools: null };
+    await runTask({ messages, ...nulls }, mock.context());
+    expect(mock.received.map((request) => request.body)).toEqual([
+      { model: SERVED_MODEL, messages, temperature: 0.7, top_p: 1, stream: false },
+    ]);
+  });
+
   it('keeps the tool calls vLLM returns in the message', async () => {
     mock = await startTestMockVllm();
     const tools = [{ type: 'function', function: { name: 'lookup' } }];
