@@ -30,7 +30,7 @@ const answerSchema = z.looseObject({
   fps: z.number(),
   duration_seconds: z.number(),
   inference_time_seconds: z.number().nullish(),
-  seed_used: z.int().nullish(),
+  seed_used: z.number().nullish(),
 });
 
 async function base64Of(url: string, field: string, ctx: TaskContext): Promise<string> {

@@ -26,7 +26,8 @@ export type VideoOptions = z.output<typeof videoOptionsSchema>;
 
 const answerSchema = z.object({
   data: z
-    .array(z.looseObject({ b64_json: z.string(), seed: z.int().nullish() }))
+    // A seed vLLM drew itself is 64 bits, past a safe JS integer: kept as the number it reads.
+    .array(z.looseObject({ b64_json: z.string(), seed: z.number().nullish() }))
     .min(1, 'no video in data'),
 });
 

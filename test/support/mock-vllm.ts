@@ -3,6 +3,8 @@
  * recorded and a TaskContext pointing at it.
  */
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type MockRequest,
   type MockVllm,
@@ -42,4 +44,26 @@ export async function startTestMockVllm(options: MockVllmOptions = {}): Promise<
 /** Resolves once the mock has received `count` requests in all. */
 export async function requestsReceived(mock: TestMockVllm, count: number): Promise<void> {
   while (mock.received.length < count) await once(mock.events, 'request');
+}
+
+/**
+ * An engine that answers every request with one fixed reply: for what the mock vLLM never says
+ * (an error object in a 200, a 64-bit seed). Close it with `close()`.
+ */
+export async function startFixedEngine(reply: { contentType: string; body: string }) {
+  const server = createServer((_, res) => {
+    res.writeHead(200, { 'content-type': reply.contentType });
+    res.end(reply.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    context: (): TaskContext => ({
+      engine: { baseUrl: `http://127.0.0.1:${port}`, model: SERVED_MODEL },
+      configId: 'cfg-test',
+      signal: new AbortController().signal,
+      logger: silentLogger(),
+    }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,9 +1,11 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/observability/logger.ts';
 import { runTask } from '../../../src/tasks/index.ts';
-import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+import {
+  SERVED_MODEL,
+  startFixedEngine,
+  startTestMockVllm,
+  type TestMockVllm,
+} from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
 afterEach(() => mock?.close());
@@ -72,24 +74,18 @@ describe('openai/audio-speech', () => {
   });
 
   it("fails the job with vLLM's message when it answers 200 with a JSON error instead of audio", async () => {
-    const server = createServer((_, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'audio dependencies are not installed' } }));
+    const engine = await startFixedEngine({
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { message: 'audio dependencies are not installed' } }),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const { port } = server.address() as AddressInfo;
-      const context = {
-        engine: { baseUrl: `http://127.0.0.1:${port}`, model: SERVED_MODEL },
-        configId: 'cfg-test',
-        signal: new AbortController().signal,
-        logger: silentLogger(),
-      };
-      await expect(runTask({ task: 'openai/audio-speech', input: 'hi' }, context)).rejects.toThrow(
+      await expect(
+        runTask({ task: 'openai/audio-speech', input: 'hi' }, engine.context()),
+      ).rejects.toThrow(
         'vLLM returned an error for POST /v1/audio/speech: audio dependencies are not installed',
       );
     } finally {
-      server.close();
+      await engine.close();
     }
   });
 });

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTask } from '../../../src/tasks/index.ts';
-import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+import {
+  SERVED_MODEL,
+  startFixedEngine,
+  startTestMockVllm,
+  type TestMockVllm,
+} from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
 afterEach(() => mock?.close());
@@ -88,5 +93,19 @@ describe('fal/text-to-video', () => {
     mock = await startTestMockVllm();
     await expect(runTask({ task: TASK, ...payload }, mock.context())).rejects.toThrow(message);
     expect(mock.received).toEqual([]);
+  });
+
+  it('keeps a finished video whose seed is a 64-bit number', async () => {
+    // vLLM draws an unseeded generation's seed from 64 bits: past what a JS integer holds.
+    const engine = await startFixedEngine({
+      contentType: 'application/json',
+      body: '{"data":[{"b64_json":"AAAA","seed":9223372036854775807}]}',
+    });
+    try {
+      const result = await runTask({ task: TASK, prompt: 'a red fox' }, engine.context());
+      expect(result).toMatchObject({ status: 'success', video_b64: 'AAAA', seed_used: 2 ** 63 });
+    } finally {
+      await engine.close();
+    }
   });
 });
