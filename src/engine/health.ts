@@ -2,6 +2,7 @@
  * vLLM's HTTP readiness: wait for /health (start-up), check /v1/models, then watch /health
  * while serving. Each is an actor of the engine machine.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { fromCallback, fromPromise } from 'xstate';
 import { getText } from '../http/get-text.ts';
 
@@ -23,14 +24,9 @@ export type HealthOptions = {
   onNotReady?: (reason: string) => void;
 };
 
+/** Waits `ms`, or less when `signal` aborts; leaves no listener on the signal behind. */
 const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  delay(ms, undefined, { signal }).catch(() => undefined);
 
 export function createHealthActors(options: HealthOptions) {
   const {
