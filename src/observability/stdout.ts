@@ -7,7 +7,9 @@
  * container's log driver can stop reading for a while; the worker must keep running jobs and
  * renewing leases meanwhile, and its memory must not grow with what it would have printed. So
  * at most `limitBytes` wait in memory: lines past that are dropped and counted, and once stdout
- * takes lines again one warning says how many went missing. Shipped logs are not affected:
+ * takes lines again (or when the process exits) one warning says how many went missing. The
+ * bound is on what waits, so a burst larger than it, logged faster than stdout is read, drops
+ * lines too. Shipped logs are not affected:
  * the log shipper takes each entry before it is written here, and has its own bound.
  */
 import { type DestinationStream, pino } from 'pino';
@@ -35,9 +37,8 @@ export function createStdoutStream(options: StdoutOptions = {}): DestinationStre
     droppedLines += 1;
     droppedBytes += Buffer.byteLength(line);
   });
-  // 'drain': everything buffered has been written, so the warning has room.
-  stream.on('drain', () => {
-    if (droppedLines === 0) return;
+  const warnIfDropped = (): boolean => {
+    if (droppedLines === 0) return false;
     const warning = {
       level: 40,
       time: Date.now(),
@@ -49,6 +50,13 @@ export function createStdoutStream(options: StdoutOptions = {}): DestinationStre
     droppedLines = 0;
     droppedBytes = 0;
     stream.write(`${JSON.stringify(warning)}\n`);
+    return true;
+  };
+  // 'drain': everything buffered has been written, so the warning has room.
+  stream.on('drain', warnIfDropped);
+  // A process that ends before stdout drained still says what it dropped.
+  process.once('exit', () => {
+    if (warnIfDropped()) stream.flushSync();
   });
   return stream;
 }
