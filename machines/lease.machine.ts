@@ -242,7 +242,7 @@ export const leaseMachine = setup({
       },
     },
     // The four ends are tagged `ended`, not `type: 'final'`: a final child sends its parent a
-    // done event named after its id (`xstate.done.actor.<job id>`), and xstate memoizes
+    // done event named after its id (`xstate.done.actor.job:<job id>`), and xstate memoizes
     // transition candidates per event type for good, so a new event type per job grew the
     // worker by about 270 bytes per persisted job. The worker stops the lease on JOB_ENDED.
     /** Settled: the result or the error went out with the job's fence token. */

@@ -84,9 +84,8 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
     aborted: [],
   };
   server.on('request', (req, res) => void handleRequest(state, req, res));
-  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   return {
-    url: httpBase(host, options.port),
+    url: httpBase(options.host, options.port),
     port: options.port,
     events,
     setHealthy: (healthy) => state.lifecycle.setHealthy(healthy, 'setHealthy()'),

@@ -1,5 +1,14 @@
-/** `http://host:port`, an IPv6 literal in brackets (`http://[::1]:8000`) as URLs require. */
+/**
+ * The host part of a URL that reaches `host` from this machine: an IPv6 literal in brackets,
+ * and a wildcard listen address (`0.0.0.0`, `::`, empty) as the loopback of its family.
+ */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** `http://host:port` for `urlHost(host)`: `http://[::1]:8000`, `http://127.0.0.1:8000`. */
 export function httpBase(host: string, port: number): string {
-  const literal = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `http://${literal}:${port}`;
+  return `http://${urlHost(host)}:${port}`;
 }

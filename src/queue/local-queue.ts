@@ -2,6 +2,8 @@
  * `startLocalQueue`: wires the parts of the local queue together, listens, and hands tests
  * (and the CLI) one object to drive and observe it.
  */
+
+import { httpBase, urlHost } from '../net/http-base.ts';
 import type { JobMode, JsonValue } from '../protocol/index.ts';
 import { EventLog } from './event-log.ts';
 import { type QueueFaultInjector, QueueFaults } from './faults.ts';
@@ -89,8 +91,7 @@ export async function startLocalQueue(options: LocalQueueOptions = {}): Promise<
     inbound: { jobs, scheduler, sender, events, uploads, workers, pings: faults, logger },
   });
   const port = await server.listen(resolved.host, resolved.port);
-  const host = urlHost(resolved.host);
-  base.httpUrl = `http://${host}:${port}`;
+  base.httpUrl = httpBase(resolved.host, port);
   logger.info({ http_url: base.httpUrl }, 'local queue listening');
 
   let closing: Promise<void> | undefined;
@@ -106,7 +107,7 @@ export async function startLocalQueue(options: LocalQueueOptions = {}): Promise<
 
   return {
     httpUrl: base.httpUrl,
-    wsUrl: `ws://${host}:${port}`,
+    wsUrl: `ws://${urlHost(resolved.host)}:${port}`,
     port,
     events,
     faults,
@@ -126,11 +127,4 @@ export async function startLocalQueue(options: LocalQueueOptions = {}): Promise<
       return closing;
     },
   };
-}
-
-/** The host as a URL names it: wildcard addresses become loopback, IPv6 gets brackets. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
 }

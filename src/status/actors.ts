@@ -7,7 +7,7 @@ import { stateName } from '../worker/state.ts';
 
 /** What the status server shows of one actor. */
 export type ActorView = {
-  /** The actor's id: `worker`, `engine`, `connection`, `gate`, or a job id. */
+  /** The actor's id: `worker`, `engine`, `connection`, `gate`, or `job:<job id>`. */
   id: string;
   /** The machine's id (names its diagram), or undefined for a callback or promise actor. */
   machine: string | undefined;

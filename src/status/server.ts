@@ -101,8 +101,7 @@ class WorkerStatusServer implements StatusServer {
         return undefined;
       }
       this.#http = http;
-      const host = this.#host === '0.0.0.0' || this.#host === '::' ? '127.0.0.1' : this.#host;
-      this.#url = httpBase(host, port);
+      this.#url = httpBase(this.#host, port);
       this.#logger.info({ url: this.#url, status_port: port }, `status page: ${this.#url}/debug`);
       return this.#url;
     } catch (error) {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { TaskError } from '../errors.ts';
 import { callEngine } from '../http/engine-agent.ts';
-import { defineTask, engineErrorMessage, jsonOrText } from './task.ts';
+import { defineTask, jsonOrText, throwIfEngineError } from './task.ts';
 
 const PATH = '/v1/audio/speech';
 /** The OpenAI client's default: vLLM answers or the job fails after 600 s. */
@@ -34,8 +34,12 @@ export const audioSpeechTask = defineTask({
     // Audio comes as bytes; JSON is vLLM saying why there is none (it answers 200 with an error
     // object when its audio dependencies are missing).
     if (reply.contentType.includes('json')) {
-      const said = engineErrorMessage(jsonOrText(reply.body)) ?? reply.body.toString('utf8');
-      throw new TaskError('engine_error', `vLLM returned an error for POST ${PATH}: ${said}`);
+      throwIfEngineError(PATH, jsonOrText(reply.body));
+      const text = reply.body.toString('utf8').slice(0, 200);
+      throw new TaskError(
+        'bad_engine_response',
+        `vLLM answered POST ${PATH} with JSON, not audio: ${text}`,
+      );
     }
     return {
       audio_base64: reply.body.toString('base64'),

@@ -8,7 +8,14 @@ import { z } from 'zod';
 import { TaskError } from '../errors.ts';
 import { download } from '../http/download.ts';
 import { callEngine, type EngineReply } from '../http/engine-agent.ts';
-import { defineTask, httpUrl, parseEngineAnswer, present, type TaskContext } from './task.ts';
+import {
+  defineTask,
+  httpUrl,
+  parseEngineAnswer,
+  present,
+  type TaskContext,
+  throwIfEngineError,
+} from './task.ts';
 
 const PATH = '/v1/audio/transcriptions';
 /** The OpenAI client's default: vLLM answers or the job fails after 600 s. */
@@ -66,7 +73,7 @@ const jsonAnswerSchema = z.looseObject({
 /** JSON answers carry fields; text, srt and vtt answers are the text itself. */
 function transcriptOf(reply: EngineReply): Record<string, unknown> {
   if (!reply.contentType.includes('json')) return { text: reply.body.toString('utf8') };
-  let body: { error?: { message?: unknown } };
+  let body: unknown;
   try {
     body = JSON.parse(reply.body.toString('utf8'));
   } catch (cause) {
@@ -74,10 +81,7 @@ function transcriptOf(reply: EngineReply): Record<string, unknown> {
     throw new TaskError('bad_engine_response', message, { cause });
   }
   // vLLM answers 200 with an error object when its audio dependencies are missing.
-  if (body.error !== undefined) {
-    const message = String(body.error.message ?? JSON.stringify(body.error));
-    throw new TaskError('engine_error', `vLLM returned an error for POST ${PATH}: ${message}`);
-  }
+  throwIfEngineError(PATH, body);
   const { text, language, duration, segments } = parseEngineAnswer(PATH, jsonAnswerSchema, body);
   return { text, ...present({ language, duration, segments }) };
 }

@@ -75,7 +75,7 @@ export function parsePayload<S extends z.ZodType>(task: string, schema: S, paylo
 }
 
 /** vLLM's own error message in a body shaped like its errors (`{object: "error", message}`). */
-export function engineErrorMessage(body: unknown): string | undefined {
+function engineErrorMessage(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { object, message, error } = body as {
     object?: unknown;
@@ -85,6 +85,14 @@ export function engineErrorMessage(body: unknown): string | undefined {
   if (object === 'error' && typeof message === 'string') return message;
   const nested = (error as { message?: unknown } | null | undefined)?.message;
   return typeof nested === 'string' ? nested : undefined;
+}
+
+/** Throws vLLM's own error (reason `engine_error`) when `body` is one of its error objects. */
+export function throwIfEngineError(path: string, body: unknown): void {
+  const said = engineErrorMessage(body);
+  if (said !== undefined) {
+    throw new TaskError('engine_error', `vLLM returned an error for POST ${path}: ${said}`);
+  }
 }
 
 /** A body parsed as JSON, or its text when it is not JSON. */
@@ -101,16 +109,7 @@ export function jsonOrText(body: Buffer): unknown {
 export function parseEngineAnswer<S extends z.ZodType>(path: string, schema: S, body: unknown) {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data as z.output<S>;
-  const said = engineErrorMessage(body);
-  if (said !== undefined) {
-    throw new TaskError(
-      'bad_engine_response',
-      `vLLM answered POST ${path} with an error: ${said}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
+  throwIfEngineError(path, body);
   const message = `vLLM answered POST ${path} with an unexpected body: ${describeIssues(parsed.error)}`;
   throw new TaskError('bad_engine_response', message, { cause: parsed.error });
 }

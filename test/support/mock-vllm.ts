@@ -25,18 +25,23 @@ export type TestMockVllm = MockVllm & {
   nextAborted(): Promise<MockRequest>;
 };
 
+/** A job's task context against the engine at `baseUrl`, for config `cfg-test`. */
+function taskContext(baseUrl: string, signal = new AbortController().signal): TaskContext {
+  return {
+    engine: { baseUrl, model: SERVED_MODEL },
+    configId: 'cfg-test',
+    signal,
+    logger: silentLogger(),
+  };
+}
+
 export async function startTestMockVllm(options: MockVllmOptions = {}): Promise<TestMockVllm> {
   const mock = await startMockVllm({ servedModelName: SERVED_MODEL, ...options });
   const received: MockRequest[] = [];
   mock.events.on('request', (request) => received.push(request));
   return Object.assign(mock, {
     received,
-    context: (signal = new AbortController().signal): TaskContext => ({
-      engine: { baseUrl: mock.url, model: SERVED_MODEL },
-      configId: 'cfg-test',
-      signal,
-      logger: silentLogger(),
-    }),
+    context: (signal?: AbortSignal) => taskContext(mock.url, signal),
     nextAborted: async () => ((await once(mock.events, 'aborted')) as [MockRequest])[0],
   });
 }
@@ -58,12 +63,7 @@ export async function startFixedEngine(reply: { contentType: string; body: strin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    context: (): TaskContext => ({
-      engine: { baseUrl: `http://127.0.0.1:${port}`, model: SERVED_MODEL },
-      configId: 'cfg-test',
-      signal: new AbortController().signal,
-      logger: silentLogger(),
-    }),
+    context: () => taskContext(`http://127.0.0.1:${port}`),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

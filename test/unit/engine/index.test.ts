@@ -130,12 +130,6 @@ describe.concurrent('engine start-up', () => {
       message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
     });
     expect(engine.state()).toEqual({ running: 'startupTimeout' });
-    // Why the probes failed is in the log, once per reason, not once per probe.
-    const notReady = messages(engine).filter((m) =>
-      String(m).startsWith('vLLM /health is not ready yet: '),
-    );
-    expect(notReady.length).toBeGreaterThan(0);
-    expect(new Set(notReady).size).toBe(notReady.length);
     const pid = engine.context().pid as number;
     expect(processExists(pid)).toBe(true);
     await stopAndCheckGone(engine, test);
@@ -147,7 +141,6 @@ describe.concurrent('engine start-up', () => {
     const engine = await start(test, { host: '::1' });
     await engine.next('ENGINE_READY');
     test.expect(engine.state()).toEqual({ running: 'ready' });
-    test.expect(engine.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
   });
 
   it('fails the models check when /v1/models does not answer 200', async (test) => {

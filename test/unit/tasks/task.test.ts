@@ -10,7 +10,7 @@ describe('parseEngineAnswer', () => {
     ['OpenAI-style error', { error: { message: 'model not loaded', type: 'BadRequestError' } }],
   ])("names vLLM's own message when a 200 carries an error (%s)", (_, body) => {
     expect(() => parseEngineAnswer('/v1/chat/completions', schema, body)).toThrow(
-      'vLLM answered POST /v1/chat/completions with an error: model not loaded',
+      'vLLM returned an error for POST /v1/chat/completions: model not loaded',
     );
   });
 
