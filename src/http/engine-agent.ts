@@ -5,6 +5,7 @@
  */
 import { Agent, type FormData, request } from 'undici';
 import { TaskError } from '../errors.ts';
+import { parseExactJson } from './exact-json.ts';
 
 /**
  * The pool for vLLM. undici's own header and body timeouts (300 s) are off: a video takes
@@ -107,14 +108,14 @@ export async function callEngine(baseUrl: string, call: EngineCall): Promise<Eng
   return reply;
 }
 
-/** POSTs JSON and parses the JSON answer. */
+/** POSTs JSON and parses the JSON answer (integers past 2^53 kept exact: exact-json.ts). */
 export async function postJson(
   baseUrl: string,
   call: Omit<EngineCall, 'method' | 'form'>,
 ): Promise<unknown> {
   const reply = await callEngine(baseUrl, { ...call, method: 'POST' });
   try {
-    return JSON.parse(reply.body.toString('utf8'));
+    return parseExactJson(reply.body.toString('utf8'));
   } catch (cause) {
     const message = `vLLM answered POST ${call.path} with a body that is not JSON`;
     throw new TaskError('bad_engine_response', message, { cause });

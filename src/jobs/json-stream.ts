@@ -3,6 +3,7 @@
  * large result can be measured and uploaded without its whole text in memory at once (the
  * result itself is the only full copy).
  */
+import { isRawJson } from '../http/exact-json.ts';
 
 /** About how many characters each chunk holds. */
 const CHUNK_CHARS = 64 * 1024;
@@ -59,7 +60,9 @@ function isSkipped(value: unknown): boolean {
 }
 
 function* pieces(value: unknown, ancestors: Set<object>): Generator<Piece> {
-  if (value === null || isSkipped(value)) {
+  if (isRawJson(value)) {
+    yield value.rawJSON;
+  } else if (value === null || isSkipped(value)) {
     yield 'null';
   } else if (typeof value === 'string') {
     yield* stringPieces(value);

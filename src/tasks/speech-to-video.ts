@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { download } from '../http/download.ts';
+import { exactNumber } from '../http/exact-json.ts';
 import { askEngine, defineTask, httpUrl, present, type TaskContext } from './task.ts';
 
 const PATH = '/videos/generations';
@@ -30,7 +31,7 @@ const answerSchema = z.looseObject({
   fps: z.number(),
   duration_seconds: z.number(),
   inference_time_seconds: z.number().nullish(),
-  seed_used: z.number().nullish(),
+  seed_used: exactNumber.nullish(),
 });
 
 async function base64Of(url: string, field: string, ctx: TaskContext): Promise<string> {

@@ -3,6 +3,7 @@
  * defaults, and one POST /v1/videos/generations answered with base64 video.
  */
 import { z } from 'zod';
+import { exactNumber } from '../http/exact-json.ts';
 import { askEngine, present, type TaskContext, type TaskFields } from './task.ts';
 
 const PATH = '/v1/videos/generations';
@@ -26,8 +27,8 @@ export type VideoOptions = z.output<typeof videoOptionsSchema>;
 
 const answerSchema = z.object({
   data: z
-    // A seed vLLM drew itself is 64 bits, past a safe JS integer: kept as the number it reads.
-    .array(z.looseObject({ b64_json: z.string(), seed: z.number().nullish() }))
+    // A seed vLLM drew itself may be 64 bits: kept exact (exact-json.ts).
+    .array(z.looseObject({ b64_json: z.string(), seed: exactNumber.nullish() }))
     .min(1, 'no video in data'),
 });
 
