@@ -60,7 +60,11 @@ export async function answer(
   root: AnyActorRef | undefined,
   logger: Logger,
 ): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://status').pathname.replace(/\/$/, '') || '/';
+  const path = pathOf(request);
+  if (path === undefined) {
+    send(response, 400, TEXT, 'bad request target\n');
+    return;
+  }
   const route = routes[path];
   if (request.method !== 'GET' || route === undefined || root === undefined) {
     send(response, 404, TEXT, `not found; try ${Object.keys(routes).join(', ')}\n`);
@@ -72,6 +76,18 @@ export async function answer(
     logger.error({ err: error, path }, 'the status server failed to answer');
     if (!response.headersSent) send(response, 500, TEXT, 'internal error\n');
     else response.end();
+  }
+}
+
+/**
+ * The request's path without a trailing slash; undefined when its target is not a URL path
+ * (`//[`, `http://[x`), which anyone who can reach the port can send.
+ */
+export function pathOf(request: IncomingMessage): string | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://status').pathname.replace(/\/$/, '') || '/';
+  } catch {
+    return undefined;
   }
 }
 

@@ -19,7 +19,7 @@ import { type Logger, silentLogger } from '../observability/logger.ts';
 import { debugState } from './debug-state.ts';
 import { StateStream } from './events.ts';
 import { JobLedger } from './jobs.ts';
-import { answer, statusRoutes } from './routes.ts';
+import { answer, pathOf, statusRoutes } from './routes.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
 export type StatusServerOptions = {
@@ -90,8 +90,7 @@ class WorkerStatusServer implements StatusServer {
       void answer(this.#routes, request, response, this.#root, this.#logger);
     });
     http.on('upgrade', (request, socket, head) => {
-      const path = new URL(request.url ?? '/', 'http://status').pathname;
-      if (path === '/inspect/ws') this.#relay.upgrade(request, socket, head);
+      if (pathOf(request) === '/inspect/ws') this.#relay.upgrade(request, socket, head);
       else socket.destroy();
     });
     try {

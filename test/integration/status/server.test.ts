@@ -3,6 +3,7 @@
  * and /metrics report the states the machines are in, and /debug/state shows them without
  * secrets or payloads.
  */
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../src/net/free-port.ts';
 import { eventIs } from '../../../src/queue/index.ts';
@@ -12,6 +13,20 @@ import { captureLogs } from '../../support/log-capture.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
 import { deferred, FAST_TIMINGS, until, useSdkWorkers } from '../../support/sdk-worker.ts';
 import { get, sample, useStatusServers } from '../../support/status.ts';
+
+/** Sends `text` as it is to the port and resolves with what comes back before the close. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
 
 const queues = useQueueHarness();
 const workers = useSdkWorkers();
@@ -194,6 +209,23 @@ describe('status server', () => {
         }),
       }),
     ]);
+  });
+
+  it('answers a request target that is not a URL path with 400 and keeps serving', async () => {
+    const queue = await queues.start();
+    const status = servers.create();
+    const worker = await workers.start(queue, { inspect: status.inspect });
+    const url = await servers.listen(status, worker.actor);
+    const { port } = new URL(url);
+    expect(await rawRequest(Number(port), 'GET //[ HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 400 /,
+    );
+    const upgrade =
+      'GET http://[bad HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    await rawRequest(Number(port), upgrade);
+    expect(await get(`${url}/healthz`)).toMatchObject({ status: 200, body: 'ok\n' });
+    expect(worker.actor.getSnapshot().status).toBe('active');
   });
 
   it('logs why it cannot listen and leaves the worker alone', async () => {
