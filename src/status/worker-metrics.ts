@@ -7,6 +7,11 @@ import { childrenOf, machineOf, viewActor } from './actors.ts';
 import type { EndedJob, JobLedger } from './jobs.ts';
 import { Counter, Gauge, Histogram, renderMetrics } from './metrics.ts';
 
+/** Distinct task labels /metrics keeps (the vLLM worker has seven tasks); the rest are `other`. */
+export const MAX_TASK_LABELS = 32;
+/** A longer task name is labelled `other`. */
+export const MAX_TASK_LABEL_LENGTH = 64;
+
 /** Seconds; vLLM jobs run from well under a second (embeddings) to 15 minutes (video). */
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900];
 
@@ -46,10 +51,24 @@ export class WorkerMetrics {
     ),
   };
 
+  /** Task labels seen so far; past MAX_TASK_LABELS a new task counts as `other`. */
+  readonly #tasks = new Set<string>();
+
   jobEnded(job: EndedJob): void {
-    const labels = { task: job.task, outcome: job.outcome };
+    const labels = { task: this.#taskLabel(job.task), outcome: job.outcome };
     this.#jobs.inc(labels);
     this.#duration.observe(job.durationMs / 1000, labels);
+  }
+
+  /**
+   * `payload.task` comes from whoever submits jobs: a label per distinct value would let them
+   * grow /metrics (and Prometheus) without end. Short names, and at most MAX_TASK_LABELS of them.
+   */
+  #taskLabel(task: string): string {
+    if (this.#tasks.has(task)) return task;
+    if (task.length > MAX_TASK_LABEL_LENGTH || this.#tasks.size >= MAX_TASK_LABELS) return 'other';
+    this.#tasks.add(task);
+    return task;
   }
 
   /** The exposition text, reading `root` and its children now. */
