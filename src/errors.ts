@@ -147,3 +147,24 @@ export class HeartbeatNotDeliveredError extends CasolaError {
     );
   }
 }
+
+/**
+ * What a thrown value says, as text: an Error's message, a string as it is, anything else as
+ * JSON or as String() makes it. Never throws itself: a handler may throw a BigInt, a circular
+ * object, or a Proxy whose every trap throws.
+ */
+export function errorMessage(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message || error.name;
+    if (typeof error === 'string') return error;
+    try {
+      const json = JSON.stringify(error);
+      if (json !== undefined) return json;
+    } catch {
+      // Not JSON (a BigInt, a cycle): String() below.
+    }
+    return String(error);
+  } catch {
+    return 'the handler threw a value that cannot be shown';
+  }
+}

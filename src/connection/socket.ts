@@ -6,9 +6,11 @@
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
+import { z } from 'zod';
 import type { SocketCommand } from '../../machines/connection.machine.ts';
 import type { GateEvent } from '../../machines/gate.machine.ts';
 import type { OutboundFrame } from '../../machines/types.ts';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { encodeWorkerFrame } from '../protocol/encode.ts';
 import type { QueueFrame } from '../protocol/frames.ts';
@@ -48,9 +50,19 @@ function encode(frame: OutboundFrame, logger: Logger): string | undefined {
   } catch (error) {
     const jobId = 'job_id' in frame ? frame.job_id : undefined;
     if (frame.type === 'job_result') {
-      const message = `the job's result could not be sent as JSON: ${String(error)}`;
+      const why =
+        error instanceof z.ZodError
+          ? error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')
+          : errorMessage(error);
+      const message = `the job's result could not be sent as JSON: ${why}`;
       logger.error({ job_id: jobId }, message);
-      return encodeWorkerFrame({ ...frame, type: 'job_error', error: message });
+      // A new frame: a copy of the result frame would carry the result that failed.
+      return encodeWorkerFrame({
+        type: 'job_error',
+        job_id: frame.job_id,
+        error: message,
+        fence_token: frame.fence_token,
+      });
     }
     logger.error(
       { job_id: jobId, frame_type: frame.type, error: String(error) },

@@ -6,8 +6,8 @@
 import { fromCallback } from 'xstate';
 import type { AbortReason, JobFrame, JobOutcome, OutboundFrame } from '../../machines/types.ts';
 import type { JobCommand } from '../../machines/worker.machine.ts';
-import { JobAbortedError } from '../errors.ts';
-import { errorMessage, runJob, type WorkOptions } from './work.ts';
+import { errorMessage, JobAbortedError } from '../errors.ts';
+import { runJob, type WorkOptions } from './work.ts';
 
 /** What the job tells the queue when a command ends it; undefined: nothing at all. */
 function answerFor(command: JobCommand): { reason: AbortReason; error?: string } {

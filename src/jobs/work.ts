@@ -6,7 +6,7 @@
 import { fromCallback } from 'xstate';
 import { OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
 import type { JobFrame, WorkCommand, WorkEvent } from '../../machines/types.ts';
-import { JobAbortedError } from '../errors.ts';
+import { errorMessage, JobAbortedError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { JsonValue } from '../protocol/frames.ts';
 import { jsonByteLength } from './json-stream.ts';
@@ -18,11 +18,6 @@ export type WorkOptions = {
   logger: Logger;
   payload?: PayloadFetchOptions;
 };
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
-}
 
 /** Fetches the payload, runs the handler, and reports progress and success (failure throws). */
 export async function runJob(

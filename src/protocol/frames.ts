@@ -15,9 +15,11 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-const jsonValue = z.custom<JsonValue>((value) => value !== undefined, {
-  message: 'is required',
-});
+/** Present, and not a value JSON leaves out (a function or a symbol would vanish in transit). */
+const jsonValue = z.custom<JsonValue>(
+  (value) => value !== undefined && typeof value !== 'function' && typeof value !== 'symbol',
+  { message: 'is required, as JSON (not a function or a symbol)' },
+);
 
 const jobId = z.string().min(1);
 const httpUrl = z.url({ protocol: /^https?$/ });

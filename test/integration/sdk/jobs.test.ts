@@ -403,6 +403,48 @@ describe('SDK jobs', () => {
     expect(worker.actor.getSnapshot().output).toMatchObject({ exitCode: 0 });
   });
 
+  it.each(['transient', 'persisted'] as const)(
+    'answers a %s job whose result or thrown value is not JSON with a job_error, and runs on',
+    async (mode) => {
+      const queue = await queues.start();
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      const outcomes: Record<string, () => unknown> = {
+        bigint: () => 10n,
+        circular: () => circular,
+        function: () => () => 1,
+        throwsBigint: () => {
+          throw 10n;
+        },
+        throwsCircular: () => {
+          throw circular;
+        },
+      };
+      await workers.start(queue, {
+        capacity: 2,
+        onJob: (job) => outcomes[(job.payload as { kind: string }).kind]?.() ?? { ok: true },
+      });
+      for (const kind of Object.keys(outcomes)) {
+        const job = queue.createJob({ payload: { kind }, mode });
+        await expect(job.outcome, kind).resolves.toMatchObject({ status: 'failed' });
+      }
+      const errors = queue.events
+        .filter(eventIs('frame_in', (e) => e.frame.type === 'job_error'))
+        .map((e) => (e.frame as { error: string }).error);
+      expect(errors).toEqual([
+        expect.stringContaining('could not be sent as JSON: Do not know how to serialize a BigInt'),
+        expect.stringContaining('could not be sent as JSON: Converting circular structure to JSON'),
+        expect.stringContaining(
+          'could not be sent as JSON: result is required, as JSON (not a function or a symbol)',
+        ),
+        '10',
+        '[object Object]',
+      ]);
+      const next = queue.createJob({ payload: { kind: 'ok' }, mode });
+      await expect(next.outcome).resolves.toEqual({ status: 'completed', result: { ok: true } });
+    },
+  );
+
   it('reports a failing handler as job_error with its message and the job fence token', async () => {
     const queue = await queues.start();
     await workers.start(queue, {
