@@ -23,6 +23,16 @@ export class ConfigError extends CasolaError {
   }
 }
 
+/** createWorker was given options that cannot make a worker; `problems` names each one. */
+export class WorkerOptionsError extends CasolaError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid worker options:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
 /** The reason a job's AbortSignal fired: `signal.reason` is one of these. */
 export class JobAbortedError extends CasolaError {
   readonly reason: AbortReason;

@@ -3,7 +3,7 @@
  * blocks of the vLLM worker.
  */
 export type { WorkerOutput } from '../machines/worker.machine.ts';
-export { JobAbortedError } from './errors.ts';
+export { JobAbortedError, WorkerOptionsError } from './errors.ts';
 export type { Job, JobContext, JobHandler } from './jobs/types.ts';
 export {
   checkGpuHealth,

@@ -15,6 +15,7 @@ import type { WorkerMachine, WorkerOutput } from '../machines/worker.machine.ts'
 import { queueSocketUrl } from './config.ts';
 import type { JobHandler } from './jobs/types.ts';
 import { type Logger, silentLogger } from './observability/logger.ts';
+import { checkWorkerOptions } from './sdk-options.ts';
 import { instantEngine } from './worker/instant-engine.ts';
 import { createWorkerLogic, type WorkerTimings } from './worker/logic.ts';
 import { describeWorker, type WorkerState } from './worker/state.ts';
@@ -61,7 +62,9 @@ export type CasolaWorker = {
   readonly actor: Actor<WorkerMachine>;
 };
 
+/** A worker for `options`; throws a WorkerOptionsError naming every bad option. */
 export function createWorker(options: WorkerOptions): CasolaWorker {
+  checkWorkerOptions(options);
   const logger = options.logger ?? silentLogger();
   const logic = createWorkerLogic({
     url: queueSocketUrl(options.wsUrl),
@@ -94,9 +97,11 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
       ? Promise.reject(new Error(`the worker has no ${child}: was it started?`))
       : waitFor(ref, () => matches(describeWorker(actor)[child as 'gate']), { timeout: Infinity });
   };
+  let started = false;
   return {
     actor,
     start: () => {
+      started = true;
       actor.start();
     },
     connected: async () => {
@@ -109,6 +114,8 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
     pause: () => gate()?.send({ type: 'PAUSE_REQUESTED' }),
     resume: () => gate()?.send({ type: 'RESUME_REQUESTED' }),
     stop: async () => {
+      // Never started: nothing to drain or close, and the actor would never end.
+      if (!started) return { exitCode: 0, failure: undefined };
       actor.send({ type: 'SHUTDOWN_REQUESTED' });
       return done;
     },

@@ -1,0 +1,58 @@
+/**
+ * The SDK's options, checked when the worker is created: a bad one is a WorkerOptionsError
+ * naming each problem, not a worker that never registers (a `register` frame with capacity
+ * NaN is dropped) or a timer that fires every millisecond.
+ */
+import { z } from 'zod';
+import { WorkerOptionsError } from './errors.ts';
+
+/** The longest a Node timer waits (2^31 − 1 ms); longer ones fire after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const ms = (min: number) =>
+  z
+    .number({ error: 'must be a number of milliseconds' })
+    .min(min, { error: `must be at least ${min} ms` })
+    .max(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS} ms` })
+    .optional();
+
+const optionsSchema = z.object({
+  wsUrl: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
+  workerId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+  configId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+  capacity: z
+    .int({ error: 'must be a whole number of jobs' })
+    .min(1, { error: 'must be at least 1' })
+    .optional(),
+  apiToken: z.string({ error: 'must be a string' }).optional(),
+  onJob: z.custom<unknown>((value) => typeof value === 'function', {
+    error: 'must be a function (the job handler)',
+  }),
+  maxFrameBytes: z
+    .int({ error: 'must be a whole number of bytes' })
+    .min(1, { error: 'must be at least 1' })
+    .optional(),
+  timings: z
+    .object({
+      pingIntervalMs: ms(1),
+      pongTimeoutMs: ms(1),
+      reconnectDelayMs: z
+        .custom<unknown>((value) => typeof value === 'function', { error: 'must be a function' })
+        .optional(),
+      renewIntervalMs: ms(1),
+      gracePeriodMs: ms(0),
+      heartbeatIntervalMs: ms(1),
+      uploadTimeoutMs: ms(1),
+      payloadTimeoutMs: ms(1),
+    })
+    .optional(),
+});
+
+/** Throws a WorkerOptionsError naming every bad option; returns nothing when all are fine. */
+export function checkWorkerOptions(options: unknown): void {
+  const parsed = optionsSchema.safeParse(options);
+  if (parsed.success) return;
+  throw new WorkerOptionsError(
+    parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'} ${issue.message}`),
+  );
+}
