@@ -1,7 +1,8 @@
 /**
  * The `vllm` actor of the engine machine: the vLLM server as a child process (execa, no shell).
  * stdout and stderr are merged and read line by line; every line is logged with source `vllm`
- * and classified. TERMINATE sends SIGTERM, KILL sends SIGKILL; the exit is always reported.
+ * and classified. TERMINATE sends SIGTERM, KILL sends SIGKILL to vLLM's process group; the exit
+ * is always reported.
  */
 import { execa, type Result } from 'execa';
 import { fromCallback } from 'xstate';
@@ -39,14 +40,27 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
     }
     const { file, args } = commandLine;
     logger.info({ command: [file, ...args] }, 'starting vLLM');
+    // vLLM leads a process group of its own: a Ctrl-C in a terminal, or a signal to the
+    // worker's group, reaches the worker alone, which drains and then stops vLLM, instead of
+    // vLLM dying under running jobs. The group is killed with SIGKILL when the worker exits
+    // (execa's `cleanup` does not apply to a detached child).
     const child = execa(file, args, {
       all: true,
       reject: false,
       stdin: 'ignore',
       buffer: false,
       forceKillAfterDelay: false,
-      cleanup: true,
+      detached: true,
     });
+    const killGroup = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    process.once('exit', killGroup);
     child.nodeChildProcess.once('spawn', () =>
       report({ type: 'PROCESS_SPAWNED', pid: child.pid ?? 0 }),
     );
@@ -57,6 +71,7 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       if (match) report({ type: 'PROCESS_LINE_CLASSIFIED', ...match, line });
     });
     child.then((result) => {
+      process.off('exit', killGroup);
       exit = exitEvent(file, result);
       logger.info(
         { exit_code: exit.exitCode, signal: exit.signal, error: exit.error },
@@ -66,10 +81,12 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
     });
     receive((command) => {
       if (exit !== undefined) report(exit);
-      else child.kill(command.type === 'KILL' ? 'SIGKILL' : 'SIGTERM');
+      // SIGTERM to vLLM, which stops its own workers; SIGKILL to all of them at once.
+      else if (command.type === 'KILL') killGroup();
+      else child.kill('SIGTERM');
     });
     return () => {
-      if (exit === undefined) child.kill('SIGKILL');
+      if (exit === undefined) killGroup();
     };
   });
 }

@@ -41,6 +41,8 @@ export type WorkerRunOptions = {
   env?: Record<string, string | undefined>;
   /** Resolve once the queue has registered the worker. Default true. */
   waitRegistered?: boolean;
+  /** Start the worker as the leader of a process group of its own, as a shell does. */
+  ownProcessGroup?: boolean;
   queue?: LocalQueueOptions;
 };
 
@@ -87,7 +89,7 @@ export function useWorkerHarness(scope: 'test' | 'file' = 'test') {
         mockArgs: options.mockArgs ?? [],
         overrides: options.env ?? {},
       });
-      const worker = startWorkerProcess(env);
+      const worker = startWorkerProcess(env, { ownProcessGroup: options.ownProcessGroup ?? false });
       opened.push({ close: () => worker.stop() });
       if (options.waitRegistered ?? true) {
         await Promise.race([

@@ -53,6 +53,8 @@ export type WorkerProcess = {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Every line matching `pattern`, once there are at least `count` of them; rejects likewise. */
   waitForLines(pattern: RegExp, count: number, timeoutMs?: number): Promise<string[]>;
+  /** With `ownProcessGroup`: sends `signal` to the worker's whole process group, as Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void;
   /** The pid vLLM (the mock) reports at start-up ("Started server process [PID]"). */
   vllmPid(): Promise<number>;
   signal(signal: NodeJS.Signals): void;
@@ -62,13 +64,17 @@ export type WorkerProcess = {
   stop(): Promise<void>;
 };
 
-export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+export function startWorkerProcess(
+  env: Record<string, string>,
+  options: { ownProcessGroup?: boolean } = {},
+): WorkerProcess {
   const child = execa(process.execPath, [CLI, 'run'], {
     env,
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
     buffer: false,
+    detached: options.ownProcessGroup ?? false,
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -126,6 +132,9 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
     vllmPid,
     signal: (signal) => {
       if (!exited) child.kill(signal);
+    },
+    signalGroup: (signal) => {
+      if (!exited && child.pid !== undefined) process.kill(-child.pid, signal);
     },
     exitCode,
     async stop() {

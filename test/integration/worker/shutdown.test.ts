@@ -58,6 +58,25 @@ describe('casola-worker run: shutdown on SIGTERM', () => {
     expect(isAlive(vllmPid)).toBe(false);
   });
 
+  it('Ctrl-C (SIGINT to the whole process group) drains like SIGTERM: the job finishes, exit 0', async () => {
+    const { queue, worker } = await harness.start({
+      mockArgs: ['--response-delay-ms', '1000'],
+      ownProcessGroup: true,
+    });
+    const vllmPid = await worker.vllmPid();
+    const answer = chat(queue, 'still here');
+    await worker.waitForLines(JOB_STARTED, 1);
+
+    // A terminal sends it to every process of the foreground group, vLLM's included unless
+    // vLLM has a group of its own.
+    worker.signalGroup('SIGINT');
+    expect(await worker.exitCode).toBe(0);
+    const { status, body } = await answer;
+    expect([status, (body as Json).choices[0].message.content]).toEqual([200, 'still here']);
+    expect(framesIn(queue)).toEqual(['drain', 'job_result']);
+    expect(isAlive(vllmPid)).toBe(false);
+  });
+
   it('a second signal (SIGINT) stops waiting: running jobs end with an error, the worker still exits 0', async () => {
     const { queue, sink, worker } = await harness.start({
       mockArgs: ['--response-delay-ms', '60000'],
