@@ -2,7 +2,10 @@
  * vLLM runs its engine in a child process (`EngineCore_0`) that shares the server's stdout and
  * dies only once it notices the server is gone. Until then the pipe stays open: a supervisor
  * that waits for the output to end before it calls vLLM exited waits for the engine core too,
- * even after SIGKILL. The mock's `--engine-core-linger-ms` reproduces that.
+ * even after SIGKILL. The mock's `--engine-core-linger-ms` reproduces that with a core that
+ * even a SIGKILL to vLLM's whole process group does not end in time: it runs in a group of its
+ * own, as a process in another session would, and it lingers as one stuck in the GPU driver
+ * (uninterruptible, where SIGKILL waits) would.
  */
 import { execa } from 'execa';
 import type { VllmLog } from './vllm-log.ts';
@@ -24,8 +27,10 @@ process.stdin.resume();
 export function startEngineCore(lingerMs: number, log: VllmLog): void {
   const core = execa(process.execPath, ['-e', CORE_SCRIPT, String(lingerMs)], {
     stdio: ['pipe', 'inherit', 'inherit'],
-    // It must outlive the server, as vLLM's does: no cleanup on the server's exit.
+    // It must outlive the server and its group: no cleanup on the server's exit, and a
+    // process group of its own.
     cleanup: false,
+    detached: true,
     reject: false,
   });
   log.info(
