@@ -137,7 +137,16 @@ export class Scheduler {
       fenceToken: job.fenceToken,
       attempt: job.attempts,
     });
-    sender.send(worker.connection!, buildJobFrame(job, urls, options.resultUploadUrls));
+    try {
+      sender.send(worker.connection!, buildJobFrame(job, urls, options.resultUploadUrls));
+    } catch (error) {
+      // A payload no frame can carry (nested past what JSON.stringify recurses): the job
+      // fails rather than holding the worker's slot with no lease to ever free it.
+      this.#release(job);
+      const message = `the job could not be sent to a worker: ${String(error)}`;
+      this.#finish(job, { status: 'failed', reason: 'worker_error', error: message });
+      return;
+    }
     if (job.mode === 'persisted') this.#leases.start(job.id, job.fenceToken);
   }
 

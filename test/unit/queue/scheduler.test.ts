@@ -46,6 +46,20 @@ describe('dispatch', () => {
     expect(a.frames('job')).toHaveLength(2);
   });
 
+  it("fails a job whose payload no frame can carry, and keeps the worker's slot free", async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w', { capacity: 1 });
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20_000; i += 1) deep = [deep];
+    const unsendable = queue.createJob({ payload: { deep } as never });
+    await expect(unsendable.outcome).resolves.toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('the job could not be sent to a worker'),
+    });
+    const next = queue.createJob({ payload: { n: 1 } });
+    await worker.waitForFrame('job', (frame) => frame.job_id === next.jobId);
+  });
+
   it('routes a REST model or a POST /jobs config_id to workers of that config, otherwise to any', async () => {
     const queue = await harness.start();
     const llama = await harness.worker(queue, 'l', { configId: 'llama', capacity: 5 });
