@@ -54,8 +54,16 @@ const compiled = [
   })),
 ];
 
+/**
+ * vLLM's request logger (on by default before 0.10.2, `--enable-log-requests` since, and
+ * `--enable-log-outputs`) prints users' prompts and outputs: text anyone can fill with "CUDA
+ * out of memory". Those lines are never classified.
+ */
+const REQUEST_LOG = /\b(Received request|Generated response|Request \S+ details:)/;
+
 /** The first pattern a line matches, fatal ones first; undefined for an ordinary line. */
 export function classifyLine(line: string): LineClass | undefined {
+  if (REQUEST_LOG.test(line)) return undefined;
   for (const { kind, pattern, re } of compiled) {
     if (re.test(line)) return { kind, pattern };
   }

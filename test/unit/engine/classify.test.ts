@@ -116,6 +116,10 @@ describe('classifyLine', () => {
     'collect2: error: ld returned 1 exit status',
     'INFO 11-28 18:00:00 [loader.py:1] Loading weights took 3.2 seconds',
     'INFO:     127.0.0.1:4242 - "GET /health HTTP/1.1" 200 OK',
+    // vLLM's request logger prints what users wrote: a prompt must not stop the worker.
+    "INFO 11-28 18:00:00 [logger.py:43] Received request chatcmpl-1: prompt: 'torch.cuda.OutOfMemoryError: CUDA out of memory. How do I fix it?', params: SamplingParams(n=1)",
+    "DEBUG 11-28 18:00:00 [logger.py:52] Request chatcmpl-2 details: prompt: 'Segmentation fault (core dumped) in my C program', prompt_token_ids: [1, 2]",
+    "INFO 11-28 18:00:01 [logger.py:71] Generated response chatcmpl-3: output: 'Failed to initialize NCCL means...', finish_reason: stop",
   ])('leaves an ordinary line (and Triton noise) unclassified: %s', (line) => {
     expect(classifyLine(line)).toBeUndefined();
   });
