@@ -272,7 +272,18 @@ export const connectionMachine = setup({
       invoke: { id: 'socket', src: 'socket' },
       initial: 'opening',
       on: {
-        SOCKET_CLOSED: 'backoff',
+        SOCKET_CLOSED: {
+          target: 'backoff',
+          actions: {
+            type: 'log',
+            // The queue's close code and reason say why (an unknown config, a replaced worker).
+            params: ({ event }) => ({
+              level: 'warn',
+              message: `the queue connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ''}); reconnecting after a backoff`,
+              fields: { code: event.code, reason: event.reason },
+            }),
+          },
+        },
         STOP: '.closing',
       },
       states: {

@@ -72,6 +72,24 @@ function encode(frame: OutboundFrame, logger: Logger): string | undefined {
   }
 }
 
+/** What a socket error means for the operator, and what to change. */
+function socketProblem(message: string, maxFrameBytes: number): string {
+  if (/max payload size exceeded/i.test(message)) {
+    return `a frame from the queue exceeded CASOLA_MAX_FRAME_BYTES (${maxFrameBytes} bytes): the socket is closed; raise the limit if such frames are expected`;
+  }
+  const status = /Unexpected server response: (\d+)/.exec(message)?.[1];
+  if (status === '401' || status === '403') {
+    return `the queue refused the connection (HTTP ${status}): check CASOLA_API_TOKEN`;
+  }
+  if (status === '404') {
+    return 'the queue has no WebSocket endpoint at this URL (HTTP 404): check CASOLA_WS_URL (the worker appends /ws)';
+  }
+  if (status !== undefined) {
+    return `the queue answered HTTP ${status} instead of a WebSocket upgrade: check CASOLA_WS_URL, and the queue's health`;
+  }
+  return `queue socket error: ${message}`;
+}
+
 export function createSocketActor(options: SocketOptions) {
   const { url, token, maxFrameBytes, logger, jobsTo } = options;
   return fromCallback<SocketCommand>(({ sendBack, receive, system }) => {
@@ -128,13 +146,7 @@ export function createSocketActor(options: SocketOptions) {
       } else report({ type: 'FRAME_RECEIVED', frame });
     });
     socket.on('error', (error) => {
-      const tooBig = /max payload size exceeded/i.test(error.message);
-      logger.warn(
-        { url, error: error.message },
-        tooBig
-          ? `a frame from the queue exceeded CASOLA_MAX_FRAME_BYTES (${maxFrameBytes} bytes): the socket is closed; raise the limit if such frames are expected`
-          : `queue socket error: ${error.message}`,
-      );
+      logger.warn({ url, error: error.message }, socketProblem(error.message, maxFrameBytes));
     });
     socket.on('close', (code, reason) => {
       report({ type: 'SOCKET_CLOSED', code, reason: reason.toString().slice(0, PREVIEW_CHARS) });

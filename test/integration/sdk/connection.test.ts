@@ -2,8 +2,13 @@
  * The SDK worker's connection against the local queue: register, bearer, reconnects with
  * backoff, keep-alive, standing (pause/drain) replayed after re-register, the outbox.
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { type EventOf, eventIs } from '../../../src/queue/index.ts';
+import { createWorker } from '../../../src/sdk.ts';
+import { captureLogs } from '../../support/log-capture.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
 import { deferred, until, useSdkWorkers } from '../../support/sdk-worker.ts';
 
@@ -55,6 +60,61 @@ describe('SDK connection', () => {
     await until(() => backoffs.length >= 7, 5_000, 'seven reconnect attempts');
     expect(backoffs.slice(0, 7)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000]);
     expect(worker.state().connection).not.toMatch(/online/);
+  });
+
+  it('says why it cannot connect and what to check: a refused token, a closing queue', async () => {
+    const queue = await queues.start({ requireToken: 'right' });
+    const refused = captureLogs();
+    await workers.start(
+      queue,
+      { apiToken: 'wrong', logger: refused.logger, timings: { reconnectDelayMs: () => 5 } },
+      { waitConnected: false },
+    );
+    await until(
+      () => refused.lines().some((line) => line.includes('check CASOLA_API_TOKEN')),
+      5_000,
+      'the refusal to be explained',
+    );
+    expect(refused.entries()).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: 'the queue refused the connection (HTTP 401): check CASOLA_API_TOKEN',
+      }),
+    );
+
+    // A queue that closes each connection after register, saying why.
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    server.on('connection', (socket) =>
+      socket.once('message', () => socket.close(1008, 'config_id cfg is not known')),
+    );
+    try {
+      const closed = captureLogs();
+      const worker = createWorker({
+        wsUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        workerId: 'w-closed',
+        configId: 'cfg',
+        onJob: () => null,
+        logger: closed.logger,
+        timings: { reconnectDelayMs: () => 5 },
+      });
+      worker.start();
+      await until(
+        () => closed.lines().some((line) => line.includes('config_id cfg is not known')),
+        5_000,
+        'the close to be logged',
+      );
+      await worker.stop();
+      expect(closed.entries()).toContainEqual(
+        expect.objectContaining({
+          level: 40,
+          msg: 'the queue connection closed (code 1008: config_id cfg is not known); reconnecting after a backoff',
+          code: 1008,
+        }),
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('resets the backoff once registered, and reconnects after a dropped socket', async () => {
