@@ -35,8 +35,15 @@ export type LogShipperOptions = {
   logger: Logger;
   /** Most entries buffered; beyond it the oldest are dropped. Default 10 000 entries. */
   maxEntries?: number;
+  /**
+   * Most bytes of messages buffered (a vLLM line may be 64 KiB); beyond it the oldest entries
+   * are dropped. Default 16 MiB.
+   */
+  maxBytes?: number;
   /** Most entries per POST. Default 1 000 entries. */
   batchSize?: number;
+  /** Most bytes of messages per POST, below common request limits (nginx: 1 MiB). Default 512 KiB. */
+  batchBytes?: number;
   /** Give up on one POST after this many milliseconds. Default 10 000 ms. */
   timeoutMs?: number;
 };
@@ -68,8 +75,11 @@ export type LogShipper = {
 
 export function createLogShipper(options: LogShipperOptions): LogShipper {
   const { url, token, logger, maxEntries = 10_000, batchSize = 1_000 } = options;
+  const { maxBytes = 16 * 1024 * 1024, batchBytes = 512 * 1024 } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const buffer: LogEntry[] = [];
+  /** The size of the buffered entries, as sizeOf counts it. */
+  let bufferedBytes = 0;
   const counts = { shipped: 0, dropped: 0 };
   /** Dropped entries no shipped batch has reported yet. */
   let unreported = 0;
@@ -80,17 +90,42 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   let next: Promise<boolean> | undefined;
 
   function trim(): void {
-    const excess = buffer.length - maxEntries;
-    if (excess <= 0) return;
+    let excess = 0;
+    while (
+      excess < buffer.length &&
+      (buffer.length - excess > maxEntries || bufferedBytes > maxBytes)
+    ) {
+      bufferedBytes -= sizeOf(buffer[excess]!);
+      excess += 1;
+    }
+    if (excess === 0) return;
     buffer.splice(0, excess);
     counts.dropped += excess;
     unreported += excess;
   }
 
-  /** POSTs one batch; false when it failed and its entries went back to the front. */
+  /** Takes the next batch off the front: at most `count` entries and `batchBytes` (one at least). */
+  function takeBatch(count: number): LogEntry[] {
+    let taken = 0;
+    let bytes = 0;
+    while (taken < Math.min(count, buffer.length)) {
+      const size = sizeOf(buffer[taken]!);
+      if (taken > 0 && bytes + size > batchBytes) break;
+      bytes += size;
+      taken += 1;
+    }
+    bufferedBytes -= bytes;
+    return buffer.splice(0, taken);
+  }
+
+  /**
+   * POSTs one batch; false when it failed and its entries went back to the front. A batch the
+   * endpoint refuses for good (4xx other than 408 and 429) is dropped and counted, or it would
+   * come back first on every flush and hold every later entry back.
+   */
   async function shipBatch(target: string, bearer: string): Promise<boolean> {
     const reported = unreported;
-    const entries = buffer.splice(0, reported > 0 ? batchSize - 1 : batchSize);
+    const entries = takeBatch(reported > 0 ? batchSize - 1 : batchSize);
     const batch = reported > 0 ? [dropNotice(reported), ...entries] : entries;
     const body = { instance_id: options.instanceId, queue_id: options.queueId, entries: batch };
     const result = await postJson({ url: target, token: bearer, body, timeoutMs });
@@ -99,18 +134,32 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       unreported -= reported;
       return true;
     }
+    const fields = {
+      url: target,
+      status: result.status,
+      reason: result.reason,
+      entries: batch.length,
+    };
+    if (refusedForGood(result.status)) {
+      counts.dropped += entries.length;
+      unreported += entries.length;
+      logger.warn(
+        fields,
+        `log batch refused (${result.reason}): its ${entries.length} entries are dropped`,
+      );
+      return true;
+    }
     buffer.unshift(...entries);
+    for (const entry of entries) bufferedBytes += sizeOf(entry);
     trim();
-    logger.warn(
-      { url: target, status: result.status, reason: result.reason, entries: batch.length },
-      `log batch not shipped: ${result.reason}`,
-    );
+    logger.warn(fields, `log batch not shipped: ${result.reason}`);
     return false;
   }
 
   async function shipAll(target: string, bearer: string): Promise<boolean> {
-    // Bounded: entries pushed while shipping wait for the next flush.
-    const batches = Math.ceil((buffer.length + 1) / batchSize);
+    // Bounded: entries pushed while shipping wait for the next flush (at most as many batches
+    // as entries, and a batch takes one at least).
+    const batches = buffer.length + 1;
     for (let i = 0; i < batches && (buffer.length > 0 || unreported > 0); i++) {
       if (!(await shipBatch(target, bearer))) return false;
     }
@@ -134,6 +183,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     push(entry) {
       if (!url || !token) return;
       buffer.push(entry);
+      bufferedBytes += sizeOf(entry);
       trim();
     },
     flush,
@@ -149,6 +199,16 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     },
     stats: () => ({ buffered: buffer.length, ...counts }),
   };
+}
+
+/** An entry's weight for the byte bounds: its message, plus a little for the rest. */
+function sizeOf(entry: LogEntry): number {
+  return entry.message.length + 100;
+}
+
+/** A status the same batch would get again: the request itself is refused. */
+function refusedForGood(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 function dropNotice(count: number): LogEntry {

@@ -107,6 +107,36 @@ describe('log shipper', () => {
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 6, dropped: 0 });
   });
 
+  it('drops a batch the endpoint refuses for good (413), counts it, and ships what comes after', async () => {
+    env.sink.respond(PATH, { failTimes: 1, failStatus: 413 });
+    const logShipper = shipper({ batchSize: 2 });
+    for (const e of range(1, 3)) logShipper.push(e);
+    expect(await logShipper.flush()).toBe(true);
+    expect(env.warnings()).toEqual([expect.objectContaining({ status: 413, entries: 2 })]);
+    expect(shippedEntries(env.sink.requests.slice(1))).toEqual([
+      expect.objectContaining({ level: 'warning', message: 'log buffer full: 2 entries dropped' }),
+      entry(3),
+    ]);
+    expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 2, dropped: 2 });
+  });
+
+  it('bounds what it holds and what it posts by bytes, not only by entries', async () => {
+    env.sink.respond(PATH, { failTimes: 1, failStatus: 503 });
+    const big = (n: number): LogEntry => ({ ...entry(n), message: 'x'.repeat(64 * 1024) });
+    const logShipper = shipper({ maxBytes: 300 * 1024, batchBytes: 150 * 1024 });
+    for (let n = 1; n <= 10; n += 1) logShipper.push(big(n));
+    // Four 64 KiB lines fit in 300 KiB: the six oldest are dropped.
+    expect(logShipper.stats()).toEqual({ buffered: 4, shipped: 0, dropped: 6 });
+    expect(await logShipper.flush()).toBe(false);
+    expect(await logShipper.flush()).toBe(true);
+    // 150 KiB of lines a POST: the drop notice and two lines, then the last two.
+    const sizes = env.sink.requests
+      .slice(1)
+      .map((r) => (r.body as { entries: LogEntry[] }).entries.length);
+    expect(sizes).toEqual([3, 2]);
+    expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 5, dropped: 6 });
+  });
+
   it('keeps the batch when the endpoint does not answer in time', async () => {
     env.sink.respond(PATH, { hang: true });
     const logShipper = shipper({ timeoutMs: 100 });
