@@ -1,9 +1,19 @@
 /**
  * Offloaded payloads: when a job carries `payload_url`, the real payload is JSON behind it.
  */
-import { request } from 'undici';
+import { Agent, interceptors, request } from 'undici';
 import { PayloadFetchError } from '../errors.ts';
 import type { JsonValue } from '../protocol/frames.ts';
+
+/**
+ * Presigned URLs point at object storage: it may redirect (a region's endpoint) and serves an
+ * object stored with `Content-Encoding: gzip` as it is. Both are followed here; the size limit
+ * counts the decoded bytes.
+ */
+const payloadAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0 }).compose(
+  interceptors.redirect({ maxRedirections: 5 }),
+  interceptors.decompress(),
+);
 
 export type PayloadFetchOptions = {
   /** Whole download, headers to last byte. Default 30 000 ms (protocol.md). */
@@ -24,6 +34,7 @@ export async function fetchPayload(
   try {
     const response = await request(url, {
       method: 'GET',
+      dispatcher: payloadAgent,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
     if (response.statusCode !== 200) {
@@ -43,7 +54,8 @@ export async function fetchPayload(
     throw fail(why, error);
   }
   try {
-    return JSON.parse(body) as JsonValue;
+    // A byte order mark is not JSON, but editors and some exporters write one.
+    return JSON.parse(body.startsWith('\uFEFF') ? body.slice(1) : body) as JsonValue;
   } catch (error) {
     throw fail('the body is not JSON', error);
   }

@@ -15,6 +15,8 @@ export type FileRoute = {
   chunked?: boolean;
   /** Answer with a redirect to this location instead. */
   redirectTo?: string;
+  /** Content-Encoding header (the body is sent as given: encode it yourself). */
+  contentEncoding?: string;
   /** Never answer (for timeouts and aborts). */
   hang?: boolean;
 };
@@ -51,6 +53,7 @@ export async function startFileServer(routes: Record<string, FileRoute>): Promis
       ? { 'transfer-encoding': 'chunked' }
       : { 'content-length': body.length };
     if (route.contentType) headers['content-type'] = route.contentType;
+    if (route.contentEncoding) headers['content-encoding'] = route.contentEncoding;
     res.writeHead(route.status ?? 200, headers);
     res.end(body);
   });
