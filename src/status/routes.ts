@@ -66,7 +66,14 @@ export async function answer(
     return;
   }
   const route = routes[path];
-  if (request.method !== 'GET' || route === undefined || root === undefined) {
+  // HEAD answers as GET without the body (Node leaves it out), except for the event stream.
+  const head = request.method === 'HEAD';
+  if (head && path === '/debug/events') {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    response.end();
+    return;
+  }
+  if ((request.method !== 'GET' && !head) || route === undefined || root === undefined) {
     send(response, 404, TEXT, `not found; try ${Object.keys(routes).join(', ')}\n`);
     return;
   }

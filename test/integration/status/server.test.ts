@@ -211,7 +211,7 @@ describe('status server', () => {
     ]);
   });
 
-  it('answers a request target that is not a URL path with 400 and keeps serving', async () => {
+  it('answers a request target that is not a URL path with 400, HEAD like GET, and keeps serving', async () => {
     const queue = await queues.start();
     const status = servers.create();
     const worker = await workers.start(queue, { inspect: status.inspect });
@@ -225,6 +225,11 @@ describe('status server', () => {
       'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
     await rawRequest(Number(port), upgrade);
     expect(await get(`${url}/healthz`)).toMatchObject({ status: 200, body: 'ok\n' });
+    // HEAD, as monitors send it: GET's status and headers, no body.
+    for (const path of ['/healthz', '/metrics', '/debug/events']) {
+      const head = await fetch(`${url}${path}`, { method: 'HEAD' });
+      expect([path, head.status, await head.text()]).toEqual([path, 200, '']);
+    }
     expect(worker.actor.getSnapshot().status).toBe('active');
   });
 
