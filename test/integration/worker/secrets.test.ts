@@ -94,7 +94,9 @@ describe('casola-worker run: the API token never leaks', () => {
       waitRegistered: false,
     });
     await queue.events.waitFor(eventIs('connection_refused'), { timeoutMs: 20_000 });
-    await worker.waitForLine(/queue socket error: Unexpected server response: 401/);
+    await worker.waitForLine(
+      /the queue refused the connection \(HTTP 401\): check CASOLA_API_TOKEN/,
+    );
     worker.signal('SIGTERM');
     expect(await worker.exitCode).toBe(0);
     expectNoToken(texts(worker, sink, queue));
