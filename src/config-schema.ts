@@ -42,7 +42,11 @@ function seconds(options: { allowZero: boolean }) {
   return decimal.pipe(range).transform((value) => Math.round(value * 1000));
 }
 
-const wsUrl = z.url({ protocol: /^wss?$/, error: 'is not a ws:// or wss:// URL' });
+const wsUrl = z
+  .url({ protocol: /^wss?$/, error: 'is not a ws:// or wss:// URL' })
+  .refine((value) => !value.includes('#'), {
+    error: 'has a #fragment, which a WebSocket URL cannot have',
+  });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'is not an http:// or https:// URL' });
 
 const extraArgs = z.string().transform((value, context) => {

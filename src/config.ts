@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { environmentFixes, environmentSchema } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
+import { withPath } from './net/http-base.ts';
 
 /** Where `CASOLA_INSPECT` attaches the Stately inspector. */
 export type InspectTarget = { kind: 'sky' } | { kind: 'websocket'; url: string };
@@ -158,9 +159,9 @@ function describeProblems(error: z.ZodError, input: Environment): string[] {
   return [...problems.values()];
 }
 
-/** The queue's WebSocket endpoint: the base URL without trailing slashes, plus `/ws`. */
+/** The queue's WebSocket endpoint: the base URL's path without trailing slashes, plus `/ws`. */
 export function queueSocketUrl(wsUrl: string): string {
-  return `${wsUrl.replace(/\/+$/, '')}/ws`;
+  return withPath(wsUrl, '/ws');
 }
 
 const SENSITIVE_NAME = /token|key|secret|password|credential|auth/i;

@@ -17,7 +17,9 @@ const ms = (min: number) =>
     .optional();
 
 const optionsSchema = z.object({
-  wsUrl: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
+  wsUrl: z
+    .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
+    .refine((value) => !value.includes('#'), { error: 'must not have a #fragment' }),
   workerId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
   configId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
   capacity: z

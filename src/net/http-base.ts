@@ -12,3 +12,13 @@ export function urlHost(host: string): string {
 export function httpBase(host: string, port: number): string {
   return `http://${urlHost(host)}:${port}`;
 }
+
+/**
+ * `base` with `path` added to its path (trailing slashes of the base dropped), its query
+ * string kept where it belongs: `wss://q/?token=t` and `/ws` give `wss://q/ws?token=t`.
+ */
+export function withPath(base: string, path: string): string {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  return url.toString();
+}

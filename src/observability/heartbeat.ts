@@ -5,6 +5,7 @@
  * logged, never thrown: the platform learns from the next one.
  */
 import { postJson } from '../http/post-json.ts';
+import { withPath } from '../net/http-base.ts';
 import type { Logger } from './logger.ts';
 
 /** What the worker tells the platform about itself. */
@@ -60,7 +61,7 @@ export function createHeartbeatSender(options: HeartbeatOptions): HeartbeatSende
   if (!apiUrl || !token) {
     return { enabled: false, send: async () => true };
   }
-  const url = `${apiUrl.replace(/\/+$/, '')}/api/heartbeats`;
+  const url = withPath(apiUrl, '/api/heartbeats');
   let pending: Pending | undefined;
   let sending = false;
 

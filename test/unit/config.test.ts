@@ -169,6 +169,7 @@ describe('bad configuration', () => {
   it.each([
     ['CASOLA_WS_URL', 'http://queue.example.com', 'is not a ws:// or wss:// URL'],
     ['CASOLA_WS_URL', 'not a url', 'is not a ws:// or wss:// URL'],
+    ['CASOLA_WS_URL', 'ws://127.0.0.1:1/#x', 'has a #fragment, which a WebSocket URL cannot have'],
     ['CASOLA_API_URL', 'ws://api.example.com', 'is not an http:// or https:// URL'],
     ['CASOLA_LOGS_URL', 'logs.example.com', 'is not an http:// or https:// URL'],
     ['CASOLA_METRICS_URL', 'ftp://m', 'is not an http:// or https:// URL'],
@@ -245,6 +246,8 @@ describe('queueSocketUrl', () => {
     ['wss://queue.example.com/', 'wss://queue.example.com/ws'],
     ['ws://127.0.0.1:8788//', 'ws://127.0.0.1:8788/ws'],
     ['wss://host/base', 'wss://host/base/ws'],
+    // The path goes before the query string, not after it.
+    ['wss://queue.example.com/?token=abc', 'wss://queue.example.com/ws?token=abc'],
   ])('%s → %s', (base, expected) => {
     expect(queueSocketUrl(base)).toBe(expected);
   });

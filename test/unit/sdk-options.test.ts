@@ -27,6 +27,7 @@ describe('createWorker options', () => {
     [{ workerId: '' }, 'workerId must not be empty'],
     [{ configId: '' }, 'configId must not be empty'],
     [{ wsUrl: 'http://queue.example.com' }, 'wsUrl must be a ws:// or wss:// URL'],
+    [{ wsUrl: 'ws://queue.example.com/#x' }, 'wsUrl must not have a #fragment'],
     [{ onJob: undefined }, 'onJob must be a function (the job handler)'],
     [{ maxFrameBytes: 0 }, 'maxFrameBytes must be at least 1'],
     [{ timings: { renewIntervalMs: -5 } }, 'timings.renewIntervalMs must be at least 1 ms'],
