@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { environmentFixes, environmentSchema } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import { withPath } from './net/http-base.ts';
+import { redactArgs } from './observability/redact.ts';
 
 /** Where `CASOLA_INSPECT` attaches the Stately inspector. */
 export type InspectTarget = { kind: 'sky' } | { kind: 'websocket'; url: string };
@@ -169,9 +170,13 @@ const SENSITIVE_NAME = /token|key|secret|password|credential|auth/i;
 /** Values shorter than this are masked entirely: their last 4 characters say too much. */
 const MIN_CHARS_TO_SHOW_TAIL = 12;
 
-/** The value as it may be logged: masked when the name says it is a secret. */
+/**
+ * The value as it may be logged: masked when the name says it is a secret; otherwise with the
+ * secrets inside it hidden (a URL's password and query, a `--api-key` flag's value).
+ */
 export function maskValue(name: string, value: string): string {
-  if (!SENSITIVE_NAME.test(name) || value === '') return value;
+  if (value === '') return value;
+  if (!SENSITIVE_NAME.test(name)) return redactArgs(value.split(' ')).join(' ');
   return value.length < MIN_CHARS_TO_SHOW_TAIL ? '****' : `****${value.slice(-4)}`;
 }
 

@@ -12,6 +12,7 @@ import type { GateEvent } from '../../machines/gate.machine.ts';
 import type { OutboundFrame } from '../../machines/types.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { redactUrl } from '../observability/redact.ts';
 import { encodeWorkerFrame } from '../protocol/encode.ts';
 import type { QueueFrame } from '../protocol/frames.ts';
 import { type FrameRejection, PREVIEW_CHARS, parseQueueFrame } from '../protocol/parse.ts';
@@ -146,7 +147,10 @@ export function createSocketActor(options: SocketOptions) {
       } else report({ type: 'FRAME_RECEIVED', frame });
     });
     socket.on('error', (error) => {
-      logger.warn({ url, error: error.message }, socketProblem(error.message, maxFrameBytes));
+      logger.warn(
+        { url: redactUrl(url), error: error.message },
+        socketProblem(error.message, maxFrameBytes),
+      );
     });
     socket.on('close', (code, reason) => {
       report({ type: 'SOCKET_CLOSED', code, reason: reason.toString().slice(0, PREVIEW_CHARS) });

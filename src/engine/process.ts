@@ -8,6 +8,7 @@ import { execa, type Result } from 'execa';
 import { fromCallback } from 'xstate';
 import type { EngineEvent, ProcessCommand } from '../../machines/engine.machine.ts';
 import type { Logger } from '../observability/logger.ts';
+import { redactArgs } from '../observability/redact.ts';
 import { classifyLine, lineLevel } from './classify.ts';
 import { type ServeSettings, serveCommandLine } from './command.ts';
 
@@ -39,7 +40,7 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       return;
     }
     const { file, args } = commandLine;
-    logger.info({ command: [file, ...args] }, 'starting vLLM');
+    logger.info({ command: redactArgs([file, ...args]) }, 'starting vLLM');
     // vLLM leads a process group of its own: a Ctrl-C in a terminal, or a signal to the
     // worker's group, reaches the worker alone, which drains and then stops vLLM, instead of
     // vLLM dying under running jobs. The group is killed with SIGKILL when the worker exits

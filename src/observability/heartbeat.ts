@@ -7,6 +7,7 @@
 import { postJson } from '../http/post-json.ts';
 import { withPath } from '../net/http-base.ts';
 import type { Logger } from './logger.ts';
+import { redactUrl } from './redact.ts';
 
 /** What the worker tells the platform about itself. */
 export type HeartbeatStatus =
@@ -69,7 +70,7 @@ export function createHeartbeatSender(options: HeartbeatOptions): HeartbeatSende
     const result = await postJson({ url, token, body, timeoutMs });
     if (result.ok) return true;
     logger.warn(
-      { url, status: result.status, reason: result.reason, heartbeat: body.status },
+      { url: redactUrl(url), status: result.status, reason: result.reason, heartbeat: body.status },
       `heartbeat '${body.status}' not delivered: ${result.reason}`,
     );
     return false;

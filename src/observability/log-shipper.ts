@@ -6,6 +6,7 @@
  */
 import { postJson } from '../http/post-json.ts';
 import type { Logger } from './logger.ts';
+import { redactUrl } from './redact.ts';
 
 /** Shipped level names (the platform's: pino's `warn` is `warning`). */
 export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
@@ -135,7 +136,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       return true;
     }
     const fields = {
-      url: target,
+      url: redactUrl(target),
       status: result.status,
       reason: result.reason,
       entries: batch.length,

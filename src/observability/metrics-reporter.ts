@@ -8,6 +8,7 @@ import { postJson } from '../http/post-json.ts';
 import type { Logger } from './logger.ts';
 import { type NvidiaSmiRunner, readGpuMetrics } from './nvidia-smi.ts';
 import { sumMetric } from './prometheus.ts';
+import { redactUrl } from './redact.ts';
 
 /** One snapshot, with the platform's field names. */
 export type MetricsSnapshot = {
@@ -124,7 +125,7 @@ export function createMetricsReporter(options: MetricsReporterOptions): MetricsR
     const result = await postJson({ url, token, body, timeoutMs });
     if (result.ok) return true;
     logger.warn(
-      { url, status: result.status, reason: result.reason },
+      { url: redactUrl(url), status: result.status, reason: result.reason },
       `metrics not delivered: ${result.reason}`,
     );
     return false;

@@ -277,6 +277,21 @@ describe('describeEnvironment', () => {
     expect(lines).toContain('VLLM_MODEL=Qwen/Qwen2.5-0.5B-Instruct');
   });
 
+  it("hides secrets inside values: a URL's password and query, a secret-named flag's value", () => {
+    const lines = describeEnvironment({
+      CASOLA_WS_URL: 'wss://queueuser:s3cretpass@queue.example.com/?token=tok3n',
+      CASOLA_LOGS_URL: 'https://logs.example.com/ingest?sig=abcdef',
+      VLLM_EXTRA_ARGS: '--api-key hf_secretinargs --max-model-len 8192',
+      HTTPS_PROXY: 'http://user:proxypass@proxy:3128',
+    });
+    expect(lines).toEqual([
+      'CASOLA_LOGS_URL=https://logs.example.com/ingest?sig=****',
+      'CASOLA_WS_URL=wss://queueuser:****@queue.example.com/?token=****',
+      'HTTPS_PROXY=http://user:****@proxy:3128/',
+      'VLLM_EXTRA_ARGS=--api-key **** --max-model-len 8192',
+    ]);
+  });
+
   it('masks token, key, secret, password, credential and auth values (any case)', () => {
     const lines = describeEnvironment(env);
     expect(lines).toContain('CASOLA_API_TOKEN=****abcd');
