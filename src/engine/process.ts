@@ -5,6 +5,7 @@
  * is always reported.
  */
 import { execa, type Result } from 'execa';
+import { onExit } from 'signal-exit';
 import { fromCallback } from 'xstate';
 import type { EngineEvent, ProcessCommand } from '../../machines/engine.machine.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -43,8 +44,9 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
     logger.info({ command: redactArgs([file, ...args]) }, 'starting vLLM');
     // vLLM leads a process group of its own: a Ctrl-C in a terminal, or a signal to the
     // worker's group, reaches the worker alone, which drains and then stops vLLM, instead of
-    // vLLM dying under running jobs. The group is killed with SIGKILL when the worker exits
-    // (execa's `cleanup` does not apply to a detached child).
+    // vLLM dying under running jobs. The group is killed with SIGKILL when the worker exits,
+    // also on a signal it does not handle (SIGHUP from a closed terminal, SIGQUIT, SIGABRT):
+    // signal-exit, as execa's own `cleanup` does, which does not apply to a detached child.
     const child = execa(file, args, {
       all: true,
       reject: false,
@@ -61,7 +63,7 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
         // Already gone.
       }
     };
-    process.once('exit', killGroup);
+    const forgetExit = onExit(killGroup);
     child.nodeChildProcess.once('spawn', () =>
       report({ type: 'PROCESS_SPAWNED', pid: child.pid ?? 0 }),
     );
@@ -72,7 +74,7 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       if (match) report({ type: 'PROCESS_LINE_CLASSIFIED', ...match, line });
     });
     child.then((result) => {
-      process.off('exit', killGroup);
+      forgetExit();
       exit = exitEvent(file, result);
       logger.info(
         { exit_code: exit.exitCode, signal: exit.signal, error: exit.error },

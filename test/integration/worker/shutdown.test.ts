@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { postJson } from '../../support/queue-harness.ts';
+import { until } from '../../support/sdk-worker.ts';
 import { CONFIG_ID, SINK_PATHS, useWorkerHarness } from '../../support/worker-harness.ts';
 import { isAlive } from '../../support/worker-process.ts';
 
@@ -75,6 +76,14 @@ describe('casola-worker run: shutdown on SIGTERM', () => {
     expect([status, (body as Json).choices[0].message.content]).toEqual([200, 'still here']);
     expect(framesIn(queue)).toEqual(['drain', 'job_result']);
     expect(isAlive(vllmPid)).toBe(false);
+  });
+
+  it('a signal the worker does not handle (SIGHUP: a closed terminal) takes vLLM down with it', async () => {
+    const { worker } = await harness.start({ ownProcessGroup: true });
+    const vllmPid = await worker.vllmPid();
+    worker.signal('SIGHUP');
+    await worker.exitCode;
+    await until(() => !isAlive(vllmPid), 5_000, `vLLM (pid ${vllmPid}) to be gone`);
   });
 
   it('a second signal (SIGINT) stops waiting: running jobs end with an error, the worker still exits 0', async () => {
