@@ -68,9 +68,11 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       report({ type: 'PROCESS_SPAWNED', pid: child.pid ?? 0 }),
     );
     child.all?.setEncoding('utf8');
-    readLines(child.all, (line) => {
+    readLines(child.all, (line, continued) => {
       vllmLogger[lineLevel(line)](line);
-      const match = classifyLine(line);
+      // The rest of a cut line is classified with its start: a long request-log line (a
+      // prompt) must not be read as a failure from its middle.
+      const match = continued ? undefined : classifyLine(line);
       if (match) report({ type: 'PROCESS_LINE_CLASSIFIED', ...match, line });
     });
     child.then((result) => {
@@ -126,24 +128,29 @@ const MAX_LINE_CHARS = 64 * 1024;
 
 /**
  * Calls `onLine` for every complete line (and the last partial one at the end). Carriage
- * returns end lines too: progress bars redraw with them.
+ * returns end lines too: progress bars redraw with them. `continued` is true for the pieces
+ * after the first of a line cut at MAX_LINE_CHARS.
  */
-function readLines(
+export function readLines(
   stream: NodeJS.ReadableStream | undefined,
-  onLine: (line: string) => void,
+  onLine: (line: string, continued: boolean) => void,
 ): void {
   if (stream === undefined) return;
   let partial = '';
+  /** Whether `partial` continues a line whose start already went out. */
+  let cut = false;
   stream.on('data', (chunk: string) => {
     const lines = (partial + chunk).split(/\r\n|\r|\n/);
     partial = lines.pop() ?? '';
-    for (const line of lines) if (line.length > 0) onLine(line);
+    for (const [i, line] of lines.entries()) if (line.length > 0) onLine(line, i === 0 && cut);
+    if (lines.length > 0) cut = false;
     while (partial.length > MAX_LINE_CHARS) {
-      onLine(partial.slice(0, MAX_LINE_CHARS));
+      onLine(partial.slice(0, MAX_LINE_CHARS), cut);
       partial = partial.slice(MAX_LINE_CHARS);
+      cut = true;
     }
   });
   stream.on('end', () => {
-    if (partial.length > 0) onLine(partial);
+    if (partial.length > 0) onLine(partial, cut);
   });
 }

@@ -3,8 +3,11 @@
  * rule), a crash after ready, a stop that leaves no process behind (also when vLLM ignores
  * SIGTERM), and a VLLM_SERVE_COMMAND that cannot start anything.
  */
+
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { describe, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { readLines } from '../../../src/engine/process.ts';
 import {
   type EngineHarness,
   type EngineHarnessOptions,
@@ -198,4 +201,19 @@ describe.concurrent('a VLLM_SERVE_COMMAND that starts nothing', () => {
       expect(engine.notices().map((n) => n.type)).toEqual(['ENGINE_FAILED', 'ENGINE_STOPPED']);
     },
   );
+});
+
+describe('readLines', () => {
+  it('marks the pieces after the first of a line cut at 64 KiB as continued', async () => {
+    const stream = new PassThrough({ encoding: 'utf8' });
+    const seen: Array<[number, boolean]> = [];
+    readLines(stream, (line, continued) => seen.push([line.length, continued]));
+    // A request-log line with a prompt past 64 KiB: its middle must not be read on its own.
+    stream.write(`Received request chatcmpl-1: prompt: '${'a'.repeat(70_000)}`);
+    stream.write(" CUDA out of memory'\nnext line\n");
+    stream.end('last');
+    await new Promise((resolve) => stream.on('end', resolve));
+    expect(seen.map(([, continued]) => continued)).toEqual([false, true, false, false]);
+    expect(seen[0]![0]).toBe(64 * 1024);
+  });
 });
