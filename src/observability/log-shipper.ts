@@ -54,7 +54,7 @@ export type LogShipperStats = {
   buffered: number;
   /** Entries accepted by the logs endpoint, drop notices included. */
   shipped: number;
-  /** Entries dropped because the buffer was full, since the shipper was created. */
+  /** Entries dropped because the buffer was full or the endpoint refused them for good. */
   dropped: number;
 };
 
@@ -202,9 +202,9 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   };
 }
 
-/** An entry's weight for the byte bounds: its message, plus a little for the rest. */
+/** An entry's weight for the byte bounds: its message in UTF-8, plus a little for the rest. */
 function sizeOf(entry: LogEntry): number {
-  return entry.message.length + 100;
+  return Buffer.byteLength(entry.message) + 100;
 }
 
 /** A status the same batch would get again: the request itself is refused. */
@@ -217,6 +217,6 @@ function dropNotice(count: number): LogEntry {
     timestamp: Date.now() / 1000,
     level: 'warning',
     source: 'worker',
-    message: `log buffer full: ${count} entries dropped`,
+    message: `${count} log entries dropped (the buffer was full, or the endpoint refused them)`,
   };
 }

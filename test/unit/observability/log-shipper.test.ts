@@ -114,10 +114,23 @@ describe('log shipper', () => {
     expect(await logShipper.flush()).toBe(true);
     expect(env.warnings()).toEqual([expect.objectContaining({ status: 413, entries: 2 })]);
     expect(shippedEntries(env.sink.requests.slice(1))).toEqual([
-      expect.objectContaining({ level: 'warning', message: 'log buffer full: 2 entries dropped' }),
+      expect.objectContaining({
+        level: 'warning',
+        message: '2 log entries dropped (the buffer was full, or the endpoint refused them)',
+      }),
       entry(3),
     ]);
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 2, dropped: 2 });
+  });
+
+  it('counts bytes as UTF-8: text outside ASCII weighs what it will weigh on the wire', async () => {
+    const wide = (n: number): LogEntry => ({ ...entry(n), message: '日'.repeat(20 * 1024) });
+    const logShipper = shipper({ batchBytes: 100 * 1024 });
+    for (let n = 1; n <= 4; n += 1) logShipper.push(wide(n));
+    expect(await logShipper.flush()).toBe(true);
+    // 60 KiB a line in UTF-8 (20 K characters): one line a POST under 100 KiB.
+    const sizes = env.sink.requests.map((r) => (r.body as { entries: LogEntry[] }).entries.length);
+    expect(sizes).toEqual([1, 1, 1, 1]);
   });
 
   it('bounds what it holds and what it posts by bytes, not only by entries', async () => {
@@ -158,7 +171,7 @@ describe('log shipper', () => {
       timestamp: expect.any(Number),
       level: 'warning',
       source: 'worker',
-      message: 'log buffer full: 3 entries dropped',
+      message: '3 log entries dropped (the buffer was full, or the endpoint refused them)',
     });
     expect(rest).toEqual(range(4, 8));
     expect(logShipper.stats()).toEqual({ buffered: 0, shipped: 6, dropped: 3 });
@@ -175,7 +188,11 @@ describe('log shipper', () => {
       .slice(1)
       .map((r) => (r.body as { entries: LogEntry[] }).entries);
     expect(batches.map((b) => b.map((e) => e.message))).toEqual([
-      ['log buffer full: 2 entries dropped', 'line 3', 'line 4'],
+      [
+        '2 log entries dropped (the buffer was full, or the endpoint refused them)',
+        'line 3',
+        'line 4',
+      ],
       ['line 5'],
     ]);
     expect(
@@ -195,7 +212,7 @@ describe('log shipper', () => {
     env.sink.respond(PATH, { status: 200 });
     await logShipper.flush();
     expect(shippedEntries(env.sink.requests.slice(1)).map((e) => e.message)).toEqual([
-      'log buffer full: 2 entries dropped',
+      '2 log entries dropped (the buffer was full, or the endpoint refused them)',
       'line 3',
       'line 4',
       'line 5',
