@@ -14,8 +14,11 @@ const json = JSON as typeof JSON & {
   isRawJSON(value: unknown): value is RawJson;
 };
 
-/** Sixteen digits in a row: the text may hold an integer past 2^53 (nine quadrillion). */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * A number that starts with sixteen digits: the text may hold an integer past 2^53 (nine
+ * quadrillion). The digits after a decimal point do not count: embeddings are full of them.
+ */
+const LONG_DIGITS = /(?:^|[[:,])\s*-?\d{16}/;
 const INTEGER = /^-?\d+$/;
 
 type Reviver = (key: string, value: unknown, context: { source?: string }) => unknown;

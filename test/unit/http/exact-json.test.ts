@@ -14,6 +14,10 @@ describe('parseExactJson', () => {
     expect(exactNumber.safeParse({ rawJSON: '1' }).success).toBe(false);
   });
 
+  it('keeps long integers at the start of an array and after a minus', () => {
+    expect(JSON.stringify(parseExactJson('[-9007199254740993, 1]'))).toBe('[-9007199254740993,1]');
+  });
+
   it('is JSON.parse for text without long digit runs', () => {
     const text = '{"a":[1,2.5,"x",null,true],"b":{"c":9007199254740991}}';
     expect(parseExactJson(text)).toEqual(JSON.parse(text));
