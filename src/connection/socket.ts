@@ -15,7 +15,12 @@ import type { Logger } from '../observability/logger.ts';
 import { redactUrl } from '../observability/redact.ts';
 import { encodeWorkerFrame } from '../protocol/encode.ts';
 import type { QueueFrame } from '../protocol/frames.ts';
-import { type FrameRejection, PREVIEW_CHARS, parseQueueFrame } from '../protocol/parse.ts';
+import {
+  describeIssues,
+  type FrameRejection,
+  PREVIEW_CHARS,
+  parseQueueFrame,
+} from '../protocol/parse.ts';
 
 export type SocketOptions = {
   /** The full endpoint, `.../ws`. */
@@ -51,10 +56,7 @@ function encode(frame: OutboundFrame, logger: Logger): string | undefined {
   } catch (error) {
     const jobId = 'job_id' in frame ? frame.job_id : undefined;
     if (frame.type === 'job_result') {
-      const why =
-        error instanceof z.ZodError
-          ? error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')
-          : errorMessage(error);
+      const why = error instanceof z.ZodError ? describeIssues(error) : errorMessage(error);
       const message = `the job's result could not be sent as JSON: ${why}`;
       logger.error({ job_id: jobId }, message);
       // A new frame: a copy of the result frame would carry the result that failed.

@@ -23,13 +23,20 @@ export class StateStream {
     this.#intervalMs = options.intervalMs ?? 25;
   }
 
-  /** Answers a GET with the event stream; the page stays subscribed until it goes away. */
+  /**
+   * Answers a GET with the event stream; the page stays subscribed until it goes away. A HEAD
+   * gets the same headers and no stream.
+   */
   attach(response: ServerResponse): void {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
     });
+    if (response.req.method === 'HEAD') {
+      response.end();
+      return;
+    }
     this.#pages.add(response);
     response.on('close', () => this.#pages.delete(response));
     response.write(this.#message());

@@ -66,14 +66,9 @@ export async function answer(
     return;
   }
   const route = routes[path];
-  // HEAD answers as GET without the body (Node leaves it out), except for the event stream.
-  const head = request.method === 'HEAD';
-  if (head && path === '/debug/events') {
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-    response.end();
-    return;
-  }
-  if ((request.method !== 'GET' && !head) || route === undefined || root === undefined) {
+  // HEAD answers as GET without the body (Node leaves it out; the event stream ends at once).
+  const readable = request.method === 'GET' || request.method === 'HEAD';
+  if (!readable || route === undefined || root === undefined) {
     send(response, 404, TEXT, `not found; try ${Object.keys(routes).join(', ')}\n`);
     return;
   }

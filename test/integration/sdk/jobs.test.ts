@@ -435,7 +435,7 @@ describe('SDK jobs', () => {
         expect.stringContaining('could not be sent as JSON: Do not know how to serialize a BigInt'),
         expect.stringContaining('could not be sent as JSON: Converting circular structure to JSON'),
         expect.stringContaining(
-          'could not be sent as JSON: result is required, as JSON (not a function or a symbol)',
+          'could not be sent as JSON: result: is required, as JSON (not a function or a symbol)',
         ),
         '10',
         '[object Object]',

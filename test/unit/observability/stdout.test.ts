@@ -79,6 +79,8 @@ describe('stdout', () => {
     await run.logged();
     run.read();
     await until(() => run.text().includes('log lines were dropped'), 10_000);
+    // Said while the process still runs: once stdout drained, not only at exit.
+    expect(run.text()).toContain('log lines were dropped');
     expectAccounted(await run.exit());
   });
 
