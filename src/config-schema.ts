@@ -34,10 +34,11 @@ export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** Seconds (fractional allowed), turned into whole milliseconds. */
 function seconds(options: { allowZero: boolean }) {
+  // Checked in whole milliseconds, as the timers get it: 0.0001 s would be a 0 ms interval.
   const range = (
     options.allowZero
       ? z.number().min(0, { error: 'must not be negative' })
-      : z.number().gt(0, { error: 'must be more than 0' })
+      : z.number().min(0.001, { error: 'must be at least 0.001 (1 ms)' })
   ).max(MAX_SECONDS, { error: `must be at most ${MAX_SECONDS} (about 24 days)` });
   return decimal.pipe(range).transform((value) => Math.round(value * 1000));
 }
@@ -125,7 +126,7 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   CONTAINER_ID: 'unset it, or set CASOLA_INSTANCE_ID',
   CASOLA_QUEUE_ID: 'set it to the queue id, or unset it for vllm-queue',
   CASOLA_CAPACITY: 'set it to how many jobs run at once, a whole number ≥ 1 (default 1)',
-  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, above 0 (default 60)`,
+  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default 60)`,
   CASOLA_SHUTDOWN_GRACE_PERIOD: `set it in ${SECONDS}, 0 or more (default 5)`,
   CASOLA_BACKPRESSURE_CHECK_INTERVAL: `set it in ${SECONDS}, or 0 to turn backpressure off (default 5)`,
   CASOLA_BACKPRESSURE_PAUSE_THRESHOLD:
@@ -133,7 +134,7 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   CASOLA_BACKPRESSURE_RESUME_THRESHOLD:
     'set it to a whole number of waiting requests, at most the pause threshold (default 0)',
   CASOLA_LOGS_URL: 'set it to the log endpoint (http:// or https://), or unset it to ship no logs',
-  CASOLA_LOG_FLUSH_INTERVAL: `set it in ${SECONDS}, above 0 (default 30)`,
+  CASOLA_LOG_FLUSH_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default 30)`,
   CASOLA_METRICS_URL:
     'set it to the metrics endpoint (http:// or https://), or unset it to send no metrics',
   CASOLA_EXPECTED_GPU_NAME: 'set it to part of the expected GPU name, e.g. H100',
@@ -145,7 +146,7 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   VLLM_EXTRA_ARGS: 'close every quote and escape, as in a shell command line',
   VLLM_SERVE_COMMAND:
     'set it to the vLLM executable (default vllm); quote a path with spaces and close every quote',
-  VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, above 0 (default 600)`,
+  VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, at least 0.001 (default 600)`,
   CASOLA_STATUS_PORT: 'set it to a port between 0 and 65535, or unset it to turn the server off',
   CASOLA_INSPECT: 'set it to `sky` or a ws:// URL, or unset it to turn inspection off',
   CASOLA_MAX_FRAME_BYTES: 'set it to a whole number of bytes ≥ 1 (default 67108864, 64 MiB)',

@@ -24,7 +24,12 @@ const DOWNLOAD_TIMEOUT_MS = 30_000;
 
 const schema = z
   .looseObject({
-    audio_base64: z.base64().min(1).optional(),
+    // Line breaks are allowed, as Python's base64.encodebytes and the base64 tool write them.
+    audio_base64: z
+      .string()
+      .transform((text) => text.replace(/\s+/g, ''))
+      .pipe(z.base64().min(1))
+      .optional(),
     audio_url: httpUrl.optional(),
     response_format: z.enum(['json', 'text', 'verbose_json', 'srt', 'vtt']).default('json'),
     language: z.string().optional(),

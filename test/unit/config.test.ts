@@ -177,7 +177,9 @@ describe('bad configuration', () => {
     ['CASOLA_CAPACITY', '0', 'must be at least 1'],
     ['CASOLA_CAPACITY', '1.5', 'is not a whole number'],
     ['CASOLA_HEARTBEAT_INTERVAL', '10s', 'is not a number'],
-    ['CASOLA_HEARTBEAT_INTERVAL', '0', 'must be more than 0'],
+    ['CASOLA_HEARTBEAT_INTERVAL', '0', 'must be at least 0.001 (1 ms)'],
+    // It would round to a 0 ms interval: a busy loop.
+    ['CASOLA_LOG_FLUSH_INTERVAL', '0.0001', 'must be at least 0.001 (1 ms)'],
     ['CASOLA_SHUTDOWN_GRACE_PERIOD', '-1', 'must not be negative'],
     // Longer than a Node timer can wait: it would fire after 1 ms.
     ['CASOLA_SHUTDOWN_GRACE_PERIOD', '2592000', 'must be at most 2147483 (about 24 days)'],

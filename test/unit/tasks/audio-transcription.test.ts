@@ -39,6 +39,15 @@ describe('openai/audio-transcription', () => {
     });
   });
 
+  it("takes base64 wrapped in lines, as Python's base64.encodebytes writes it", async () => {
+    mock = await startTestMockVllm();
+    const wrapped = (wav.toString('base64').match(/.{1,76}/g) ?? []).join('\n');
+    await runTask({ task: TASK, audio_base64: `${wrapped}\n` }, mock.context());
+    expect(mock.received.map((request) => request.fields?.file)).toEqual([
+      { filename: 'audio.wav', contentType: 'audio/wav', data: wav },
+    ]);
+  });
+
   it('downloads audio_url and passes language, prompt, temperature; keeps verbose fields', async () => {
     mock = await startTestMockVllm();
     files = await startFileServer({ '/clip.flac': { body: Buffer.from('fLaC-bytes') } });
