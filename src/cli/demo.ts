@@ -18,6 +18,13 @@ export function registerDemoCommand(program: Command): void {
       'port of the status server (/debug, /metrics, /readyz, /inspect) while the demo runs (default: a free one)',
     )
     .action(async (options: { logFile: string; statusPort?: string }) => {
+      const port = Number(options.statusPort ?? 0);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+        console.error(
+          `--status-port must be an integer from 0 to 65535, got '${options.statusPort}'`,
+        );
+        process.exit(2);
+      }
       const { runDemo } = await import('../demo/index.ts');
       const code = await runDemo({
         logFile: options.logFile,

@@ -2,6 +2,7 @@
  * `casola-worker queue`: runs the local queue until SIGINT or SIGTERM, then closes it and
  * exits 0.
  */
+import { QueueListenError } from '../errors.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startLocalQueue } from './local-queue.ts';
 
@@ -20,7 +21,16 @@ export async function runQueueCommand(options: QueueCommandOptions): Promise<voi
     return;
   }
   const logger = createLogger().child({ component: 'local-queue' });
-  const queue = await startLocalQueue({ host: options.host, port, logger });
+  let queue: Awaited<ReturnType<typeof startLocalQueue>>;
+  try {
+    queue = await startLocalQueue({ host: options.host, port, logger });
+  } catch (error) {
+    // The port is taken or the address is not this machine's: one line, not a stack trace.
+    if (!(error instanceof QueueListenError)) throw error;
+    console.error(`casola-worker queue: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
   console.log(`local Casola queue: REST ${queue.httpUrl}, workers connect to ${queue.wsUrl}/ws`);
   const { promise: stopped, resolve: stop } = Promise.withResolvers<NodeJS.Signals>();
   process.once('SIGINT', stop);

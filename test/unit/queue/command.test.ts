@@ -45,6 +45,23 @@ describe('casola-worker queue', () => {
     expect(result.stdout).toContain(`ws://127.0.0.1:${port}/ws`);
   });
 
+  it('says in one line that a taken port is taken, and exits 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as { port: number };
+      const result = await execa('node', ['src/cli.ts', 'queue', '--port', String(port)], {
+        reject: false,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `casola-worker queue: the local queue could not listen on 127.0.0.1:${port}; choose a free port (--port) or another host`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('exits 2 on a port that is not a number', async () => {
     const result = await execa('node', ['src/cli.ts', 'queue', '--port', 'eighty'], {
       reject: false,
