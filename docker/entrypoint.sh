@@ -101,11 +101,17 @@ link_libcuda
 if [ "$#" -eq 0 ]; then
   set -- casola-worker run
 fi
+# Stopped before the worker started: nothing to drain, so it is not started at all (started,
+# it would get the signal before it could handle it and die at once).
+if [ "${#pending[@]}" -gt 0 ]; then
+  log "SIG${pending[0]} received before the worker started; not starting it"
+  case "${pending[0]}" in
+    INT) exit 130 ;;
+    *) exit 143 ;;
+  esac
+fi
 "$@" &
 worker=$!
-for signal in "${pending[@]}"; do
-  forward "$signal"
-done
 
 # `wait` also returns when a trapped signal arrives; only then is `exited` left unset.
 while true; do

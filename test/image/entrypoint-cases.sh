@@ -87,6 +87,20 @@ expect 'a SIGINT to the process group reaches the worker once' marker_is group s
 expect 'after a process-group SIGINT the shutdown runs to the end' marker_is group finished complete
 expect 'the entrypoint logs the worker exit code' output_has term 'worker exited with code 0'
 
+# Stopped while the GPU diagnostics run (a slow nvidia-smi): the worker is never started.
+mkdir -p "$work/early/bin"
+printf '#!/bin/sh\ntouch %s/early/diagnosing\nsleep 1\n' "$work" >"$work/early/bin/nvidia-smi"
+chmod +x "$work/early/bin/nvidia-smi"
+PATH="$work/early/bin:$PATH" CASOLA_SHUTDOWN_GRACE_PERIOD=1 "$entrypoint" node "$stub" \
+  --markers "$work/early" >"$work/early/out" 2>&1 &
+early=$!
+wait_lines "$work/early/diagnosing" 0 && kill -TERM "$early"
+wait "$early"
+echo $? >"$work/early/code"
+expect 'a SIGTERM during the diagnostics ends the entrypoint with 143' code_is early 143
+expect 'the worker is not started after it' [ ! -e "$work/early/started" ]
+expect 'the entrypoint says why' output_has early 'received before the worker started'
+
 # No driver: the diagnostics say so and the worker still starts.
 mkdir -p "$work/nodriver"
 "$entrypoint" true >"$work/nodriver/out" 2>&1
