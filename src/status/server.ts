@@ -29,6 +29,8 @@ export type StatusServerOptions = {
   host?: string;
   /** Default: silent. */
   logger?: Logger;
+  /** Task names /metrics always labels as they are (the rest share a capped set). Default none. */
+  tasks?: readonly string[];
 };
 
 export type StatusServer = {
@@ -71,6 +73,7 @@ class WorkerStatusServer implements StatusServer {
     this.#port = options.port;
     this.#host = options.host ?? '0.0.0.0';
     this.#logger = options.logger ?? silentLogger();
+    this.#metrics.pinTasks(options.tasks ?? []);
   }
 
   readonly inspect = (event: InspectionEvent): void => {

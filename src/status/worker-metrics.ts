@@ -53,6 +53,13 @@ export class WorkerMetrics {
 
   /** Task labels seen so far; past MAX_TASK_LABELS a new task counts as `other`. */
   readonly #tasks = new Set<string>();
+  /** Labels always kept, outside the cap: the worker's own tasks, `none`, `offloaded`. */
+  readonly #pinned = new Set(['none', 'offloaded']);
+
+  /** The task names this worker runs (the vLLM worker's seven) are always labels of their own. */
+  pinTasks(tasks: readonly string[]): void {
+    for (const task of tasks) this.#pinned.add(task);
+  }
 
   jobEnded(job: EndedJob): void {
     const labels = { task: this.#taskLabel(job.task), outcome: job.outcome };
@@ -65,7 +72,7 @@ export class WorkerMetrics {
    * grow /metrics (and Prometheus) without end. Short names, and at most MAX_TASK_LABELS of them.
    */
   #taskLabel(task: string): string {
-    if (this.#tasks.has(task)) return task;
+    if (this.#pinned.has(task) || this.#tasks.has(task)) return task;
     if (task.length > MAX_TASK_LABEL_LENGTH || this.#tasks.size >= MAX_TASK_LABELS) return 'other';
     this.#tasks.add(task);
     return task;

@@ -35,6 +35,9 @@ const TASKS: ReadonlyMap<string, TaskDefinition> = new Map(
   ].map((task) => [task.name, task]),
 );
 
+/** The seven tasks' names, as payloads name them. */
+export const TASK_NAMES: readonly string[] = [...TASKS.keys()];
+
 /** The task a payload names: an empty or missing `task` means chat completion. */
 function taskOf(payload: unknown, configId: string): TaskDefinition {
   const named =

@@ -16,7 +16,7 @@ import type { Logger } from '../observability/logger.ts';
 import { collectSnapshot, createMetricsReporter } from '../observability/metrics-reporter.ts';
 import { createNvidiaSmiRunner, type NvidiaSmiRunner } from '../observability/nvidia-smi.ts';
 import { createShippingLogger } from '../observability/shipping-logger.ts';
-import { runTask } from '../tasks/index.ts';
+import { runTask, TASK_NAMES } from '../tasks/index.ts';
 import { createBackpressureActor } from './backpressure.ts';
 import { awaitingEngineVerdict } from './engine-verdict.ts';
 import { createWorkerLogic, type WorkerTimings } from './logic.ts';
@@ -144,6 +144,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   const watch = watchWorker({
     config,
     logger,
+    tasks: TASK_NAMES,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     ...(options.statusHost ? { statusHost: options.statusHost } : {}),
   });

@@ -15,6 +15,8 @@ export type WatchOptions = {
   statusHost?: string;
   /** The caller's own observer of every inspection event. */
   inspect?: (event: InspectionEvent) => void;
+  /** Task names /metrics labels as they are, whatever else arrives. Default none. */
+  tasks?: readonly string[];
   logger: Logger;
 };
 
@@ -35,6 +37,7 @@ export function watchWorker(options: WatchOptions): WorkerWatch {
       : createStatusServer({
           port: config.statusPort,
           logger,
+          tasks: options.tasks ?? [],
           ...(options.statusHost === undefined ? {} : { host: options.statusHost }),
         });
   const inspection = createInspection({

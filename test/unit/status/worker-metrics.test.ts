@@ -36,4 +36,17 @@ describe('WorkerMetrics', () => {
     expect(totals).toContain('casola_jobs_total{task="other",outcome="result"} 11');
     root.stop();
   });
+
+  it('always labels the tasks it was told it runs, however many others came first', () => {
+    const metrics = new WorkerMetrics();
+    metrics.pinTasks(['openai/embeddings']);
+    const root = createActor(setup({}).createMachine({ id: 'worker' })).start();
+    for (let i = 0; i < MAX_TASK_LABELS + 5; i += 1) metrics.jobEnded(ended(`junk-${i}`));
+    for (const task of ['openai/embeddings', 'none', 'offloaded']) metrics.jobEnded(ended(task));
+    const totals = metrics.render(root, new JobLedger());
+    for (const task of ['openai/embeddings', 'none', 'offloaded']) {
+      expect(totals).toContain(`casola_jobs_total{task="${task}",outcome="result"} 1`);
+    }
+    root.stop();
+  });
 });
