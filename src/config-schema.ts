@@ -25,12 +25,18 @@ function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   );
 }
 
+/** The longest a Node timer waits (2^31 − 1 ms); longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A URL without a `#fragment`, which a WebSocket URL cannot have. */
+export const hasNoFragment = (value: string) => !value.includes('#');
+
 /**
  * The longest a timer can wait, in whole seconds: Node fires a timer of more than 2^31 − 1 ms
  * (about 24.8 days) after 1 ms instead, which would turn a grace period into none and an
  * interval into a busy loop.
  */
-export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 /** Seconds (fractional allowed), turned into whole milliseconds. */
 function seconds(options: { allowZero: boolean }) {
@@ -45,9 +51,7 @@ function seconds(options: { allowZero: boolean }) {
 
 const wsUrl = z
   .url({ protocol: /^wss?$/, error: 'is not a ws:// or wss:// URL' })
-  .refine((value) => !value.includes('#'), {
-    error: 'has a #fragment, which a WebSocket URL cannot have',
-  });
+  .refine(hasNoFragment, { error: 'has a #fragment, which a WebSocket URL cannot have' });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'is not an http:// or https:// URL' });
 
 const extraArgs = z.string().transform((value, context) => {

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { environmentFixes, environmentSchema } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import { withPath } from './net/http-base.ts';
-import { redactArgs } from './observability/redact.ts';
+import { redactArgs, SENSITIVE_NAME } from './observability/redact.ts';
 
 /** Where `CASOLA_INSPECT` attaches the Stately inspector. */
 export type InspectTarget = { kind: 'sky' } | { kind: 'websocket'; url: string };
@@ -164,8 +164,6 @@ function describeProblems(error: z.ZodError, input: Environment): string[] {
 export function queueSocketUrl(wsUrl: string): string {
   return withPath(wsUrl, '/ws');
 }
-
-const SENSITIVE_NAME = /token|key|secret|password|credential|auth/i;
 
 /** Values shorter than this are masked entirely: their last 4 characters say too much. */
 const MIN_CHARS_TO_SHOW_TAIL = 12;

@@ -4,10 +4,8 @@
  * NaN is dropped) or a timer that fires every millisecond.
  */
 import { z } from 'zod';
+import { hasNoFragment, MAX_TIMER_MS } from './config-schema.ts';
 import { WorkerOptionsError } from './errors.ts';
-
-/** The longest a Node timer waits (2^31 − 1 ms); longer ones fire after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const ms = (min: number) =>
   z
@@ -19,7 +17,7 @@ const ms = (min: number) =>
 const optionsSchema = z.object({
   wsUrl: z
     .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
-    .refine((value) => !value.includes('#'), { error: 'must not have a #fragment' }),
+    .refine(hasNoFragment, { error: 'must not have a #fragment' }),
   workerId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
   configId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
   capacity: z

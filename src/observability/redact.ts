@@ -4,7 +4,10 @@
  * is a secret (`--api-key X`, `--hf-token=X`). Names alone (config.ts's maskValue) miss these.
  */
 
-const SENSITIVE_FLAG = /^--?[\w-]*(token|key|secret|password|credential|auth)[\w-]*$/i;
+/** A name that says its value is a secret: the one word list every redaction reads. */
+export const SENSITIVE_NAME = /token|key|secret|password|credential|auth/i;
+
+const SENSITIVE_FLAG = new RegExp(`^--?[\\w-]*(${SENSITIVE_NAME.source})[\\w-]*$`, 'i');
 
 /** The URL with its password and every query value replaced by `****`; other text as it is. */
 export function redactUrl(text: string): string {

@@ -3,6 +3,7 @@
  * diagrams' SVG element ids), and the part of a context that is safe and useful to show.
  */
 import type { AnyActorRef, AnyStateMachine, AnyStateNode, StateValue } from 'xstate';
+import { SENSITIVE_NAME } from '../observability/redact.ts';
 import { stateName } from '../worker/state.ts';
 
 /** What the status server shows of one actor. */
@@ -66,7 +67,7 @@ export function activeStateIds(machine: AnyStateMachine, value: StateValue): str
  * Names whose values are never shown: secrets, presigned URLs (they carry signatures), and a
  * job's payload and result (users' data, however small).
  */
-const HIDDEN = /token|key|secret|password|credential|auth|url$|payload|^result$/i;
+const HIDDEN = new RegExp(`${SENSITIVE_NAME.source}|url$|payload|^result$`, 'i');
 const MAX_NESTED_KEYS = 20;
 const MAX_STRING = 200;
 
