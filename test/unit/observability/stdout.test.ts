@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { createShippingLogger } from '../../../src/observability/shipping-logger.ts';
 import { STDOUT_LIMIT_BYTES, stdoutStream } from '../../../src/observability/stdout.ts';
+import { until } from '../../support/sdk-worker.ts';
 
 const FLOOD = new URL('../../fixtures/stdout/log-flood.ts', import.meta.url).pathname;
 const LINES = 2_000;
@@ -12,12 +13,6 @@ const LINES = 2_000;
 const LIMIT_BYTES = 64 * 1024;
 
 type Line = { msg: string; level: number; dropped_lines?: number; dropped_bytes?: number };
-
-/** Resolves once `done()` holds or `ms` have passed, whichever is first. */
-async function until(done: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-}
 
 /** The flood fixture, its stdout read only from `read()` on (paused until then). */
 function flood(limitBytes = LIMIT_BYTES) {
@@ -35,7 +30,7 @@ function flood(limitBytes = LIMIT_BYTES) {
   return {
     child,
     text: () => text,
-    logged: () => until(() => stderr.includes('logged'), 20_000),
+    logged: () => until(() => stderr.includes('logged'), 20_000, 'the flood to be logged'),
     read() {
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
@@ -78,7 +73,7 @@ describe('stdout', () => {
     // All lines logged although nothing reads stdout: logging never blocks the process.
     await run.logged();
     run.read();
-    await until(() => run.text().includes('log lines were dropped'), 10_000);
+    await until(() => run.text().includes('log lines were dropped'), 10_000, 'the drop warning');
     // Said while the process still runs: once stdout drained, not only at exit.
     expect(run.text()).toContain('log lines were dropped');
     expectAccounted(await run.exit());
