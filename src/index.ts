@@ -2,6 +2,9 @@
  * casola-worker as a library: the SDK for custom workers, the protocol, and the building
  * blocks of the vLLM worker.
  */
+// First: one line and exit 1 on a Node.js too old for the dependencies, before they load.
+import './node-version-check.ts';
+
 export type { WorkerOutput } from '../machines/worker.machine.ts';
 export { JobAbortedError, WorkerOptionsError } from './errors.ts';
 export type { Job, JobContext, JobHandler } from './jobs/types.ts';
