@@ -1,21 +1,21 @@
 /**
  * The OpenAI-shaped JSON routes: chat completions, embeddings, image generations, models.
- * Each turns its request into exactly the transient payload of protocol.md and the
- * worker's result into the OpenAI answer.
+ * Each turns its request into a transient payload of protocol.md carrying every parameter
+ * the request gave (the worker forwards them to vLLM), and the worker's result into the
+ * OpenAI answer; a chat request with `stream: true` gets it as Server-Sent Events.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { JsonValue } from '../protocol/index.ts';
+import { type Completion, sendChatStream } from './chat-stream.ts';
 import { sendJson } from './http.ts';
-import { answerFailure, defined, type RestDeps, readJson, runTransient } from './rest-io.ts';
+import { answerFailure, type RestDeps, readJson, runTransient } from './rest-io.ts';
 
 const chatBody = z.looseObject({
   model: z.string().min(1),
   messages: z.array(z.record(z.string(), z.unknown())).min(1),
-  temperature: z.number().optional(),
-  max_tokens: z.number().int().positive().optional(),
-  top_p: z.number().optional(),
-  stop: z.union([z.string(), z.array(z.string())]).optional(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
 });
 const chatResult = z.looseObject({ completion: z.record(z.string(), z.unknown()) });
 
@@ -26,23 +26,24 @@ export async function chatCompletions(
 ): Promise<void> {
   const body = await readJson(deps, request, chatBody);
   if (!body.ok) return answerFailure(response, body);
-  const { model, messages, temperature, max_tokens, top_p, stop } = body.value;
-  const payload = {
-    task: 'openai/chat-completion',
-    model,
-    messages,
-    ...defined({ temperature, max_tokens, top_p, stop }),
-  } as JsonValue;
-  const result = await runTransient(deps, payload, model, chatResult);
+  // The queue streams; the job itself is one answer.
+  const { stream, stream_options: streamOptions, ...parameters } = body.value;
+  const payload = { task: 'openai/chat-completion', ...parameters } as JsonValue;
+  const result = await runTransient(deps, payload, parameters.model, chatResult);
   if (!result.ok) return answerFailure(response, result);
-  sendJson(response, 200, result.value.completion);
+  const completion = result.value.completion as Completion;
+  if (stream === true) {
+    sendChatStream(response, completion, streamOptions?.include_usage === true);
+    return;
+  }
+  const created = Math.floor(Date.now() / 1000);
+  sendJson(response, 200, { object: 'chat.completion', created, ...completion });
 }
 
+const tokenIds = z.array(z.number().int()).min(1);
 const embeddingsBody = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1)]),
-  encoding_format: z.enum(['float', 'base64']).optional(),
-  dimensions: z.number().int().positive().optional(),
+  input: z.union([z.string(), z.array(z.string()).min(1), tokenIds, z.array(tokenIds).min(1)]),
 });
 const embeddingsResult = z.looseObject({
   embeddings: z.array(
@@ -62,13 +63,8 @@ export async function embeddings(
 ): Promise<void> {
   const body = await readJson(deps, request, embeddingsBody);
   if (!body.ok) return answerFailure(response, body);
-  const { model, input, encoding_format, dimensions } = body.value;
-  const payload = {
-    task: 'openai/embeddings',
-    model,
-    input,
-    ...defined({ encoding_format, dimensions }),
-  };
+  const { model } = body.value;
+  const payload = { task: 'openai/embeddings', ...body.value } as JsonValue;
   const result = await runTransient(deps, payload, model, embeddingsResult);
   if (!result.ok) return answerFailure(response, result);
   const { embeddings: vectors, prompt_tokens, total_tokens } = result.value;
