@@ -6,6 +6,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import type { JsonValue } from '../../../src/protocol/index.ts';
 import { answerNextJob, useQueueHarness } from '../../support/queue-harness.ts';
 
 const harness = useQueueHarness();
@@ -15,7 +16,7 @@ const TOOL = {
   function: { name: 'lookup', parameters: { type: 'object', properties: {} } },
 };
 const CALL = { id: 'call-1', type: 'function', function: { name: 'lookup', arguments: '{}' } };
-const COMPLETION = {
+const COMPLETION: { [key: string]: JsonValue } & { usage: JsonValue } = {
   id: 'chatcmpl-1',
   model: 'm',
   choices: [
