@@ -2,6 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 
+type DemoFlags = { logFile?: string; statusPort?: string; keep?: boolean };
+
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
@@ -10,14 +12,14 @@ export function registerDemoCommand(program: Command): void {
     )
     .option(
       '--log-file <path>',
-      "where the worker's JSON logs go",
-      join(tmpdir(), `casola-demo-${process.pid}.log`),
+      "keep the worker's JSON logs in this file (default: a temporary file, removed when the demo succeeds)",
     )
     .option(
       '--status-port <port>',
       'port of the status server (/debug, /metrics, /readyz, /inspect) while the demo runs (default: a free one)',
     )
-    .action(async (options: { logFile: string; statusPort?: string }) => {
+    .option('--keep', 'keep the worker and its status page up after the requests, until Ctrl-C')
+    .action(async (options: DemoFlags) => {
       const port = Number(options.statusPort ?? 0);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) {
         console.error(
@@ -27,8 +29,10 @@ export function registerDemoCommand(program: Command): void {
       }
       const { runDemo } = await import('../demo/index.ts');
       const code = await runDemo({
-        logFile: options.logFile,
-        ...(options.statusPort === undefined ? {} : { statusPort: Number(options.statusPort) }),
+        logFile: options.logFile ?? join(tmpdir(), `casola-demo-${process.pid}.log`),
+        removeLogFile: options.logFile === undefined,
+        keep: options.keep === true,
+        statusPort: port,
       });
       process.exit(code);
     });

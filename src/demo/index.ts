@@ -2,8 +2,10 @@
  * `casola-worker demo`: the worker's main job, end to end, on one machine and no GPU. It starts
  * the local queue, a worker whose engine is the mock vLLM (spawned through VLLM_SERVE_COMMAND,
  * the real code path), sends one request of each task, prints what came back and how the
- * worker's machines moved, shuts everything down and exits 0.
+ * worker's machines moved, shuts everything down and exits 0. With `keep`, the worker and its
+ * status page stay up after the requests until SIGINT or SIGTERM.
  */
+import { rmSync } from 'node:fs';
 import { pino } from 'pino';
 import type { AnyActorRef, InspectionEvent, StateValue } from 'xstate';
 import { loadConfig } from '../config.ts';
@@ -14,16 +16,33 @@ import { eventIs, startLocalQueue } from '../queue/index.ts';
 import { stateName } from '../worker/state.ts';
 import { startVllmWorker } from '../worker/vllm-worker.ts';
 import { startMediaServer } from './media.ts';
-import { printReport, type Transition } from './report.ts';
+import { printOutcomes, printReport, type Transition } from './report.ts';
 import { sendAll } from './requests.ts';
 
 export type DemoOptions = {
   /** Where the worker's JSON log lines go (the summary goes to `out`). */
   logFile: string;
+  /** Remove `logFile` when the demo succeeds (it is kept, and named, when it fails). Default false. */
+  removeLogFile?: boolean;
   /** Status server port. Default 0: any free one. */
   statusPort?: number;
+  /** Keep the worker and its status page up after the requests until SIGINT or SIGTERM. Default false. */
+  keep?: boolean;
   out?: NodeJS.WritableStream;
 };
+
+/** Resolves at the first SIGINT or SIGTERM, which then stop nothing else. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  const { promise, resolve } = Promise.withResolvers<NodeJS.Signals>();
+  const stop = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    resolve(signal);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return promise;
+}
 
 const WATCHED = new Set(['worker', 'engine', 'connection', 'gate']);
 
@@ -71,9 +90,18 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   if (statusUrl) out.write(`status page: ${statusUrl}/debug (also /metrics, /readyz, /inspect)\n`);
   await queue.events.waitFor(eventIs('worker_registered'), { timeoutMs: 60_000 });
   const outcomes = await sendAll(queue.httpUrl, media.url);
+  printOutcomes(out, outcomes);
+  if (options.keep) {
+    out.write(`\nThe worker and ${statusUrl}/debug stay up (--keep): press Ctrl-C to stop.\n`);
+    await untilSignal();
+  }
   worker.shutdown('demo finished');
   const { exitCode } = await worker.done;
   await Promise.all([queue.close(), media.close()]);
+  const ok = outcomes.every((o) => o.ok) && exitCode === 0;
+  const removed = ok && options.removeLogFile === true;
+  if (removed) rmSync(options.logFile, { force: true });
   printReport(out, { outcomes, transitions, exitCode });
-  return outcomes.every((o) => o.ok) && exitCode === 0 ? 0 : 1;
+  out.write(removed ? 'The worker logs were removed.\n' : `The worker logs: ${options.logFile}\n`);
+  return ok ? 0 : 1;
 }

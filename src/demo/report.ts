@@ -12,8 +12,8 @@ const pad = (text: string, width: number) => text.padEnd(width);
 const clip = (text: string, width: number) =>
   text.length > width ? `${text.slice(0, width - 1)}…` : text;
 
-export function printReport(out: NodeJS.WritableStream, report: DemoReport): void {
-  const { outcomes, transitions, exitCode } = report;
+/** What each request got back, as soon as the requests are done. */
+export function printOutcomes(out: NodeJS.WritableStream, outcomes: DemoOutcome[]): void {
   const taskWidth = Math.max(...outcomes.map((o) => o.task.length), 4);
   const routeWidth = Math.max(...outcomes.map((o) => o.route.length), 5);
   out.write('\nRequests (each sent to the local queue, run by the worker on the mock vLLM)\n');
@@ -27,6 +27,11 @@ export function printReport(out: NodeJS.WritableStream, report: DemoReport): voi
       `  ${pad(o.task, taskWidth)}  ${pad(o.route, routeWidth)}  ${status} ${ms}  ${clip(o.summary, 90)}\n`,
     );
   }
+}
+
+/** How the machines moved and how it ended, once the worker has stopped. */
+export function printReport(out: NodeJS.WritableStream, report: DemoReport): void {
+  const { outcomes, transitions, exitCode } = report;
   out.write('\nState transitions (ms since the worker started)\n');
   for (const t of transitions) {
     out.write(`  ${Math.round(t.ms).toString().padStart(6)}  ${pad(t.actor, 10)}  ${t.state}\n`);

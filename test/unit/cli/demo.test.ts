@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
@@ -14,4 +15,30 @@ describe('casola-worker demo', () => {
       );
     },
   );
+});
+
+describe('casola-worker demo --keep', () => {
+  it('keeps the status page up after the requests until Ctrl-C, then removes its temporary logs', async () => {
+    const demo = execa('node', ['src/cli.ts', 'demo', '--keep'], { reject: false });
+    let output = '';
+    const kept = new Promise<void>((resolve) => {
+      demo.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('press Ctrl-C to stop')) resolve();
+      });
+    });
+    await Promise.race([kept, demo]);
+    const status = /status page: (\S+)\/debug/.exec(output)?.[1];
+    const logFile = /worker logs in (\S+)/.exec(output)?.[1];
+    expect(status).toBeDefined();
+    const ready = await fetch(`${status}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(existsSync(logFile!)).toBe(true);
+    demo.kill('SIGINT');
+    const result = await demo;
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('8/8 requests succeeded; the worker exited with code 0.');
+    expect(result.stdout).toContain('The worker logs were removed.');
+    expect(existsSync(logFile!)).toBe(false);
+  });
 });
