@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { watchParent } from './parent-watch.ts';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -8,7 +9,16 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async () => {
       const { runWorkerCommand } = await import('../worker/command.ts');
+      // A worker whose parent died (npx killed, a supervisor gone) stops as on SIGTERM.
+      const unwatch = watchParent((parent) => {
+        process.stderr.write(
+          `casola-worker: the parent process ${parent} is gone; stopping as on SIGTERM\n`,
+        );
+        process.kill(process.pid, 'SIGTERM');
+      });
+      const code = await runWorkerCommand(process.env);
+      unwatch();
       // Exit at once: keep-alive sockets and timers must not hold a stopped worker open.
-      process.exit(await runWorkerCommand(process.env));
+      process.exit(code);
     });
 }
