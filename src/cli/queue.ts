@@ -1,11 +1,19 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { CLI_QUEUE_PORT } from '../queue/options.ts';
 
 export function registerQueueCommand(program: Command): void {
   program
     .command('queue')
-    .description('run the local Casola queue (WebSocket /ws and the REST surface of protocol.md)')
+    .description(
+      'run the local Casola queue: the worker endpoint (WebSocket /ws) and the REST and OpenAI routes of docs/protocol.md',
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', '8788')
+    .addOption(
+      new Option('--port <port>', 'port to listen on').default(
+        String(CLI_QUEUE_PORT),
+        String(CLI_QUEUE_PORT),
+      ),
+    )
     .action(async (options: { host: string; port: string }) => {
       const { runQueueCommand } = await import('../queue/command.ts');
       await runQueueCommand(options);

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import { environmentHelp } from './environment-help.ts';
 import { watchParent } from './parent-watch.ts';
 
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description(
-      'run the vLLM worker, configured from the environment (CASOLA_*, VLLM_*; see the README)',
+      'run the vLLM worker, configured from the environment (CASOLA_*, VLLM_*; listed below)',
     )
+    .addHelpText('after', environmentHelp)
     .action(async () => {
       const { runWorkerCommand } = await import('../worker/command.ts');
       // A worker whose parent died (npx killed, a supervisor gone) stops as on SIGTERM.

@@ -12,11 +12,16 @@ export type LoggerOptions = {
   level?: string;
   /** Where JSON lines go. Default the process's stdout stream (bounded, see stdout.ts). */
   destination?: DestinationStream;
+  /** Every line's `source`. Default `worker`. */
+  source?: string;
 };
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  return pino({ level, base: { source: 'worker' } }, options.destination ?? stdoutStream());
+  return pino(
+    { level, base: { source: options.source ?? 'worker' } },
+    options.destination ?? stdoutStream(),
+  );
 }
 
 /** A logger that writes nothing: for tests and embedders that bring their own. */

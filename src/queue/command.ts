@@ -20,7 +20,7 @@ export async function runQueueCommand(options: QueueCommandOptions): Promise<voi
     process.exitCode = 2;
     return;
   }
-  const logger = createLogger().child({ component: 'local-queue' });
+  const logger = createLogger({ source: 'local-queue' });
   let queue: Awaited<ReturnType<typeof startLocalQueue>>;
   try {
     queue = await startLocalQueue({ host: options.host, port, logger });
@@ -31,7 +31,9 @@ export async function runQueueCommand(options: QueueCommandOptions): Promise<voi
     process.exitCode = 1;
     return;
   }
-  console.log(`local Casola queue: REST ${queue.httpUrl}, workers connect to ${queue.wsUrl}/ws`);
+  console.log(
+    `local Casola queue: REST and OpenAI routes on ${queue.httpUrl}; workers connect with CASOLA_WS_URL=${queue.wsUrl} (they append /ws)`,
+  );
   const { promise: stopped, resolve: stop } = Promise.withResolvers<NodeJS.Signals>();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

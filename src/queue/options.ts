@@ -4,6 +4,9 @@
  */
 import { type Logger, silentLogger } from '../observability/logger.ts';
 
+/** The port `casola-worker queue` listens on unless told otherwise: the reference queue's. */
+export const CLI_QUEUE_PORT = 8788;
+
 export type LocalQueueOptions = {
   /** Address to listen on. Default `127.0.0.1`. */
   host?: string;

@@ -42,7 +42,17 @@ describe('casola-worker queue', () => {
     child.kill('SIGTERM');
     const result = await child;
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`ws://127.0.0.1:${port}/ws`);
+    // Issue 18, item 8: the URL printed is what CASOLA_WS_URL takes (the worker appends /ws),
+    // and the queue's log lines name the queue as their source.
+    expect(result.stdout).toContain(`workers connect with CASOLA_WS_URL=ws://127.0.0.1:${port} `);
+    expect(result.stdout).not.toContain(`${port}/ws`);
+    const listening = result.stdout.split('\n').find((line) => line.includes('listening'));
+    expect(JSON.parse(listening ?? '{}')).toMatchObject({ source: 'local-queue' });
+  });
+
+  it('shows its default port unquoted in --help', async () => {
+    const result = await execa('node', ['src/cli.ts', 'queue', '--help']);
+    expect(result.stdout).toMatch(/--port <port> +port to listen on \(default: 8788\)/);
   });
 
   it('says in one line that a taken port is taken, and exits 1', async () => {
