@@ -22,6 +22,8 @@ export type QueueJob = {
   configId: string | null;
   /** Compared with connected workers' config ids: a REST `model` or a POST /jobs `config_id`. */
   readonly routeKey: string | undefined;
+  /** Only workers of config id `routeKey` may take it (a `config_id` was asked for); else they are preferred. */
+  readonly routeOnly: boolean;
   status: JobStatus;
   readonly payload: JsonValue;
   /** Whether the payload goes behind `payload_url` (and results may be uploaded). */
@@ -72,6 +74,7 @@ export class JobStore {
       mode: input.mode,
       configId: input.configId ?? null,
       routeKey: input.routeKey ?? input.configId,
+      routeOnly: input.configId !== undefined,
       status: 'pending',
       payload: input.payload,
       offload: input.offload,

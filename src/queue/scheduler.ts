@@ -60,7 +60,7 @@ export class Scheduler {
     });
     events.record({ kind: 'job_created', jobId: job.id, mode: job.mode, configId: job.configId });
     if (job.mode === 'transient') {
-      if (workers.candidates(job.routeKey).length === 0) {
+      if (workers.candidates(job.routeKey, job.routeOnly).length === 0) {
         this.#finish(job, { status: 'failed', reason: 'no_worker', error: 'no worker connected' });
         return job;
       }
@@ -75,13 +75,14 @@ export class Scheduler {
   pump(): void {
     if (this.#state === 'closed') return;
     const { jobs, workers } = this.#deps;
-    // A routing key that found no room once in this pass finds none again.
-    const blocked = new Set<string | undefined>();
+    // A route that found no room once in this pass finds none again.
+    const blocked = new Set<string>();
     for (const job of jobs.pending()) {
       if (!workers.anyRoom()) return;
-      if (blocked.has(job.routeKey)) continue;
-      const worker = workers.pick(job.routeKey);
-      if (worker === undefined) blocked.add(job.routeKey);
+      const route = `${job.routeOnly}:${job.routeKey}`;
+      if (blocked.has(route)) continue;
+      const worker = workers.pick(job.routeKey, job.routeOnly);
+      if (worker === undefined) blocked.add(route);
       else this.#dispatch(job, worker);
     }
   }

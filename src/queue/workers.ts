@@ -88,17 +88,20 @@ export class WorkerRegistry {
     return [...this.#workers.values()].filter((record) => record.connection !== undefined);
   }
 
-  /** Connected workers that may ever take the job; those of its config id when any is connected. */
-  candidates(routeKey: string | undefined): WorkerRecord[] {
+  /**
+   * Connected workers that may ever take the job: those of config id `routeKey`; with
+   * `routeOnly` false, any when none of that config id is connected.
+   */
+  candidates(routeKey: string | undefined, routeOnly = false): WorkerRecord[] {
     const live = this.connected().filter((record) => capacityOf(record) > 0);
     const routed = live.filter((record) => record.configId === routeKey);
-    return routed.length > 0 ? routed : live;
+    return routed.length > 0 || routeOnly ? routed : live;
   }
 
   /** The least-loaded candidate with room now, if any. */
-  pick(routeKey: string | undefined): WorkerRecord | undefined {
+  pick(routeKey: string | undefined, routeOnly = false): WorkerRecord | undefined {
     let best: WorkerRecord | undefined;
-    for (const record of this.candidates(routeKey)) {
+    for (const record of this.candidates(routeKey, routeOnly)) {
       if (!hasRoom(record)) continue;
       if (
         best === undefined ||

@@ -60,7 +60,7 @@ describe('dispatch', () => {
     await worker.waitForFrame('job', (frame) => frame.job_id === next.jobId);
   });
 
-  it('routes a REST model or a POST /jobs config_id to workers of that config, otherwise to any', async () => {
+  it('routes a REST model to workers of that config, otherwise to any; a POST /jobs config_id only to its own', async () => {
     const queue = await harness.start();
     const llama = await harness.worker(queue, 'l', { configId: 'llama', capacity: 5 });
     const qwen = await harness.worker(queue, 'q', { configId: 'qwen', capacity: 5 });
@@ -69,11 +69,20 @@ describe('dispatch', () => {
     const created = await postJson(`${queue.httpUrl}/jobs`, { payload: {}, config_id: 'llama' });
     const id = (created.body as { id: string }).id;
     await llama.waitForFrame('job', (frame) => frame.job_id === id);
-    const other = queue.createJob({ payload: {}, config_id: 'mistral' });
-    const dispatched = await queue.events.waitFor(
-      eventIs('job_dispatched', (event) => event.jobId === other.jobId),
-    );
-    expect(['l', 'q']).toContain(dispatched.workerId);
+    const before = queue.events.lastSeq;
+    void postJson(`${queue.httpUrl}/v1/embeddings`, { model: 'unserved', input: 'x' });
+    const anyWorker = await queue.events.waitFor(eventIs('job_dispatched'), { after: before });
+    expect(['l', 'q']).toContain(anyWorker.workerId);
+    // Issue 18, item 8: a job for config `mistral` waits for a `mistral` worker; it used to
+    // run on whichever worker was connected.
+    const created2 = await postJson(`${queue.httpUrl}/jobs`, { payload: {}, config_id: 'mistral' });
+    const other = (created2.body as { id: string }).id;
+    const mistral = await harness.worker(queue, 'm', { configId: 'mistral' });
+    const frame = await mistral.waitForFrame('job');
+    expect(frame).toMatchObject({ job_id: other, config_id: 'mistral' });
+    expect(queue.events.filter(eventIs('job_dispatched', (e) => e.jobId === other))).toEqual([
+      expect.objectContaining({ workerId: 'm' }),
+    ]);
     expect(qwen.frames('job').every((frame) => frame.config_id === 'qwen')).toBe(true);
   });
 
