@@ -1,7 +1,8 @@
 /**
  * What every REST route shares: bodies validated with zod (bad input is a 400 naming the
  * fields, never a crash), and a transient job run to its answer with the reference queue's
- * status codes (503 nobody can take it, 504 timed out, 502 the worker's error).
+ * status codes (503 nobody can take it, 504 timed out, 502 the worker's error), and 501 when
+ * the worker has no such task.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
@@ -53,6 +54,14 @@ export function validate<S extends z.ZodType>(
   return fail(400, `invalid ${what}: ${describeIssues(parsed.error)}`);
 }
 
+/** How a worker says it has no such task (src/tasks/index.ts; the reference worker's words). */
+const UNSUPPORTED_TASK = /^Unsupported task: /;
+
+function taskOf(payload: JsonValue): string {
+  const task = typeof payload === 'object' && payload !== null && 'task' in payload;
+  return task ? String((payload as { task: unknown }).task) : 'this task';
+}
+
 /** Runs a transient job and validates the worker's result with `resultSchema`. */
 export async function runTransient<S extends z.ZodType>(
   deps: RestDeps,
@@ -74,7 +83,9 @@ export async function runTransient<S extends z.ZodType>(
     case 'timeout':
       return fail(504, `the worker did not answer in time: ${outcome.error}`);
     default:
-      return fail(502, outcome.error);
+      return UNSUPPORTED_TASK.test(outcome.error)
+        ? fail(501, `no connected worker serves ${taskOf(payload)}: ${outcome.error}`)
+        : fail(502, outcome.error);
   }
 }
 

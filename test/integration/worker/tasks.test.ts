@@ -224,13 +224,15 @@ describe('casola-worker run: every task end to end', () => {
     expect((await getJson(`${run.queue.httpUrl}/jobs/no-such-job`)).status).toBe(404);
   });
 
-  it('a task the worker does not serve answers 502 naming it', async () => {
+  it('a task the worker does not serve answers 501 naming it', async () => {
     const answer = await postJson(`${run.queue.httpUrl}/v1/images/generations`, {
       prompt: 'a cat',
     });
-    expect(answer.status).toBe(502);
+    expect(answer.status).toBe(501);
     expect(answer.body).toEqual({
-      detail: expect.stringMatching(/^Unsupported task: 'fal\/text-to-image' \(config_id=.+\)$/),
+      detail: expect.stringMatching(
+        /^no connected worker serves fal\/text-to-image: Unsupported task: 'fal\/text-to-image' \(config_id=.+\)$/,
+      ),
     });
   });
 });

@@ -67,9 +67,21 @@ describe('the OpenAI JSON routes', () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
     const response = postJson(`${queue.httpUrl}/v1/images/generations`, { prompt: 'x' });
-    const error = "Unsupported task: 'fal/text-to-image' (config_id=cfg)";
+    const error = 'vLLM answered 500: out of memory';
     await answerNextJob(worker, { error });
     expect(await response).toMatchObject({ status: 502, body: { detail: error } });
+  });
+
+  it('answers 501 naming the task when the worker has no such task', async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    const response = postJson(`${queue.httpUrl}/v1/images/generations`, { prompt: 'x' });
+    const error = "Unsupported task: 'fal/text-to-image' (config_id=cfg)";
+    await answerNextJob(worker, { error });
+    expect(await response).toMatchObject({
+      status: 501,
+      body: { detail: `no connected worker serves fal/text-to-image: ${error}` },
+    });
   });
 
   it('GET /v1/models lists the connected config ids', async () => {
