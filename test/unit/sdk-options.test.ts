@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createWorker, type WorkerOptions, WorkerOptionsError } from '../../src/index.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 
 const GOOD: WorkerOptions = {
   wsUrl: 'ws://127.0.0.1:1',
@@ -28,6 +29,10 @@ describe('createWorker options', () => {
     [{ configId: '' }, 'configId must not be empty'],
     [{ wsUrl: 'http://queue.example.com' }, 'wsUrl must be a ws:// or wss:// URL'],
     [{ wsUrl: 'ws://queue.example.com/#x' }, 'wsUrl must not have a #fragment'],
+    // Issue 18, item 8: a missing URL is said to be missing, and a misspelt option is named.
+    [{ wsUrl: undefined }, "wsUrl is required: the queue's base URL, ws:// or wss://"],
+    [{ wsurl: 'ws://q' }, "options has no option 'wsurl' (a misspelling?)"],
+    [{ timings: { pingInterval: 5 } }, "timings has no option 'pingInterval' (a misspelling?)"],
     [{ onJob: undefined }, 'onJob must be a function (the job handler)'],
     [{ maxFrameBytes: 0 }, 'maxFrameBytes must be at least 1'],
     [{ timings: { renewIntervalMs: -5 } }, 'timings.renewIntervalMs must be at least 1 ms'],
@@ -49,8 +54,9 @@ describe('createWorker options', () => {
     );
   });
 
-  it('takes good options, a zero grace period included', () => {
+  it('takes good options, a zero grace period, a logger and an inspector included', () => {
     expect(problemsOf({ capacity: 8, timings: { gracePeriodMs: 0 } })).toEqual([]);
+    expect(problemsOf({ logger: silentLogger(), inspect: () => {}, apiToken: 't' })).toEqual([]);
   });
 
   it('stops a worker that was never started at once, with exit code 0', async () => {
