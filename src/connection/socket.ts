@@ -80,6 +80,9 @@ function socketProblem(message: string, maxFrameBytes: number): string {
   if (/max payload size exceeded/i.test(message)) {
     return `a frame from the queue exceeded CASOLA_MAX_FRAME_BYTES (${maxFrameBytes} bytes): the socket is closed; raise the limit if such frames are expected`;
   }
+  if (/wrong version number|EPROTO/i.test(message)) {
+    return 'the queue did not answer TLS on this port (a wss:// URL to a plain ws:// server?): check the scheme and port of CASOLA_WS_URL';
+  }
   const status = /Unexpected server response: (\d+)/.exec(message)?.[1];
   if (status === '401' || status === '403') {
     return `the queue refused the connection (HTTP ${status}): check CASOLA_API_TOKEN`;
