@@ -84,7 +84,7 @@ function renderJobs(jobs, recent, now) {
     cell(row, job.task);
     cell(row, job.mode);
     cell(row, job.state, 'state');
-    cell(row, job.outcome, 'outcome ' + job.outcome);
+    cell(row, job.error ? job.outcome + ': ' + job.error : job.outcome, 'outcome ' + job.outcome);
     cell(row, duration(job.durationMs));
     return row;
   }));

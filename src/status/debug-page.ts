@@ -59,6 +59,7 @@ export function debugPage(title: string, diagrams: readonly Diagram[]): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${name}: casola-worker status</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>

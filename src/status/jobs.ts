@@ -23,7 +23,13 @@ export type TrackedJob = {
   startedAt: number;
 };
 
-export type EndedJob = TrackedJob & { outcome: OutcomeLabel; durationMs: number; endedAt: number };
+export type EndedJob = TrackedJob & {
+  outcome: OutcomeLabel;
+  /** The error message of a job that ended in `error`. */
+  error?: string;
+  durationMs: number;
+  endedAt: number;
+};
 
 export type JobLedgerOptions = {
   /** Called once per ended run, after it moved to the recent list. */
@@ -75,7 +81,9 @@ export class JobLedger {
   #rootEvent(event: WorkerEvent): void {
     if (event.type === 'START_JOB') this.#start(event.job);
     else if (event.type === 'JOB_ENDED') {
-      this.#end(event.jobId, event.fenceToken, outcomeLabel(event.outcome));
+      const { outcome } = event;
+      const error = outcome.kind === 'error' ? outcome.message : undefined;
+      this.#end(event.jobId, event.fenceToken, outcomeLabel(outcome), error);
     } else if (event.type === 'SUPERSEDE_JOB') {
       this.#end(event.jobId, event.fenceToken, 'superseded');
     }
@@ -111,7 +119,7 @@ export class JobLedger {
     });
   }
 
-  #end(jobId: string, fenceToken: number, outcome: OutcomeLabel): void {
+  #end(jobId: string, fenceToken: number, outcome: OutcomeLabel, error?: string): void {
     const job = this.#running.get(jobId);
     if (job === undefined || job.fenceToken !== fenceToken) return;
     this.#running.delete(jobId);
@@ -121,6 +129,7 @@ export class JobLedger {
       ...tracked,
       state,
       outcome,
+      ...(error === undefined ? {} : { error }),
       durationMs: performance.now() - clock,
       endedAt: Date.now(),
     };

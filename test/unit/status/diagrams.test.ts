@@ -33,7 +33,8 @@ describe('diagrams', () => {
   it('builds a page that refers to nothing outside the worker', async () => {
     const page = debugPage('w<1>', await loadDiagrams());
     const references = [...page.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
-    expect(references).toEqual(['/inspect']);
+    // The icon is inline (data:), so that a browser asks the worker for no /favicon.ico.
+    expect(references).toEqual(['data:,', '/inspect']);
     expect(page).toContain('<title>w&#60;1&#62;: casola-worker status</title>');
     expect(page).not.toMatch(/<script[^>]+src=/);
   });

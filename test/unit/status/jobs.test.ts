@@ -76,4 +76,14 @@ describe('JobLedger', () => {
     ]);
     expect(ledger.renewals).toBe(1);
   });
+
+  it("keeps a failed job's error message for Recently ended (issue 18)", () => {
+    const ledger = new JobLedger({});
+    ledger.observe(toRoot({ type: 'START_JOB', job: jobFrame(1, {}) }));
+    const outcome = { kind: 'error', message: 'vLLM answered 502: bad gateway' };
+    ledger.observe(toRoot({ type: 'JOB_ENDED', jobId: 'job-1', fenceToken: 1, outcome }));
+    expect(ledger.recent()).toEqual([
+      expect.objectContaining({ outcome: 'error', error: 'vLLM answered 502: bad gateway' }),
+    ]);
+  });
 });
