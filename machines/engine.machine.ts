@@ -45,8 +45,17 @@ export type EngineEvent =
   | { type: 'STOP' }
   | { type: 'PROCESS_SPAWNED'; pid: number }
   | { type: 'PROCESS_LINE_CLASSIFIED'; kind: 'fatal' | 'retryable'; pattern: string; line: string }
-  /** `error`: the process could not be started at all (a bad VLLM_SERVE_COMMAND), and why. */
-  | { type: 'PROCESS_EXITED'; exitCode: number | null; signal: string | null; error?: string }
+  /**
+   * `error`: the process could not be started at all (a bad VLLM_SERVE_COMMAND), and why.
+   * `lastErrorLine`: vLLM's last line at error level, often the cause (a taken port).
+   */
+  | {
+      type: 'PROCESS_EXITED';
+      exitCode: number | null;
+      signal: string | null;
+      error?: string;
+      lastErrorLine?: string;
+    }
   | { type: 'HEALTH_LOST'; reason: string }
   | { type: 'HEALTH_REGAINED' };
 
@@ -62,7 +71,8 @@ export type ProcessCommand = { type: 'TERMINATE' } | { type: 'KILL' };
 
 type Phase = keyof EngineContext['phases'];
 
-function failureFrom(event: EngineEvent): EngineFailure {
+/** What a failure event means; `starting`: before ready, when vLLM's last error is the cause. */
+function failureFrom(event: EngineEvent, starting = false): EngineFailure {
   if (event.type === 'PROCESS_LINE_CLASSIFIED') {
     const label = event.kind === 'fatal' ? 'FATAL' : 'RETRYABLE';
     return {
@@ -77,7 +87,9 @@ function failureFrom(event: EngineEvent): EngineFailure {
       return { kind: 'crashed', message: `vLLM could not start: ${event.error}` };
     }
     const how = `exit code ${event.exitCode ?? 'none'}, signal ${event.signal ?? 'none'}`;
-    return { kind: 'crashed', message: `vLLM exited on its own (${how})` };
+    // A start-up that ends in an exit (a taken port, a bad flag) says why on its last error line.
+    const cause = starting && event.lastErrorLine !== undefined ? `: ${event.lastErrorLine}` : '';
+    return { kind: 'crashed', message: `vLLM exited on its own (${how})${cause}` };
   }
   return { kind: 'crashed', message: `vLLM failed (${event.type})` };
 }
@@ -217,7 +229,12 @@ export const engineMachine = setup({
         ],
         PROCESS_EXITED: {
           target: '.crashed',
-          actions: { type: 'fail', params: ({ event }) => ({ failure: failureFrom(event) }) },
+          actions: {
+            type: 'fail',
+            params: ({ context, event }) => ({
+              failure: failureFrom(event, context.startupMs === undefined),
+            }),
+          },
         },
       },
       states: {

@@ -61,9 +61,14 @@ const compiled = [
  */
 const REQUEST_LOG = /\b(Received request|Generated response|Request \S+ details:)/;
 
+/** Whether a line is the request logger's (users' text, never read for failures). */
+export function isRequestLog(line: string): boolean {
+  return REQUEST_LOG.test(line);
+}
+
 /** The first pattern a line matches, fatal ones first; undefined for an ordinary line. */
 export function classifyLine(line: string): LineClass | undefined {
-  if (REQUEST_LOG.test(line)) return undefined;
+  if (isRequestLog(line)) return undefined;
   for (const { kind, pattern, re } of compiled) {
     if (re.test(line)) return { kind, pattern };
   }

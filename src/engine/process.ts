@@ -10,7 +10,7 @@ import { fromCallback } from 'xstate';
 import type { EngineEvent, ProcessCommand } from '../../machines/engine.machine.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redactArgs } from '../observability/redact.ts';
-import { classifyLine, lineLevel } from './classify.ts';
+import { classifyLine, isRequestLog, lineLevel } from './classify.ts';
 import { type ServeSettings, serveCommandLine } from './command.ts';
 
 export type ProcessOptions = {
@@ -22,6 +22,9 @@ export type ProcessOptions = {
 };
 
 type Exit = Extract<EngineEvent, { type: 'PROCESS_EXITED' }>;
+
+/** How much of vLLM's last error line an exit carries into the failure message. */
+const LAST_ERROR_CHARS = 500;
 
 export function createProcessActor({ settings, logger, vllmLogger }: ProcessOptions) {
   return fromCallback<ProcessCommand>(({ sendBack, receive }) => {
@@ -68,8 +71,13 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       report({ type: 'PROCESS_SPAWNED', pid: child.pid ?? 0 }),
     );
     child.all?.setEncoding('utf8');
+    let lastErrorLine: string | undefined;
     readLines(child.all, (line, continued) => {
-      vllmLogger[lineLevel(line)](line);
+      const level = lineLevel(line);
+      vllmLogger[level](line);
+      if (level === 'error' && !continued && !isRequestLog(line)) {
+        lastErrorLine = line.slice(0, LAST_ERROR_CHARS);
+      }
       // The rest of a cut line is classified with its start: a long request-log line (a
       // prompt) must not be read as a failure from its middle.
       const match = continued ? undefined : classifyLine(line);
@@ -77,7 +85,7 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
     });
     child.then((result) => {
       forgetExit();
-      exit = exitEvent(file, result);
+      exit = { ...exitEvent(file, result), ...(lastErrorLine ? { lastErrorLine } : {}) };
       logger.info(
         { exit_code: exit.exitCode, signal: exit.signal, error: exit.error },
         'vLLM exited',

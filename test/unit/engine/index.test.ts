@@ -127,12 +127,37 @@ describe.concurrent('engine start-up', () => {
     const { failure } = await engine.next('ENGINE_FAILED');
     expect(failure).toEqual({
       kind: 'startup_timeout',
-      message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
+      // Issue 18: the message names the value in force and what to do.
+      message:
+        "vLLM did not become healthy within VLLM_STARTUP_TIMEOUT (0.3 s): raise it for a model that takes longer to load, or look at vLLM's last lines above",
     });
     expect(engine.state()).toEqual({ running: 'startupTimeout' });
     const pid = engine.context().pid as number;
     expect(processExists(pid)).toBe(true);
     await stopAndCheckGone(engine, test);
+  });
+
+  it('names the cause when vLLM exits during start-up: a taken port (issue 18)', async (test) => {
+    const { expect } = test;
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const engine = await start(test, { port });
+      const { failure } = await engine.next('ENGINE_FAILED');
+      // The mock says it as vLLM does (uvicorn's "error while attempting to bind on address").
+      expect(failure).toEqual({
+        kind: 'crashed',
+        message: expect.stringMatching(
+          new RegExp(
+            `^vLLM exited on its own \\(exit code 1, signal none\\): ERROR .*error while attempting to bind on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`,
+          ),
+        ),
+      });
+      await engine.stop();
+    } finally {
+      taken.close();
+    }
   });
 
   // VLLM_HOST=::1 once left every probe on `http://::1:PORT`, an invalid URL, until the
