@@ -38,11 +38,17 @@ const TASKS: ReadonlyMap<string, TaskDefinition> = new Map(
 /** The seven tasks' names, as payloads name them. */
 export const TASK_NAMES: readonly string[] = [...TASKS.keys()];
 
-/** The task a payload names: an empty or missing `task` means chat completion. */
-function taskOf(payload: unknown, configId: string): TaskDefinition {
+/** The `task` a payload names, if any. */
+function namedTask(payload: unknown): unknown {
   const named =
     typeof payload === 'object' && payload !== null && 'task' in payload ? payload.task : undefined;
-  if (named === undefined || named === null || named === '') return chatCompletionTask;
+  return named === null || named === '' ? undefined : named;
+}
+
+/** The task a payload names: an empty or missing `task` means chat completion. */
+function taskOf(payload: unknown, configId: string): TaskDefinition {
+  const named = namedTask(payload);
+  if (named === undefined) return chatCompletionTask;
   const task = typeof named === 'string' ? TASKS.get(named) : undefined;
   if (task === undefined) {
     throw new TaskError(
@@ -53,10 +59,24 @@ function taskOf(payload: unknown, configId: string): TaskDefinition {
   return task;
 }
 
+/**
+ * The payload as its task takes it. A payload that names no task runs as a chat completion, so
+ * a video payload that forgot its `task` would fail as "messages: required": say what happened.
+ */
+function parsePayloadNamingTasks(task: TaskDefinition, payload: unknown) {
+  try {
+    return parsePayload(task.name, task.schema, payload);
+  } catch (error) {
+    if (namedTask(payload) !== undefined || !(error instanceof TaskError)) throw error;
+    const hint = `the payload names no task, so it ran as ${task.name}; set "task" to one of ${TASK_NAMES.join(', ')}`;
+    throw new TaskError('invalid_payload', `${error.message} (${hint})`, { cause: error });
+  }
+}
+
 /** Runs the payload's task; throws a TaskError (see its `reason`) when there is no result. */
 export async function runTask(payload: unknown, ctx: TaskContext): Promise<TaskResult> {
   const task = taskOf(payload, ctx.configId);
-  const input = parsePayload(task.name, task.schema, payload);
+  const input = parsePayloadNamingTasks(task, payload);
   const fields = await task.run(input, ctx);
   return {
     status: 'success',

@@ -28,6 +28,18 @@ describe('runTask', () => {
     });
   });
 
+  it('says that a payload with no task ran as a chat completion, and names the tasks (issue 18)', async () => {
+    mock = await startTestMockVllm();
+    await expect(runTask({ prompt: 'a fox' }, mock.context())).rejects.toMatchObject({
+      reason: 'invalid_payload',
+      message:
+        'invalid payload for openai/chat-completion: messages: required (the payload names no task, so it ran as openai/chat-completion; set "task" to one of openai/chat-completion, openai/embeddings, openai/audio-speech, openai/audio-transcription, fal/text-to-video, fal/image-to-video, fal/speech-to-video)',
+    });
+    await expect(runTask({ task: 'fal/text-to-video' }, mock.context())).rejects.toMatchObject({
+      message: 'invalid payload for fal/text-to-video: prompt: required',
+    });
+  });
+
   it("carries vLLM's status and OpenAI error message when vLLM refuses", async () => {
     mock = await startTestMockVllm();
     const ctx = mock.context();
