@@ -22,7 +22,7 @@ has() { grep -q -- "$2" <<<"$1"; }
 production_only() {
   [ -d node_modules/xstate ] && [ ! -e node_modules/typescript ] && [ ! -e node_modules/vitest ]
 }
-ships() { tar -tzf "$work/$tarball" | grep -qx "package/$1"; }
+ships() { tar -tzf "$work/$tarball" | grep -x "package/$1" >/dev/null; }
 
 git clone --quiet --no-hardlinks . "$work/clone"
 (cd "$work/clone" && npm ci --no-audit --no-fund --loglevel=error --prefer-offline)
