@@ -8,10 +8,9 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../observability/logger.ts';
 import { PREVIEW_CHARS, parseWorkerFrame, type WorkerFrame } from '../protocol/index.ts';
 import { handleOutcome, handleProgress, type OutcomeDeps } from './outcomes.ts';
-import type { QueueConnection, WorkerRegistry } from './workers.ts';
+import type { QueueConnection } from './workers.ts';
 
 export type InboundDeps = OutcomeDeps & {
-  workers: WorkerRegistry;
   pings: { answersPings(workerId: string | undefined): boolean };
   logger: Logger;
 };

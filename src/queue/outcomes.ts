@@ -16,9 +16,11 @@ import type { JobOutcome, JobStore, QueueJob } from './jobs.ts';
 import type { ResultUploads } from './offload.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { FrameSender } from './send.ts';
-import type { QueueConnection } from './workers.ts';
+import { saysUnsupportedTask, taskOf } from './task-support.ts';
+import type { QueueConnection, WorkerRegistry } from './workers.ts';
 
 export type OutcomeDeps = {
+  workers: WorkerRegistry;
   jobs: JobStore;
   scheduler: Scheduler;
   sender: FrameSender;
@@ -52,6 +54,10 @@ export function handleOutcome(
     deps.sender.send(connection, { type: 'job_result_ref', job_id: frame.job_id });
   }
   deps.uploads.clear(job.id);
+  if (frame.type === 'job_error' && saysUnsupportedTask(frame.error)) {
+    const task = taskOf(job.payload);
+    if (task !== undefined) deps.workers.get(connection.workerId!)?.unsupportedTasks.add(task);
+  }
   deps.scheduler.settle(job, outcome);
 }
 

@@ -2,7 +2,7 @@
  * What every REST route shares: bodies validated with zod (bad input is a 400 naming the
  * fields, never a crash), and a transient job run to its answer with the reference queue's
  * status codes (503 nobody can take it, 504 timed out, 502 the worker's error), and 501 when
- * the worker has no such task.
+ * the worker has no such task, up front once every candidate worker has said so.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
@@ -10,6 +10,7 @@ import { describeIssues, type JsonValue } from '../protocol/index.ts';
 import { readBody, sendDetail } from './http.ts';
 import type { JobStore } from './jobs.ts';
 import type { Scheduler } from './scheduler.ts';
+import { saysUnsupportedTask, taskOf } from './task-support.ts';
 import type { WorkerRegistry } from './workers.ts';
 
 export type RestDeps = {
@@ -54,14 +55,6 @@ export function validate<S extends z.ZodType>(
   return fail(400, `invalid ${what}: ${describeIssues(parsed.error)}`);
 }
 
-/** How a worker says it has no such task (src/tasks/index.ts; the reference worker's words). */
-const UNSUPPORTED_TASK = /^Unsupported task: /;
-
-function taskOf(payload: JsonValue): string {
-  const task = typeof payload === 'object' && payload !== null && 'task' in payload;
-  return task ? String((payload as { task: unknown }).task) : 'this task';
-}
-
 /** Runs a transient job and validates the worker's result with `resultSchema`. */
 export async function runTransient<S extends z.ZodType>(
   deps: RestDeps,
@@ -69,6 +62,10 @@ export async function runTransient<S extends z.ZodType>(
   routeKey: string | undefined,
   resultSchema: S,
 ): Promise<RestResult<z.output<S>>> {
+  const task = taskOf(payload) ?? 'this task';
+  if (deps.workers.noneServes(task, routeKey)) {
+    return fail(501, `no connected worker serves ${task}: each one said Unsupported task`);
+  }
   const job = deps.scheduler.submit({ payload, mode: 'transient', routeKey });
   const outcome = await job.outcome;
   if (outcome.status === 'completed') {
@@ -83,8 +80,8 @@ export async function runTransient<S extends z.ZodType>(
     case 'timeout':
       return fail(504, `the worker did not answer in time: ${outcome.error}`);
     default:
-      return UNSUPPORTED_TASK.test(outcome.error)
-        ? fail(501, `no connected worker serves ${taskOf(payload)}: ${outcome.error}`)
+      return saysUnsupportedTask(outcome.error)
+        ? fail(501, `no connected worker serves ${task}: ${outcome.error}`)
         : fail(502, outcome.error);
   }
 }

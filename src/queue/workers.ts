@@ -31,6 +31,8 @@ export type WorkerRecord = {
   readonly running: Set<string>;
   /** When it last got a job: ties between equally loaded workers go to the one idle longest. */
   lastDispatch: number;
+  /** Tasks it answered `Unsupported task` for since it last registered (task-support.ts). */
+  readonly unsupportedTasks: Set<string>;
 };
 
 /** A connected worker as tests see it. */
@@ -65,11 +67,13 @@ export class WorkerRegistry {
       connection,
       running: new Set(),
       lastDispatch: 0,
+      unsupportedTasks: new Set(),
     };
     record.configId = frame.config_id;
     record.registeredCapacity = frame.capacity;
     record.dispatch = 'accepting';
     record.connection = connection;
+    record.unsupportedTasks.clear();
     this.#workers.set(record.id, record);
     return record;
   }
@@ -96,6 +100,12 @@ export class WorkerRegistry {
     const live = this.connected().filter((record) => capacityOf(record) > 0);
     const routed = live.filter((record) => record.configId === routeKey);
     return routed.length > 0 || routeOnly ? routed : live;
+  }
+
+  /** Whether candidates are connected and every one of them said it lacks `task`. */
+  noneServes(task: string, routeKey: string | undefined, routeOnly = false): boolean {
+    const candidates = this.candidates(routeKey, routeOnly);
+    return candidates.length > 0 && candidates.every((record) => record.unsupportedTasks.has(task));
   }
 
   /** The least-loaded candidate with room now, if any. */

@@ -72,7 +72,7 @@ describe('the OpenAI JSON routes', () => {
     expect(await response).toMatchObject({ status: 502, body: { detail: error } });
   });
 
-  it('answers 501 naming the task when the worker has no such task', async () => {
+  it('answers 501 naming the task when the worker has no such task, then up front', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
     const response = postJson(`${queue.httpUrl}/v1/images/generations`, { prompt: 'x' });
@@ -82,6 +82,20 @@ describe('the OpenAI JSON routes', () => {
       status: 501,
       body: { detail: `no connected worker serves fal/text-to-image: ${error}` },
     });
+    // The worker said so once: the next request is not sent to it.
+    const again = await postJson(`${queue.httpUrl}/v1/images/generations`, { prompt: 'y' });
+    expect(again).toMatchObject({
+      status: 501,
+      body: {
+        detail: 'no connected worker serves fal/text-to-image: each one said Unsupported task',
+      },
+    });
+    expect(worker.frames('job')).toHaveLength(1);
+    // Another worker connects, which may serve it: the request goes to it.
+    const other = await harness.worker(queue, 'w2');
+    const third = postJson(`${queue.httpUrl}/v1/images/generations`, { prompt: 'z' });
+    await answerNextJob(other, { result: { images: [{ url: 'http://img/1' }] } });
+    expect((await third).status).toBe(200);
   });
 
   it('GET /v1/models lists the connected config ids', async () => {
