@@ -1,12 +1,8 @@
 /**
  * The engine actor: the engine machine with vLLM as a real child process.
  */
-import { assign, fromPromise } from 'xstate';
-import {
-  type EngineFailure,
-  engineMachine,
-  type GpuCheckOutput,
-} from '../../machines/engine.machine.ts';
+import { fromPromise } from 'xstate';
+import { engineMachine, type GpuCheckOutput } from '../../machines/engine.machine.ts';
 import { httpBase } from '../net/http-base.ts';
 import { checkGpuHealth } from '../observability/gpu-health.ts';
 import { logAction } from '../observability/log-action.ts';
@@ -28,13 +24,6 @@ export type EngineOptions = {
   gpu: { runner: NvidiaSmiRunner; expectedGpuName?: string; expectedVramGb?: number };
   health?: Omit<HealthOptions, 'baseUrl' | 'onNotReady'>;
 };
-
-/** The machine's own default, used when no timeout is given. */
-const DEFAULT_STARTUP_TIMEOUT_MS = engineMachine.implementations.delays.STARTUP_TIMEOUT as number;
-
-function startupTimeoutMessage(timeoutMs = DEFAULT_STARTUP_TIMEOUT_MS): string {
-  return `vLLM did not become healthy within VLLM_STARTUP_TIMEOUT (${timeoutMs / 1000} s): raise it for a model that takes longer to load, or look at vLLM's last lines above`;
-}
 
 export function createEngineLogic(options: EngineOptions) {
   const { settings, logger, gpu } = options;
@@ -58,16 +47,7 @@ export function createEngineLogic(options: EngineOptions) {
       }),
       ...health,
     },
-    actions: {
-      log: logAction(logger),
-      // The machine knows its timeout only as a delay: the message gets the value in force.
-      fail: assign({
-        failure: (_, params: { failure: EngineFailure }) =>
-          params.failure.kind === 'startup_timeout'
-            ? { ...params.failure, message: startupTimeoutMessage(options.startupTimeoutMs) }
-            : params.failure,
-      }),
-    },
+    actions: { log: logAction(logger) },
     delays: {
       ...(options.startupTimeoutMs === undefined
         ? {}

@@ -127,8 +127,7 @@ describe('casola-worker run: vLLM failures', () => {
       instance_id: INSTANCE_ID,
       queue_id: QUEUE_ID,
       status: 'failed',
-      error_message:
-        "vLLM did not become healthy within VLLM_STARTUP_TIMEOUT (0.5 s): raise it for a model that takes longer to load, or look at vLLM's last lines above",
+      error_message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
     });
   });
 });
