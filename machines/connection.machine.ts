@@ -1,14 +1,29 @@
 /**
  * The queue connection: one per worker. Owns the socket's lifecycle (connect with the bearer
- * header, register, keep-alive, back off and reconnect, close) and the outbox of results that
- * could not be sent while the socket was down.
+ * header, register, keep-alive, back off and reconnect, close), the outbox of results that
+ * could not be sent while the socket was down, and their delivery at shutdown.
+ *
+ * A result counts as delivered once a pong confirms it: while results are unconfirmed, one
+ * ping is in flight, and its pong confirms everything sent before it (one ordered stream). A
+ * dropped link re-sends what the last round trip held, never more.
  *
  * The socket itself is the `socket` actor (src/connection/socket.ts); it reports SOCKET_* and
  * FRAME_* events and accepts TRANSMIT, PING and CLOSE.
  */
-import { type AnyActorRef, assign, not, sendParent, setup } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, or, raise, sendParent, setup } from 'xstate';
+import {
+  type Held,
+  isOutcome,
+  jobIdOf,
+  requeue,
+  type Standing,
+  stash,
+  undelivered,
+} from './outbox.ts';
 import { actionNotProvided, callbackNotProvided } from './placeholders.ts';
 import type { FrameRejection, LogParams, OutboundFrame, QueueFrame } from './types.ts';
+
+export { isOutcome } from './outbox.ts';
 
 export type ConnectionInput = {
   /** Advertised in `register`. */
@@ -17,11 +32,17 @@ export type ConnectionInput = {
   capacity: number;
   /** Results kept while offline before the oldest is dropped (and logged). Default 10 000. */
   outboxLimit?: number;
-  /** Unconfirmed results that send a confirmation ping at once. Default 256. */
-  confirmBatch?: number;
 };
 
-export type ConnectionContext = {
+/**
+ * How far the worker's shutdown has come, as the delivery of results sees it: `running` (no
+ * STOP yet, or the grace period still runs), `delivering` (STOP came within the grace period:
+ * close once the queue has confirmed every result), `late` (the grace period is over: a STOP
+ * closes at once).
+ */
+export type Shutdown = 'running' | 'delivering' | 'late';
+
+export type ConnectionContext = Held & {
   workerId: string;
   configId: string;
   capacity: number;
@@ -29,28 +50,21 @@ export type ConnectionContext = {
   backoffMs: number;
   /** Registrations so far: 1 after the first connect, 2 after the first reconnect. */
   connections: number;
-  /** Results and errors produced while offline, in order; sent right after the next register. */
-  outbox: OutboundFrame[];
-  outboxLimit: number;
-  /** Results dropped because the outbox was full. */
-  outboxDropped: number;
-  /** The dispatch standing the queue must be told again after every register. */
-  standing: 'pause' | 'drain' | undefined;
-  /**
-   * Results sent on the current socket that no pong has confirmed yet. A pong proves that
-   * everything sent before its ping arrived (one ordered stream); if the link dies first,
-   * these go back to the outbox. The queue refuses a second outcome, so a resend is safe.
-   */
-  unconfirmed: OutboundFrame[];
+  standing: Standing;
   /** How many of `unconfirmed` were sent before the ping now in flight. */
   pingMark: number;
-  confirmBatch: number;
+  shutdown: Shutdown;
 };
 
 export type ConnectionEvent =
   /** From the parent. */
   | { type: 'CONNECT' }
   | { type: 'SEND'; frame: OutboundFrame }
+  /** Shutdown began: results may still come, and have until GRACE_PERIOD to reach the queue. */
+  | { type: 'GRACE_STARTED' }
+  /** The grace period is over (its timer, or a second signal): stop waiting for the queue. */
+  | { type: 'GRACE_ENDED' }
+  /** Nothing more will be sent: close once every result is confirmed (or the grace ends). */
   | { type: 'STOP' }
   /** From the socket actor. */
   | { type: 'SOCKET_OPENED' }
@@ -71,38 +85,22 @@ export type ConnectionNotice =
   | { type: 'QUEUE_DISCONNECTED' }
   | { type: 'QUEUE_FRAME'; frame: QueueFrame }
   | { type: 'QUEUE_FRAME_REJECTED'; rejection: FrameRejection }
+  /** `undelivered`: results the queue may not have (each logged with its job id). */
   | { type: 'CONNECTION_CLOSED'; undelivered: number };
-
-const CONFIRM_BATCH = 256;
 
 export const INITIAL_BACKOFF_MS = 1_000;
 export const MAX_BACKOFF_MS = 60_000;
+/** CASOLA_SHUTDOWN_GRACE_PERIOD's default: the worker's wait for jobs, and for their delivery. */
+export const GRACE_PERIOD_MS = 5_000;
+/** A close frame without an answer: the link died without one (RFC 6455, 7.1.5). */
+const ABNORMAL_CLOSURE = 1006;
 
-/** Frames a job produced: they wait in the outbox. Renewals and dispatch frames do not. */
-export function isOutcome(frame: OutboundFrame): boolean {
-  return (
-    frame.type === 'job_result' || frame.type === 'job_result_ref' || frame.type === 'job_error'
-  );
-}
-
-function standingAfter(
-  standing: ConnectionContext['standing'],
-  frame: OutboundFrame,
-): ConnectionContext['standing'] {
-  if (frame.type === 'drain') return 'drain';
-  if (standing === 'drain') return standing;
-  if (frame.type === 'pause') return 'pause';
-  if (frame.type === 'resume') return undefined;
-  return standing;
-}
-
-function stash(context: ConnectionContext, frame: OutboundFrame): Partial<ConnectionContext> {
-  if (!isOutcome(frame)) return { standing: standingAfter(context.standing, frame) };
-  const outbox = [...context.outbox, frame];
-  const overflow = Math.max(0, outbox.length - context.outboxLimit);
+function undeliveredLog(frame: OutboundFrame): LogParams {
+  const jobId = jobIdOf(frame);
   return {
-    outbox: overflow > 0 ? outbox.slice(overflow) : outbox,
-    outboxDropped: context.outboxDropped + overflow,
+    level: 'error',
+    message: `the ${frame.type} of job ${jobId} was not delivered: the queue did not confirm it before the connection closed`,
+    fields: { job_id: jobId, frame_type: frame.type },
   };
 }
 
@@ -140,32 +138,20 @@ export const connectionMachine = setup({
     },
     /** The outbox went out with the register: it is unconfirmed now. */
     outboxSent: assign(({ context }) => ({ unconfirmed: context.outbox, outbox: [], pingMark: 0 })),
-    /**
-     * A result sent awaits confirmation (a confirmation ping goes out every `confirmBatch`
-     * results, which bounds this copy); a dispatch frame changes what the queue is told again
-     * after every register.
-     */
+    /** A result sent awaits a pong; a dispatch frame changes what the queue is told again. */
     recordSent: assign(({ context }, params: { frame: OutboundFrame }) =>
       isOutcome(params.frame)
         ? { unconfirmed: [...context.unconfirmed, params.frame] }
-        : { standing: standingAfter(context.standing, params.frame) },
+        : { standing: stash(context, params.frame).standing },
     ),
     markPing: assign({ pingMark: ({ context }) => context.unconfirmed.length }),
     confirm: assign({
       unconfirmed: ({ context }) => context.unconfirmed.slice(context.pingMark),
       pingMark: 0,
     }),
-    /** The link is gone: what no pong confirmed goes out again after the next register. */
-    requeueUnconfirmed: assign(({ context }) => {
-      const outbox = [...context.unconfirmed, ...context.outbox];
-      const overflow = Math.max(0, outbox.length - context.outboxLimit);
-      return {
-        outbox: overflow > 0 ? outbox.slice(overflow) : outbox,
-        outboxDropped: context.outboxDropped + overflow,
-        unconfirmed: [],
-        pingMark: 0,
-      };
-    }),
+    /** The queue answered the close frame, which it read after everything sent before it. */
+    confirmAll: assign({ unconfirmed: [], pingMark: 0 }),
+    requeueUnconfirmed: assign(({ context }) => ({ ...requeue(context), pingMark: 0 })),
     stash: assign(({ context }, params: { frame: OutboundFrame }) => stash(context, params.frame)),
     ping: ({ self }) => toSocket(self, { type: 'PING' }),
     closeSocket: ({ self }) => toSocket(self, { type: 'CLOSE' }),
@@ -174,14 +160,18 @@ export const connectionMachine = setup({
       backoffMs: ({ context }) => Math.min(context.backoffMs * 2, MAX_BACKOFF_MS),
     }),
     countConnection: assign({ connections: ({ context }) => context.connections + 1 }),
+    startGrace: raise({ type: 'GRACE_ENDED' }, { delay: 'GRACE_PERIOD', id: 'grace' }),
+    deliverBeforeClosing: assign({ shutdown: 'delivering' as const }),
+    markLate: assign({ shutdown: 'late' as const }),
     notifyConnected: sendParent(({ context }) => ({
       type: 'QUEUE_CONNECTED',
       connections: context.connections,
     })),
     notifyDisconnected: sendParent({ type: 'QUEUE_DISCONNECTED' }),
+    /** Results lost to a full outbox count as undelivered too (each was logged as dropped). */
     notifyClosed: sendParent(({ context }) => ({
       type: 'CONNECTION_CLOSED',
-      undelivered: context.outbox.length,
+      undelivered: undelivered(context).length + context.outboxDropped,
     })),
     forwardFrame: sendParent((_, params: { frame: QueueFrame }) => ({
       type: 'QUEUE_FRAME',
@@ -197,17 +187,20 @@ export const connectionMachine = setup({
     socket: callbackNotProvided<SocketCommand>('connection', 'socket'),
   },
   guards: {
-    isOutcome: (_, params: { frame: OutboundFrame }) => isOutcome(params.frame),
     hasUnconfirmed: ({ context }) => context.unconfirmed.length > 0,
-    /** Enough unconfirmed results to ask for a confirmation now. */
-    unconfirmedFull: ({ context }) => context.unconfirmed.length >= context.confirmBatch,
+    /** Results wait for the next connection. */
+    holdsResults: ({ context }) => context.outbox.length > 0,
     /** Keeping this frame pushes the oldest result out of the outbox. */
     outboxFull: ({ context }, params: { frame: OutboundFrame }) =>
       isOutcome(params.frame) && context.outbox.length >= context.outboxLimit,
+    delivering: ({ context }) => context.shutdown === 'delivering',
+    late: ({ context }) => context.shutdown === 'late',
+    /** Nothing is held for the queue: results neither waiting nor unconfirmed. */
+    nothingHeld: ({ context }) => context.outbox.length + context.unconfirmed.length === 0,
+    /** The queue answered the close frame (any close but 1006, which means it did not). */
+    answeredClose: (_, params: { code: number }) => params.code !== ABNORMAL_CLOSURE,
   },
   delays: {
-    /** How long a sent result waits before a ping confirms it. */
-    CONFIRM_DELAY: 250,
     /** A WebSocket ping every 30 s. */
     PING_INTERVAL: 30_000,
     /** No pong within 10 s means the link is dead. */
@@ -216,6 +209,8 @@ export const connectionMachine = setup({
     RECONNECT_DELAY: ({ context }) => context.backoffMs * (1 + 0.3 * Math.random()),
     /** How long a clean close waits for the queue's close frame. */
     CLOSE_TIMEOUT: 2_000,
+    /** CASOLA_SHUTDOWN_GRACE_PERIOD, from GRACE_STARTED. Default 5 s. */
+    GRACE_PERIOD: GRACE_PERIOD_MS,
   },
 }).createMachine({
   id: 'connection',
@@ -231,7 +226,7 @@ export const connectionMachine = setup({
     standing: undefined,
     unconfirmed: [],
     pingMark: 0,
-    confirmBatch: input.confirmBatch ?? CONFIRM_BATCH,
+    shutdown: 'running',
   }),
   initial: 'idle',
   on: {
@@ -239,15 +234,18 @@ export const connectionMachine = setup({
       {
         guard: { type: 'outboxFull', params: ({ event }) => ({ frame: event.frame }) },
         actions: [
-          { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
           {
             type: 'log',
             params: ({ context }) => ({
               level: 'warn',
               message: `outbox full: dropped the oldest of ${context.outboxLimit} results kept while offline`,
-              fields: { dropped_total: context.outboxDropped },
+              fields: {
+                dropped_total: context.outboxDropped + 1,
+                job_id: jobIdOf(context.outbox[0]),
+              },
             }),
           },
+          { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
         ],
       },
       { actions: { type: 'stash', params: ({ event }) => ({ frame: event.frame }) } },
@@ -261,6 +259,8 @@ export const connectionMachine = setup({
         params: ({ event }) => ({ rejection: event.rejection }),
       },
     },
+    GRACE_STARTED: { actions: 'startGrace' },
+    GRACE_ENDED: { actions: 'markLate' },
   },
   states: {
     /** Created, not started: nothing on the network yet. */
@@ -274,27 +274,40 @@ export const connectionMachine = setup({
       on: {
         SOCKET_CLOSED: {
           target: 'backoff',
-          actions: {
-            type: 'log',
-            // The queue's close code and reason say why (an unknown config, a replaced worker).
-            params: ({ event }) => ({
-              level: 'warn',
-              message: `the queue connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ''}); reconnecting after a backoff`,
-              fields: { code: event.code, reason: event.reason },
-            }),
-          },
+          actions: [
+            'requeueUnconfirmed',
+            {
+              type: 'log',
+              // The queue's close code and reason say why (an unknown config, a replaced worker).
+              params: ({ event }) => ({
+                level: 'warn',
+                message: `the queue connection closed (code ${event.code}${event.reason ? `: ${event.reason}` : ''}); reconnecting after a backoff`,
+                fields: { code: event.code, reason: event.reason },
+              }),
+            },
+          ],
         },
-        STOP: '.closing',
       },
       states: {
         /** The WebSocket handshake (with the bearer header) is in progress. */
         opening: {
-          on: { SOCKET_OPENED: 'online' },
+          on: {
+            SOCKET_OPENED: 'online',
+            // Nothing was sent on a socket that never opened: there is nothing to close cleanly.
+            STOP: [
+              { guard: or(['late', 'nothingHeld']), target: '#connection.closed' },
+              { actions: 'deliverBeforeClosing' },
+            ],
+            GRACE_ENDED: [
+              { guard: 'delivering', target: '#connection.closed', actions: 'markLate' },
+              { actions: 'markLate' },
+            ],
+          },
         },
         /** Registered: frames flow both ways and jobs may arrive. */
         online: {
           entry: ['register', 'outboxSent', 'countConnection', 'resetBackoff', 'notifyConnected'],
-          exit: ['requeueUnconfirmed', 'notifyDisconnected'],
+          exit: 'notifyDisconnected',
           on: {
             SEND: {
               actions: [
@@ -302,66 +315,89 @@ export const connectionMachine = setup({
                 { type: 'recordSent', params: ({ event }) => ({ frame: event.frame }) },
               ],
             },
+            STOP: [
+              { guard: or(['late', 'nothingHeld']), target: 'closing' },
+              { actions: 'deliverBeforeClosing' },
+            ],
+            GRACE_ENDED: [
+              { guard: 'delivering', target: 'closing', actions: 'markLate' },
+              { actions: 'markLate' },
+            ],
           },
-          initial: 'confirming',
+          initial: 'quiet',
           states: {
             /** Nothing awaits confirmation; a keep-alive ping goes out after PING_INTERVAL. */
             quiet: {
-              on: {
-                SEND: {
-                  guard: { type: 'isOutcome', params: ({ event }) => event },
-                  target: 'confirming',
-                  actions: [
-                    { type: 'transmit', params: ({ event }) => ({ frame: event.frame }) },
-                    { type: 'recordSent', params: ({ event }) => ({ frame: event.frame }) },
-                  ],
-                },
-              },
-              after: { PING_INTERVAL: 'awaitingPong' },
-            },
-            /** Results went out; a ping will confirm them after CONFIRM_DELAY (or a full batch). */
-            confirming: {
               always: [
-                { guard: 'unconfirmedFull', target: 'awaitingPong' },
-                { guard: not('hasUnconfirmed'), target: 'quiet' },
+                { guard: 'hasUnconfirmed', target: 'awaitingPong' },
+                { guard: 'delivering', target: '#connection.linked.closing' },
               ],
-              after: { CONFIRM_DELAY: 'awaitingPong' },
+              after: { PING_INTERVAL: 'awaitingPong' },
             },
             /** A ping is out; its pong confirms what was sent before it, and the link is alive. */
             awaitingPong: {
               entry: ['markPing', 'ping'],
-              on: { PONG: { target: 'confirming', actions: 'confirm' } },
+              on: { PONG: { target: 'quiet', actions: 'confirm' } },
               after: {
                 PONG_TIMEOUT: {
                   target: '#connection.backoff',
-                  actions: {
-                    type: 'log',
-                    params: { level: 'warn', message: 'no pong from the queue: reconnecting' },
-                  },
+                  actions: [
+                    'requeueUnconfirmed',
+                    {
+                      type: 'log',
+                      params: { level: 'warn', message: 'no pong from the queue: reconnecting' },
+                    },
+                  ],
                 },
               },
             },
           },
         },
-        /** Stopping: the close frame is out; waiting for the queue's. */
+        /** The close frame is out, after everything sent; waiting for the queue's answer. */
         closing: {
           entry: 'closeSocket',
-          on: { SOCKET_CLOSED: '#connection.closed' },
+          on: {
+            SOCKET_CLOSED: [
+              {
+                guard: { type: 'answeredClose', params: ({ event }) => event },
+                target: '#connection.closed',
+                actions: 'confirmAll',
+              },
+              { target: '#connection.closed' },
+            ],
+          },
           after: { CLOSE_TIMEOUT: '#connection.closed' },
         },
       },
     },
     /** Disconnected: waiting RECONNECT_DELAY before the next attempt. Jobs keep running. */
     backoff: {
-      on: { STOP: 'closed' },
+      on: {
+        STOP: [
+          { guard: or(['late', 'nothingHeld']), target: 'closed' },
+          { actions: 'deliverBeforeClosing' },
+        ],
+        GRACE_ENDED: [
+          { guard: 'delivering', target: 'closed', actions: 'markLate' },
+          { actions: 'markLate' },
+        ],
+      },
       after: {
         RECONNECT_DELAY: { target: 'linked', actions: 'growBackoff' },
       },
     },
-    /** Stopped for good; anything left in the outbox was not delivered. */
+    /** Stopped for good; what the queue did not confirm was logged and counted. */
     closed: {
       type: 'final',
-      entry: 'notifyClosed',
+      entry: [
+        // Each result the queue may not have is named, by job id, before the parent hears of it.
+        enqueueActions(({ context, enqueue }) => {
+          for (const frame of undelivered(context)) {
+            enqueue({ type: 'log', params: undeliveredLog(frame) });
+          }
+        }),
+        'notifyClosed',
+      ],
     },
   },
 });

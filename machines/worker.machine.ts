@@ -10,7 +10,7 @@
  * once and no telemetry.
  */
 import { assign, raise, sendTo, setup, spawnChild, stopChild } from 'xstate';
-import { connectionMachine } from './connection.machine.ts';
+import { connectionMachine, GRACE_PERIOD_MS } from './connection.machine.ts';
 import { type EngineFailure, engineMachine } from './engine.machine.ts';
 import { GATE_ID, gateMachine } from './gate.machine.ts';
 import { jobActorId } from './job-actors.ts';
@@ -47,9 +47,12 @@ export type WorkerContext = {
   /** Why the worker is going down with exit code 1, when it is. */
   failure: EngineFailure | undefined;
   startupMs: number | undefined;
+  /** Results the queue did not confirm before the connection closed at shutdown. */
+  undelivered: number;
 };
 
-export type WorkerOutput = { exitCode: 0 | 1; failure: EngineFailure | undefined };
+/** 1: vLLM or the GPU failed; 3: results were not delivered (each logged with its job id). */
+export type WorkerOutput = { exitCode: 0 | 1 | 3; failure: EngineFailure | undefined };
 
 export type WorkerEvent =
   /** A signal, or the SDK's stop(). A second one cuts the wait for running jobs short. */
@@ -147,6 +150,12 @@ export const workerMachine = setup({
     scheduleHeartbeat: raise({ type: 'HEARTBEAT_DUE' }, { delay: 'HEARTBEAT_INTERVAL', id: 'hb' }),
     connect: sendTo('connection', { type: 'CONNECT' }),
     closeConnection: sendTo('connection', { type: 'STOP' }),
+    /** The connection's own timer bounds its delivery at shutdown by the same grace period. */
+    startGrace: sendTo('connection', { type: 'GRACE_STARTED' }),
+    endGrace: sendTo('connection', { type: 'GRACE_ENDED' }),
+    recordUndelivered: assign({
+      undelivered: (_, params: { undelivered: number }) => params.undelivered,
+    }),
     stopEngine: sendTo('engine', { type: 'STOP' }),
     drainGate: sendTo('gate', { type: 'DRAIN' }),
     revokeInGate: sendTo('gate', (_, params: { frame: QueueFrame }) => ({
@@ -211,7 +220,7 @@ export const workerMachine = setup({
   },
   delays: {
     /** CASOLA_SHUTDOWN_GRACE_PERIOD: how long shutdown waits for running jobs. Default 5 s. */
-    GRACE_PERIOD: 5_000,
+    GRACE_PERIOD: GRACE_PERIOD_MS,
     /** CASOLA_HEARTBEAT_INTERVAL. Default 60 s. */
     HEARTBEAT_INTERVAL: 60_000,
   },
@@ -222,6 +231,7 @@ export const workerMachine = setup({
     jobs: emptyRecord(),
     failure: undefined,
     startupMs: undefined,
+    undelivered: 0,
   }),
   invoke: [
     {
@@ -259,7 +269,7 @@ export const workerMachine = setup({
   ],
   initial: 'booting',
   output: ({ context }) => ({
-    exitCode: context.failure === undefined ? 0 : 1,
+    exitCode: context.failure !== undefined ? 1 : context.undelivered > 0 ? 3 : 0,
     failure: context.failure,
   }),
   on: {
@@ -432,6 +442,18 @@ export const workerMachine = setup({
     },
     /** The shutdown sequence; each step waits for the one before. */
     shuttingDown: {
+      entry: 'startGrace',
+      on: {
+        SHUTDOWN_REQUESTED: {
+          actions: [
+            'endGrace',
+            {
+              type: 'log',
+              params: { level: 'warn', message: 'second signal: not waiting for the queue' },
+            },
+          ],
+        },
+      },
       initial: 'draining',
       states: {
         /** `drain` sent; running jobs finish and their results go out. */
@@ -441,10 +463,13 @@ export const workerMachine = setup({
             GATE_DRAINED: 'flushing',
             SHUTDOWN_REQUESTED: {
               target: 'interrupting',
-              actions: {
-                type: 'log',
-                params: { level: 'warn', message: 'second signal: not waiting for running jobs' },
-              },
+              actions: [
+                'endGrace',
+                {
+                  type: 'log',
+                  params: { level: 'warn', message: 'second signal: not waiting for running jobs' },
+                },
+              ],
             },
           },
           after: { GRACE_PERIOD: 'interrupting' },
@@ -458,10 +483,15 @@ export const workerMachine = setup({
         flushing: {
           invoke: { src: 'flushTelemetry', onDone: 'closing', onError: 'closing' },
         },
-        /** The queue connection closes. */
+        /** The queue connection closes once the queue has every result, or the grace period is over. */
         closing: {
           entry: 'closeConnection',
-          on: { CONNECTION_CLOSED: 'reporting' },
+          on: {
+            CONNECTION_CLOSED: {
+              target: 'reporting',
+              actions: { type: 'recordUndelivered', params: ({ event }) => event },
+            },
+          },
         },
         /** Heartbeat `stopping` (after a failure, the failure heartbeat is the last word). */
         reporting: {

@@ -16,6 +16,11 @@ export type ConnectionTimings = {
    * Default: the backoff plus 0–30 % jitter.
    */
   reconnectDelayMs?: (backoffMs: number) => number;
+  /**
+   * Shutdown's grace period: how long it waits for running jobs, and for the queue to confirm
+   * their results (reconnecting if it must). Default 5 000 ms.
+   */
+  gracePeriodMs?: number;
 };
 
 export type ConnectionOptions = {
@@ -38,6 +43,7 @@ export function createConnectionLogic(options: ConnectionOptions) {
     delays: {
       ...(timings.pingIntervalMs === undefined ? {} : { PING_INTERVAL: timings.pingIntervalMs }),
       ...(timings.pongTimeoutMs === undefined ? {} : { PONG_TIMEOUT: timings.pongTimeoutMs }),
+      ...(timings.gracePeriodMs === undefined ? {} : { GRACE_PERIOD: timings.gracePeriodMs }),
       ...(reconnectDelay === undefined
         ? {}
         : { RECONNECT_DELAY: ({ context }) => reconnectDelay(context.backoffMs) }),

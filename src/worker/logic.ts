@@ -19,8 +19,6 @@ import type { Logger } from '../observability/logger.ts';
 export type WorkerTimings = ConnectionTimings & {
   /** How often a persisted job's lease is renewed. Default 30 000 ms. */
   renewIntervalMs?: number;
-  /** How long shutdown waits for running jobs. Default 5 000 ms. */
-  gracePeriodMs?: number;
   /** Interval of `active` heartbeats. Default 60 000 ms. */
   heartbeatIntervalMs?: number;
   /** A large result's PUT to result_upload_url. Default 60 000 ms. */

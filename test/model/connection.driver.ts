@@ -1,10 +1,11 @@
 /**
  * The connection model's driver: the real connection actor (createConnectionLogic: the machine
- * with its real WebSocket) under a small parent that plays the worker. CONNECT, SEND and STOP
- * are the connection's API, sent as the worker sends them; everything on the other side is
- * the local queue: it accepts, refuses (a bearer token required), drops the socket, stalls
- * (pings and the close frame wait unanswered until it reads again), and sends frames and
- * garbage. Named delays run on a manual clock and fire as steps of the walk.
+ * with its real WebSocket) under a small parent that plays the worker. CONNECT, SEND, STOP
+ * and GRACE_* are the connection's API, sent as the worker sends them; everything on the other
+ * side is the local queue behind a TCP proxy that holds each handshake until SOCKET_OPENED: the
+ * queue accepts, refuses (a bearer token required), drops the socket, stalls (pings and the
+ * close frame wait unanswered until it reads again), and sends frames and garbage. Named delays
+ * run on a manual clock and fire as steps of the walk.
  */
 import {
   type Actor,
@@ -15,28 +16,39 @@ import {
   type EventObject,
   setup,
 } from 'xstate';
-import { type ConnectionInput, connectionMachine } from '../../machines/connection.machine.ts';
+import {
+  type ConnectionInput,
+  connectionMachine,
+  GRACE_PERIOD_MS,
+} from '../../machines/connection.machine.ts';
 import { createConnectionLogic } from '../../src/connection/index.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
 const WORKER = 'w-conn';
-/** A batch of two unconfirmed results pings at once (the worker's is 256). */
 export const INPUT: ConnectionInput = {
   workerId: WORKER,
   configId: 'cfg',
   capacity: 1,
-  confirmBatch: 2,
   outboxLimit: 1,
 };
 
+/** A WebSocket pong from the server: FIN, opcode 0xA, no payload, unmasked (RFC 6455, 5.5.3). */
+const PONG_FRAME = Buffer.from([0x8a, 0x00]);
+
+/** The connection closed with the queue's close frame, or without (1006). */
+const answered = (event: EventObject | undefined) =>
+  event?.type === 'SOCKET_CLOSED' && (event as AnyEventObject).code !== 1006;
+
 export class ConnectionDriver implements Driver {
   #queue!: LocalQueue;
+  #proxy!: TcpProxy;
   #clock = new ManualClock();
   #parent!: Actor<AnyActorRefLogic>;
   #connection!: AnyActorRef;
@@ -46,6 +58,12 @@ export class ConnectionDriver implements Driver {
   /** Where in the recorder's log the next caused event is looked for. */
   #from = 0;
   #stalled = false;
+  /**
+   * The queue answers no ping while the model awaits a pong; the walk's PONG is a pong frame the
+   * proxy writes to the worker. (A stalled queue would also hold back the results written in
+   * the same write as the ping.)
+   */
+  #silent = false;
   #witness!: ConnectionWitness;
 
   async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
@@ -57,10 +75,12 @@ export class ConnectionDriver implements Driver {
         event.type === 'SOCKET_CLOSED' && walk.path.steps[i]!.state.matches({ linked: 'opening' }),
     );
     this.#queue = await startLocalQueue(refusing ? { requireToken: 'queue-secret' } : {});
+    const targetPort = Number(new URL(this.#queue.wsUrl).port);
+    this.#proxy = await startTcpProxy({ targetPort, hold: true });
     const witness = new ConnectionWitness(this.#queue, WORKER);
     this.#witness = witness;
     const connection = createConnectionLogic({
-      url: `${this.#queue.wsUrl}/ws`,
+      url: `ws://127.0.0.1:${this.#proxy.port}/ws`,
       token: undefined,
       maxFrameBytes: 1 << 20,
       logger: silentLogger(),
@@ -81,7 +101,7 @@ export class ConnectionDriver implements Driver {
     const after = steps[this.#step + 1]!.state;
     const next = this.#walk.events[this.#step + 1];
     this.#step += 1;
-    this.#arrange(event, before, after, next);
+    this.#arrange(before, after, next);
     this.#expectFrames(event, before);
     this.#make(event, before);
     await this.#received((seen) =>
@@ -93,20 +113,24 @@ export class ConnectionDriver implements Driver {
     if (event.type === 'SEND') await new Promise((resolve) => setImmediate(resolve));
     // The socket is gone: the stalled queue reads again and notices.
     if (this.#stalled && !after.matches('linked')) this.#resume();
+    if (this.#silent && !after.matches({ linked: { online: 'awaitingPong' } })) {
+      this.#queue.faults.answerPings(WORKER);
+      this.#silent = false;
+    }
   }
 
-  /** The queue stops reading before a ping that must wait, or a close that must hang. */
+  /** The queue answers no ping while one must wait, and stops reading before a close that must hang. */
   #arrange(
-    event: AnyEventObject,
     before: AnyMachineSnapshot,
     after: AnyMachineSnapshot,
     next: EventObject | undefined,
   ): void {
-    if (this.#stalled) return;
-    const pinging = after.matches({ linked: { online: 'awaitingPong' } });
-    const hanging = event.type === 'STOP' && after.matches({ linked: 'closing' });
-    if (pinging && !before.matches({ linked: { online: 'awaitingPong' } })) this.#stall();
-    else if (hanging && next?.type !== 'SOCKET_CLOSED') this.#stall();
+    if (after.matches({ linked: { online: 'awaitingPong' } }) && !this.#silent) {
+      this.#queue.faults.stopAnsweringPings(WORKER);
+      this.#silent = true;
+    }
+    const closing = after.matches({ linked: 'closing' }) && !before.matches({ linked: 'closing' });
+    if (closing && !answered(next) && !this.#stalled) this.#stall();
   }
 
   #expectFrames(event: AnyEventObject, before: AnyMachineSnapshot): void {
@@ -121,18 +145,28 @@ export class ConnectionDriver implements Driver {
       case 'CONNECT':
       case 'STOP':
       case 'SEND':
+      case 'GRACE_STARTED':
         this.#connection.send(event);
         return;
+      case 'GRACE_ENDED':
+        // The grace period's own timer when it runs; else the worker's second signal.
+        if (this.#clock.pending().filter((ms) => ms === GRACE_PERIOD_MS).length === 1) {
+          this.#clock.fire(GRACE_PERIOD_MS);
+        } else this.#connection.send(event);
+        return;
       case 'SOCKET_OPENED':
-        return; // the handshake completes on its own
+        this.#proxy.release(); // the handshake reaches the queue
+        return;
       case 'SOCKET_CLOSED':
-        if (before.matches({ linked: 'opening' })) this.#witness.refused();
-        else if (before.matches({ linked: 'closing' })) {
+        if (before.matches({ linked: 'opening' })) {
+          this.#witness.refused();
+          this.#proxy.release();
+        } else if (before.matches({ linked: 'closing' }) && answered(event)) {
           if (this.#stalled) this.#resume(); // the queue reads the close frame and answers it
         } else this.#queue.faults.dropSocket(WORKER);
         return;
       case 'PONG':
-        this.#resume(); // the queue reads the waiting ping and answers it
+        this.#proxy.inject(PONG_FRAME);
         return;
       case 'FRAME_RECEIVED':
         this.#witness.probed();
@@ -172,6 +206,7 @@ export class ConnectionDriver implements Driver {
   async stop(): Promise<void> {
     if (this.#stalled) this.#resume();
     this.#parent.stop();
+    await this.#proxy.close();
     await this.#queue.close();
   }
 }

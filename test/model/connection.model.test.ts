@@ -1,7 +1,8 @@
 /**
  * The connection, walked against the real connection actor and the local queue (the driver:
  * connection.driver.ts). The model's environment is bounded: two results, pause, resume and
- * drain as the gate sends them, at most two registrations and two failed attempts.
+ * drain as the gate sends them, the worker's shutdown (grace period, STOP), at most two
+ * registrations and two failed attempts.
  */
 import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
 import { connectionMachine, INITIAL_BACKOFF_MS } from '../../machines/connection.machine.ts';
@@ -25,12 +26,17 @@ const CONNECT = { type: 'CONNECT' };
 const STOP = { type: 'STOP' };
 const OPENED = { type: 'SOCKET_OPENED' };
 const CLOSED = { type: 'SOCKET_CLOSED' };
+/** The link died during the close: the queue never answered the close frame. */
+const CUT = { type: 'SOCKET_CLOSED', code: 1006 };
 const PONG = { type: 'PONG' };
-const CONFIRM = after('CONFIRM_DELAY', 'linked.online.confirming');
+const GRACE = { type: 'GRACE_STARTED' };
+const GRACE_ENDED = { type: 'GRACE_ENDED' };
 const PONG_TIMEOUT = after('PONG_TIMEOUT', 'linked.online.awaitingPong');
 const RECONNECT = after('RECONNECT_DELAY', 'backoff');
 
 const EVENTS = [
+  CLOSED,
+  CUT,
   send(result('a')),
   send(result('b')),
   send({ type: 'pause' }),
@@ -47,21 +53,27 @@ const EVENTS = [
 function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   const c = snapshot.context;
   if (snapshot.status !== 'active') return false;
+  if (event.type === 'GRACE_STARTED' || event.type === 'GRACE_ENDED') {
+    return c.shutdown !== 'late';
+  }
   if (snapshot.matches('idle')) return event.type === 'CONNECT' || event.type === 'STOP';
+  // Only the close can end without the queue's answer; elsewhere a close is a close.
+  if ((event as AnyEventObject).code === 1006) return snapshot.matches({ linked: 'closing' });
   if (snapshot.matches({ linked: 'opening' })) {
     // A queue that requires a token refuses every attempt; one that does not accepts them.
-    // A full outbox would ping at once on register, before the queue could be stalled.
     if (event.type === 'SOCKET_CLOSED') return c.connections === 0;
-    return (
-      event.type === 'SOCKET_OPENED' &&
-      (c.connections > 0 || c.backoffMs === INITIAL_BACKOFF_MS) &&
-      c.outbox.length < c.confirmBatch
-    );
+    if (event.type === 'SOCKET_OPENED')
+      return c.connections > 0 || c.backoffMs === INITIAL_BACKOFF_MS;
+    // The proxy holds the handshake: the worker may stop, or a job end, meanwhile.
+    if (event.type !== 'STOP' && event.type !== 'SEND') return false;
   }
   if (event.type === 'FRAME_RECEIVED' || event.type === 'FRAME_REJECTED') {
     return snapshot.matches({ linked: 'online' });
   }
-  if (event.type === 'STOP') return !snapshot.matches({ linked: 'closing' });
+  // The worker sends STOP once: within the grace period, or after it.
+  if (event.type === 'STOP') {
+    return c.shutdown !== 'delivering' && !snapshot.matches({ linked: 'closing' });
+  }
   if (event.type === RECONNECT.type) {
     return c.connections < 2 && c.backoffMs < 4 * INITIAL_BACKOFF_MS;
   }
@@ -91,9 +103,10 @@ modelSuite({
   scenarios: [
     // An unclean close: the unconfirmed result and the pause go out again after register.
     [CONNECT, OPENED, send(result('a')), send({ type: 'pause' }), CLOSED, RECONNECT, OPENED],
-    // A confirmed result is not sent again; the next one is confirmed by a pong.
-    [CONNECT, OPENED, send(result('a')), CONFIRM, PONG, CLOSED, RECONNECT, OPENED],
-    // Drain survives a reconnect; a result produced offline follows it; a clean close.
+    // A confirmed result is not sent again; the next one is confirmed by the next pong.
+    [CONNECT, OPENED, send(result('a')), PONG, send(result('b')), CLOSED, RECONNECT, OPENED],
+    // Drain survives a reconnect; a result produced offline follows it and is confirmed before
+    // the close.
     [
       CONNECT,
       OPENED,
@@ -103,10 +116,15 @@ modelSuite({
       RECONNECT,
       OPENED,
       STOP,
+      PONG,
       CLOSED,
     ],
-    // A full batch pings at once; no pong: both results wait, undelivered at the close.
-    [CONNECT, OPENED, send(result('a')), send(result('b')), PONG_TIMEOUT, STOP],
+    // Shutdown with the queue away: it reconnects, registers, flushes, and closes once confirmed.
+    [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, RECONNECT, OPENED, PONG, CLOSED],
+    // The grace period ends first: the result is reported undelivered.
+    [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, GRACE_ENDED],
+    // No pong: the result waits for the next connection.
+    [CONNECT, OPENED, send(result('a')), PONG_TIMEOUT, STOP],
     // Refused twice: the backoff doubles.
     [CONNECT, CLOSED, RECONNECT, CLOSED, STOP],
   ],

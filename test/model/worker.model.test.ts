@@ -77,7 +77,12 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
       if (snapshot.matches('booting')) return e.failure.kind === 'fatal';
       return e.failure.kind === 'crashed' && (online || waiting);
     case 'SHUTDOWN_REQUESTED':
-      return !snapshot.matches('shuttingDown') || waiting;
+      // A second signal while the walk holds the telemetry flush ends the connection's wait.
+      return (
+        !snapshot.matches('shuttingDown') ||
+        waiting ||
+        snapshot.matches({ shuttingDown: 'flushing' })
+      );
     case 'SHUTDOWN_FOR_FAILURE':
       return false;
     case 'xstate.done.actor.engine':

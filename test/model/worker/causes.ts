@@ -105,7 +105,9 @@ function shutdownEvent(
       system.worker.shutdown(second ? 'SIGINT' : 'SIGTERM');
       if (second) {
         interruptAll();
-        const line = 'second signal: not waiting for running jobs';
+        const line = model.matches({ shuttingDown: 'draining' })
+          ? 'second signal: not waiting for running jobs'
+          : 'second signal: not waiting for the queue';
         fact(book, `the log line '${line}'`, () => system.logged(line));
       }
       return match;

@@ -38,7 +38,7 @@ const result = (jobId: string): OutboundFrame => ({
 });
 
 describe('the connection outbox', () => {
-  it('keeps the newest results up to its limit, logs each drop, and sends them after register', async () => {
+  it('keeps the newest results up to its limit, logs each drop with its job id, and sends them after register', async () => {
     const connection = harness(3);
     for (const id of ['r1', 'r2', 'r3', 'r4', 'r5'])
       connection.send({ type: 'SEND', frame: result(id) });
@@ -51,12 +51,12 @@ describe('the connection outbox', () => {
       {
         level: 'warn',
         message: 'outbox full: dropped the oldest of 3 results kept while offline',
-        fields: { dropped_total: 1 },
+        fields: { dropped_total: 1, job_id: 'r1' },
       },
       {
         level: 'warn',
         message: 'outbox full: dropped the oldest of 3 results kept while offline',
-        fields: { dropped_total: 2 },
+        fields: { dropped_total: 2, job_id: 'r2' },
       },
     ]);
     connection.send({ type: 'CONNECT' });
@@ -69,6 +69,8 @@ describe('the connection outbox', () => {
       result('r3'),
       result('r4'),
       result('r5'),
+      // Sent results are unconfirmed until the pong of the ping that follows them.
+      { type: 'PING' },
     ]);
   });
 });
