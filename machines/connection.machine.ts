@@ -95,6 +95,24 @@ export const GRACE_PERIOD_MS = 5_000;
 /** A close frame without an answer: the link died without one (RFC 6455, 7.1.5). */
 const ABNORMAL_CLOSURE = 1006;
 
+/**
+ * STOP and GRACE_ENDED where the link ends in `end`: at once when the grace period is over or
+ * nothing is held for the queue; else the results are delivered first (STOP), or given up on
+ * (GRACE_ENDED).
+ */
+function whenStopping(end: '#connection.closed' | '#connection.linked.closing') {
+  return {
+    STOP: [
+      { guard: or(['late', 'nothingHeld']), target: end },
+      { actions: 'deliverBeforeClosing' },
+    ],
+    GRACE_ENDED: [
+      { guard: 'delivering', target: end, actions: 'markLate' },
+      { actions: 'markLate' },
+    ],
+  } as const;
+}
+
 function undeliveredLog(frame: OutboundFrame): LogParams {
   const jobId = jobIdOf(frame);
   return {
@@ -294,14 +312,7 @@ export const connectionMachine = setup({
           on: {
             SOCKET_OPENED: 'online',
             // Nothing was sent on a socket that never opened: there is nothing to close cleanly.
-            STOP: [
-              { guard: or(['late', 'nothingHeld']), target: '#connection.closed' },
-              { actions: 'deliverBeforeClosing' },
-            ],
-            GRACE_ENDED: [
-              { guard: 'delivering', target: '#connection.closed', actions: 'markLate' },
-              { actions: 'markLate' },
-            ],
+            ...whenStopping('#connection.closed'),
           },
         },
         /** Registered: frames flow both ways and jobs may arrive. */
@@ -315,14 +326,7 @@ export const connectionMachine = setup({
                 { type: 'recordSent', params: ({ event }) => ({ frame: event.frame }) },
               ],
             },
-            STOP: [
-              { guard: or(['late', 'nothingHeld']), target: 'closing' },
-              { actions: 'deliverBeforeClosing' },
-            ],
-            GRACE_ENDED: [
-              { guard: 'delivering', target: 'closing', actions: 'markLate' },
-              { actions: 'markLate' },
-            ],
+            ...whenStopping('#connection.linked.closing'),
           },
           initial: 'quiet',
           states: {
@@ -373,14 +377,7 @@ export const connectionMachine = setup({
     /** Disconnected: waiting RECONNECT_DELAY before the next attempt. Jobs keep running. */
     backoff: {
       on: {
-        STOP: [
-          { guard: or(['late', 'nothingHeld']), target: 'closed' },
-          { actions: 'deliverBeforeClosing' },
-        ],
-        GRACE_ENDED: [
-          { guard: 'delivering', target: 'closed', actions: 'markLate' },
-          { actions: 'markLate' },
-        ],
+        ...whenStopping('#connection.closed'),
       },
       after: {
         RECONNECT_DELAY: { target: 'linked', actions: 'growBackoff' },

@@ -54,20 +54,27 @@ async function startWorker(queue: StandInQueue, url: string, options: Partial<Wo
   return { worker, release: release.resolve };
 }
 
+/**
+ * The queue goes away while the job runs; stop() comes, then the job's result, which waits in
+ * the outbox. Resolves once the job has ended, with stop()'s promise.
+ */
+async function stopWithQueueAway(options: Partial<WorkerOptions>) {
+  const queue = await standIn();
+  const { worker, release } = await startWorker(queue, queue.url, options);
+  await queue.goAway();
+  const stopped = worker.stop();
+  release({ done: true });
+  await until(() => Object.keys(worker.state().jobs).length === 0, 5_000, 'the job to end');
+  return { queue, worker, stopped };
+}
+
 /** The frame types a connection carried, with the job each is about. */
 const carried = (queue: StandInQueue, index: number) =>
   queue.connections[index]!.frames.map((f) => (f.job_id ? `${f.type}:${f.job_id}` : f.type));
 
 describe('SDK stop(): results are delivered within the grace period', () => {
   it('delivers a result finished while the queue is away once it is back, and answers exit code 0', async () => {
-    const queue = await standIn();
-    const { worker, release } = await startWorker(queue, queue.url, {
-      timings: { gracePeriodMs: 20_000 },
-    });
-    await queue.goAway();
-    const stopped = worker.stop();
-    release({ done: true });
-    await until(() => Object.keys(worker.state().jobs).length === 0, 5_000, 'the job to end');
+    const { queue, stopped } = await stopWithQueueAway({ timings: { gracePeriodMs: 20_000 } });
     await queue.comeBack();
 
     expect(await stopped).toEqual({ exitCode: 0, failure: undefined });
@@ -79,15 +86,11 @@ describe('SDK stop(): results are delivered within the grace period', () => {
   });
 
   it('names each result it could not deliver by job id and answers exit code 3 when the queue stays away', async () => {
-    const queue = await standIn();
     const logs = captureLogs();
-    const { worker, release } = await startWorker(queue, queue.url, {
+    const { stopped } = await stopWithQueueAway({
       logger: logs.logger,
       timings: { gracePeriodMs: 500 },
     });
-    await queue.goAway();
-    const stopped = worker.stop();
-    release({ done: true });
 
     expect(await stopped).toEqual({ exitCode: 3, failure: undefined });
     expect(logs.entries()).toContainEqual(
@@ -100,15 +103,7 @@ describe('SDK stop(): results are delivered within the grace period', () => {
   });
 
   it('stops waiting for the queue on a second stop()', async () => {
-    const queue = await standIn();
-    const { worker, release } = await startWorker(queue, queue.url, {
-      timings: { gracePeriodMs: 600_000 },
-    });
-    await queue.goAway();
-    const stopped = worker.stop();
-    release({ done: true });
-    await until(() => Object.keys(worker.state().jobs).length === 0, 5_000, 'the job to end');
-
+    const { worker, stopped } = await stopWithQueueAway({ timings: { gracePeriodMs: 600_000 } });
     void worker.stop();
     expect(await stopped).toEqual({ exitCode: 3, failure: undefined });
   });
