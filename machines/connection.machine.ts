@@ -17,13 +17,12 @@ import {
   jobIdOf,
   requeue,
   type Standing,
+  standingAfter,
   stash,
   undelivered,
 } from './outbox.ts';
 import { actionNotProvided, callbackNotProvided } from './placeholders.ts';
 import type { FrameRejection, LogParams, OutboundFrame, QueueFrame } from './types.ts';
-
-export { isOutcome } from './outbox.ts';
 
 export type ConnectionInput = {
   /** Advertised in `register`. */
@@ -36,9 +35,9 @@ export type ConnectionInput = {
 
 /**
  * How far the worker's shutdown has come, as the delivery of results sees it: `running` (no
- * STOP yet, or the grace period still runs), `delivering` (STOP came within the grace period:
- * close once the queue has confirmed every result), `late` (the grace period is over: a STOP
- * closes at once).
+ * STOP yet, and the grace period, if shutdown began, not over), `delivering` (STOP came within
+ * the grace period: close once the queue has confirmed every result), `late` (the grace period
+ * is over: a STOP closes at once).
  */
 export type Shutdown = 'running' | 'delivering' | 'late';
 
@@ -160,7 +159,7 @@ export const connectionMachine = setup({
     recordSent: assign(({ context }, params: { frame: OutboundFrame }) =>
       isOutcome(params.frame)
         ? { unconfirmed: [...context.unconfirmed, params.frame] }
-        : { standing: stash(context, params.frame).standing },
+        : { standing: standingAfter(context.standing, params.frame) },
     ),
     markPing: assign({ pingMark: ({ context }) => context.unconfirmed.length }),
     confirm: assign({
@@ -206,8 +205,6 @@ export const connectionMachine = setup({
   },
   guards: {
     hasUnconfirmed: ({ context }) => context.unconfirmed.length > 0,
-    /** Results wait for the next connection. */
-    holdsResults: ({ context }) => context.outbox.length > 0,
     /** Keeping this frame pushes the oldest result out of the outbox. */
     outboxFull: ({ context }, params: { frame: OutboundFrame }) =>
       isOutcome(params.frame) && context.outbox.length >= context.outboxLimit,
