@@ -157,9 +157,10 @@ export class LeaseDriver implements Driver {
         break;
       }
       case 'JOB_INTERRUPTED':
-        // A shutdown (the SDK's stop(), or a signal) whose grace period runs out.
+        // A shutdown (the SDK's stop(), or a signal) whose grace period runs out: for the
+        // worker's wait for jobs and for its connection's delivery at once.
         this.#worker.send({ type: 'SHUTDOWN_REQUESTED' });
-        this.#clock.fire(GRACE_MS);
+        this.#clock.fireEach(GRACE_MS);
         break;
       case 'JOB_FAILED':
         this.#engine.crash();

@@ -28,6 +28,19 @@ export class ManualClock implements Clock {
     return [...this.#timers.values()].map((timer) => timer.delay);
   }
 
+  /**
+   * Fires every pending timer of `delay` ms, oldest first (a delay two actors count together,
+   * such as the worker's grace period and its connection's); throws when there is none.
+   */
+  fireEach(delay: number): void {
+    const due = [...this.#timers].filter(([, timer]) => timer.delay === delay);
+    if (due.length === 0) throw new Error(`expected a pending ${delay} ms timer, found none`);
+    for (const [id, timer] of due) {
+      this.#timers.delete(id);
+      timer.fn();
+    }
+  }
+
   /** Fires the one pending timer of `delay` ms; throws when there is none, or more than one. */
   fire(delay: number): void {
     const due = [...this.#timers].filter(([, timer]) => timer.delay === delay);
