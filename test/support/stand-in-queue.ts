@@ -19,14 +19,10 @@ export type StandInQueue = {
   readonly port: number;
   /** Every connection accepted so far, oldest first. */
   readonly connections: readonly StandInConnection[];
-  /** Every frame read, on any connection, in order. */
-  frames(): StandInFrame[];
   /** Called with each frame as it is read (after it is recorded). */
   onFrame(handler: (frame: StandInFrame, connection: StandInConnection) => void): void;
   send(connection: StandInConnection, frame: object): void;
-  /** Destroys every open socket without a close frame, as a dropped link does. */
-  drop(): void;
-  /** Drops every socket and stops listening: connection attempts are refused. */
+  /** Drops every socket (no close frame) and stops listening: connection attempts are refused. */
   goAway(): Promise<void>;
   /** Listens on the same port again. */
   comeBack(): Promise<void>;
@@ -48,29 +44,22 @@ export async function startStandInQueue(): Promise<StandInQueue> {
     });
   };
   server.on('connection', accept);
-  const drop = () => {
+  const goAway = async () => {
     for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
   };
   return {
     url: `ws://127.0.0.1:${port}`,
     port,
     connections,
-    frames: () => connections.flatMap((connection) => connection.frames),
     onFrame: (handler) => handlers.push(handler),
     send: (connection, frame) => connection.ws.send(JSON.stringify(frame)),
-    drop,
-    goAway: async () => {
-      drop();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    goAway,
     comeBack: async () => {
       server = await listen(port);
       server.on('connection', accept);
     },
-    close: async () => {
-      drop();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: goAway,
   };
 }
 

@@ -21,19 +21,16 @@ export type TcpProxy = {
   release(): void;
   /** Writes `bytes` to every forwarded client as if the server had sent them (between frames). */
   inject(bytes: Buffer): void;
-  /** Client bytes forwarded so far. */
-  forwarded(): number;
   close(): Promise<void>;
 };
 
 /** Pipes `from` to `to` at no more than `rate` bytes per second, pausing `from` to keep to it. */
-function throttle(from: Socket, to: Socket, rate: number, count: (bytes: number) => void): void {
+function throttle(from: Socket, to: Socket, rate: number): void {
   const started = Date.now();
   let sent = 0;
   from.on('data', (chunk: Buffer) => {
     to.write(chunk);
     sent += chunk.length;
-    count(chunk.length);
     const ahead = (sent / rate) * 1_000 - (Date.now() - started);
     if (ahead > 0) {
       from.pause();
@@ -48,7 +45,6 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let released = 0;
   const sockets = new Set<Socket>();
   const clients = new Set<Socket>();
-  let forwarded = 0;
   const server = createServer((client) => {
     client.pause();
     const upstream = connect(options.targetPort, '127.0.0.1');
@@ -66,9 +62,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       clients.add(client);
       upstream.pipe(client);
       const rate = options.bytesPerSecond ?? Number.POSITIVE_INFINITY;
-      throttle(client, upstream, rate, (bytes) => {
-        forwarded += bytes;
-      });
+      throttle(client, upstream, rate);
       client.resume();
     };
     if (!options.hold) start();
@@ -89,7 +83,6 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     inject: (bytes) => {
       for (const client of clients) client.write(bytes);
     },
-    forwarded: () => forwarded,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
