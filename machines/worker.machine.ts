@@ -55,7 +55,7 @@ export type WorkerContext = {
 export type WorkerOutput = { exitCode: 0 | 1 | 3; failure: EngineFailure | undefined };
 
 export type WorkerEvent =
-  /** A signal, or the SDK's stop(). A second one cuts the wait for running jobs short. */
+  /** A signal, or the SDK's stop(). A second one cuts the waits for jobs and the queue short. */
   | { type: 'SHUTDOWN_REQUESTED'; signal?: string }
   | { type: 'HEARTBEAT_DUE' }
   /** Raised after an engine failure has been recorded and reported. */
@@ -483,7 +483,7 @@ export const workerMachine = setup({
         flushing: {
           invoke: { src: 'flushTelemetry', onDone: 'closing', onError: 'closing' },
         },
-        /** The queue connection closes once the queue has every result, or the grace period is over. */
+        /** The connection closes once the queue has every result, or the grace period is over. */
         closing: {
           entry: 'closeConnection',
           on: {

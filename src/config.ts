@@ -32,7 +32,10 @@ export type WorkerConfig = {
   capacity: number;
   /** `CASOLA_HEARTBEAT_INTERVAL` in milliseconds (set in seconds). Default 60 000 ms. */
   heartbeatIntervalMs: number;
-  /** `CASOLA_SHUTDOWN_GRACE_PERIOD` in milliseconds: wait for running jobs and their delivery. Default 5 000 ms. */
+  /**
+   * `CASOLA_SHUTDOWN_GRACE_PERIOD` in milliseconds: the wait for running jobs and the delivery
+   * of their results. Default 5 000 ms.
+   */
   shutdownGracePeriodMs: number;
   /** `CASOLA_BACKPRESSURE_CHECK_INTERVAL` in milliseconds; 0 turns backpressure off. Default 5 000 ms. */
   backpressureCheckIntervalMs: number;
