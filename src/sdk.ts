@@ -54,7 +54,11 @@ export type CasolaWorker = {
   pause(): void;
   /** Asks the queue to dispatch here again (`resume`). */
   resume(): void;
-  /** Drain, wait for running jobs (grace period), close. Resolves with the exit code. */
+  /**
+   * Drain, wait for running jobs and the delivery of their results (within the grace period),
+   * close. Resolves with the exit code: 3 when a result was not delivered. A second call cuts
+   * the wait short.
+   */
   stop(): Promise<WorkerOutput>;
   /** The worker's machines and running jobs, as data. */
   state(): WorkerState;
