@@ -5,7 +5,7 @@
  * Values arrive trimmed, and empty ones are already removed (empty counts as missing).
  */
 import { z } from 'zod';
-import { splitArgs } from './split-args.ts';
+import { splitArgs, splitExtraArgs } from './split-args.ts';
 
 /** A decimal number, signed so that `-1` reads as "must be at least" rather than garbage. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -55,7 +55,7 @@ const wsUrl = z
 const httpUrl = z.url({ protocol: /^https?$/, error: 'is not an http:// or https:// URL' });
 
 const extraArgs = z.string().transform((value, context) => {
-  const split = splitArgs(value);
+  const split = splitExtraArgs(value);
   if (split.ok) return split.args;
   context.issues.push({ code: 'custom', message: split.problem, input: value });
   return z.NEVER;
@@ -147,7 +147,7 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   VLLM_HOST: 'set it to the address vLLM listens on (default 127.0.0.1)',
   VLLM_PORT: 'set it to a port between 1 and 65535 (default 8000)',
   VLLM_SERVED_MODEL_NAME: 'set it to the model name requests use (default `default`)',
-  VLLM_EXTRA_ARGS: 'close every quote and escape, as in a shell command line',
+  VLLM_EXTRA_ARGS: 'close every quote that starts a word, as in a shell command line',
   VLLM_SERVE_COMMAND:
     'set it to the vLLM executable (default vllm); quote a path with spaces and close every quote',
   VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, at least 0.001 (default 600)`,

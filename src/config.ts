@@ -61,7 +61,10 @@ export type WorkerConfig = {
   vllmPort: number;
   /** `VLLM_SERVED_MODEL_NAME`: the `model` every request names. Default `default`. */
   vllmServedModelName: string;
-  /** `VLLM_EXTRA_ARGS`, split like a shell would (quotes respected, nothing expanded). Default []. */
+  /**
+   * `VLLM_EXTRA_ARGS`, split on whitespace with every word as written (as the reference did), a
+   * word that starts with a quote split as a shell would (splitExtraArgs). Default [].
+   */
   vllmExtraArgs: string[];
   /** `VLLM_SERVE_COMMAND`: the executable (`vllm-omni` for the omni image). Default `vllm`. */
   vllmServeCommand: string;

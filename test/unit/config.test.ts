@@ -101,7 +101,7 @@ describe('loadConfig defaults', () => {
       VLLM_HOST: '0.0.0.0',
       VLLM_PORT: '9000',
       VLLM_SERVED_MODEL_NAME: 'qwen',
-      VLLM_EXTRA_ARGS: `--max-model-len 4096 --chat-template "{{ a b }}" --x='y z' a\\ b`,
+      VLLM_EXTRA_ARGS: `--max-model-len 4096 --chat-template "{{ a b }}" --x={"y":1} a\\b`,
       VLLM_SERVE_COMMAND: 'vllm-omni',
       VLLM_STARTUP_TIMEOUT: '30',
       CASOLA_STATUS_PORT: '0',
@@ -127,13 +127,32 @@ describe('loadConfig defaults', () => {
       vllmHost: '0.0.0.0',
       vllmPort: 9000,
       vllmServedModelName: 'qwen',
-      vllmExtraArgs: ['--max-model-len', '4096', '--chat-template', '{{ a b }}', '--x=y z', 'a b'],
+      vllmExtraArgs: [
+        '--max-model-len',
+        '4096',
+        '--chat-template',
+        '{{ a b }}',
+        '--x={"y":1}',
+        'a\\b',
+      ],
       vllmServeCommand: 'vllm-omni',
       vllmStartupTimeoutMs: 30_000,
       statusPort: 0,
       inspect: { kind: 'sky' },
       maxFrameBytes: 1024,
     });
+  });
+
+  it('passes a JSON value in VLLM_EXTRA_ARGS to vLLM with its quotes, as the reference did', () => {
+    const config = load({
+      VLLM_EXTRA_ARGS: '--override-generation-config {"temperature":0.5} --max-model-len 4096',
+    });
+    expect(config.vllmExtraArgs).toEqual([
+      '--override-generation-config',
+      '{"temperature":0.5}',
+      '--max-model-len',
+      '4096',
+    ]);
   });
 
   it('accepts a ws:// inspector URL and a ws:// queue URL', () => {
@@ -192,7 +211,7 @@ describe('bad configuration', () => {
     ['VLLM_PORT', '65536', 'must be at most 65535'],
     ['VLLM_PORT', '0', 'must be at least 1'],
     ['VLLM_EXTRA_ARGS', '--chat-template "unclosed', 'has an unclosed " quote'],
-    ['VLLM_EXTRA_ARGS', 'trailing\\', 'ends with a lone backslash'],
+    ['VLLM_EXTRA_ARGS', "'trailing\\", "has an unclosed ' quote"],
     ['VLLM_SERVE_COMMAND', 'vllm "unclosed', 'has an unclosed " quote'],
     ['VLLM_SERVE_COMMAND', 'vllm\\', 'ends with a lone backslash'],
     ['VLLM_SERVE_COMMAND', "'' serve", 'names no executable'],
