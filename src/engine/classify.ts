@@ -3,7 +3,10 @@
  * done for (worker.md, "vLLM output"). Fatal patterns are matched first.
  */
 
-/** The host is bad: retrying here will not help. */
+/**
+ * The host is bad: retrying here will not help. worker.md's list, then the host faults of
+ * test/fixtures/vllm/log-lines (no GPU visible, the driver not up, ECC, a driver too old).
+ */
 export const FATAL_PATTERNS = [
   'CUDA driver version is insufficient',
   'CUDA version.*incompatible',
@@ -11,10 +14,22 @@ export const FATAL_PATTERNS = [
   'Incompatible CUDA version',
   'forward compatibility was attempted on non supported HW',
   'unsupported display driver / cuda driver combination',
+  'No CUDA GPUs are available',
+  'Error 802: system not yet initialized',
+  'uncorrectable ECC error',
+  'NVIDIA driver on your system is too old',
 ] as const;
 
-/** Try again, here or elsewhere. */
+/**
+ * Try again, here or elsewhere. The root causes of a failed start-up come first, so the
+ * message names them rather than the "Engine core initialization failed" that follows; then
+ * worker.md's list, with PyTorch 2.8's `torch.AcceleratorError` for CUDA errors.
+ */
 export const RETRYABLE_PATTERNS = [
+  'No available memory for the cache blocks',
+  'KV cache is needed',
+  'less than desired GPU memory utilization',
+  'AcceleratorError.*CUDA error',
   'CUDA out of memory',
   'RuntimeError.*CUDA',
   'RuntimeError.*initialization failed',
@@ -55,11 +70,15 @@ const compiled = [
 ];
 
 /**
- * vLLM's request logger (on by default before 0.10.2, `--enable-log-requests` since, and
- * `--enable-log-outputs`) prints users' prompts and outputs: text anyone can fill with "CUDA
- * out of memory". Those lines are never classified.
+ * Lines about one request, never about the engine. vLLM's request logger (on by default
+ * before 0.10.2, `--enable-log-requests` since, and `--enable-log-outputs`) prints users'
+ * prompts and outputs: text anyone can fill with "CUDA out of memory". And vLLM's and
+ * vLLM-Omni's servings log a request naming an unknown model as `Error with model ...: The
+ * model \`x\` does not exist.` (serving_engine.py `_check_model`), which must not read as the
+ * start-up failure `Model .* does not exist`.
  */
-const REQUEST_LOG = /\b(Received request|Generated response|Request \S+ details:)/;
+const REQUEST_LOG =
+  /\b(Received request|Generated response|Request \S+ details:|Error with model)|The model `[^`]*` does not exist/;
 
 /** Whether a line is the request logger's (users' text, never read for failures). */
 export function isRequestLog(line: string): boolean {

@@ -30,9 +30,37 @@ const FATAL: Array<[string, string]> = [
     'unsupported display driver / cuda driver combination',
     'CUDA error 803: system has unsupported display driver / cuda driver combination',
   ],
+  // Host faults beyond worker.md (issue 16; the lines are in test/fixtures/vllm/log-lines).
+  ['No CUDA GPUs are available', 'RuntimeError: No CUDA GPUs are available'],
+  [
+    'Error 802: system not yet initialized',
+    'cudaGetDeviceCount(). Error 802: system not yet initialized',
+  ],
+  [
+    'uncorrectable ECC error',
+    'torch.AcceleratorError: CUDA error: uncorrectable ECC error encountered',
+  ],
+  [
+    'NVIDIA driver on your system is too old',
+    'RuntimeError: The NVIDIA driver on your system is too old (found version 11040).',
+  ],
 ];
 
 const RETRYABLE: Array<[string, string]> = [
+  // Start-up root causes and PyTorch 2.8's CUDA error type, ahead of worker.md's list (issue 16).
+  [
+    'No available memory for the cache blocks',
+    'ValueError: No available memory for the cache blocks.',
+  ],
+  [
+    'KV cache is needed',
+    '(10.00 GiB KV cache is needed, which is larger than the available KV cache memory',
+  ],
+  [
+    'less than desired GPU memory utilization',
+    'ValueError: Free memory on device (12.38/79.19 GiB) on startup is less than desired GPU memory utilization (0.9, 71.27 GiB).',
+  ],
+  ['AcceleratorError.*CUDA error', 'torch.AcceleratorError: CUDA error: an illegal memory access'],
   ['CUDA out of memory', 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB'],
   ['RuntimeError.*CUDA', 'RuntimeError: CUDA error: an illegal memory access was encountered'],
   ['RuntimeError.*initialization failed', 'RuntimeError: NCCL initialization failed'],
@@ -83,7 +111,7 @@ function firstMatch(list: readonly string[], line: string): string | undefined {
 }
 
 describe('classifyLine', () => {
-  it('has exactly the patterns of worker.md, in its order', () => {
+  it("has worker.md's patterns and issue 16's, in order", () => {
     expect([...FATAL_PATTERNS]).toEqual(FATAL.map(([pattern]) => pattern));
     expect([...RETRYABLE_PATTERNS]).toEqual(RETRYABLE.map(([pattern]) => pattern));
   });
