@@ -111,6 +111,11 @@ export const environmentSchema = z.object({
   VLLM_SERVED_MODEL_NAME: text.default('default'),
   VLLM_EXTRA_ARGS: extraArgs.default([]),
   VLLM_SERVE_COMMAND: serveCommand.default('vllm'),
+  VLLM_OMNI: z
+    .enum(['true', 'false'], { error: 'is neither true nor false' })
+    .transform((value) => value === 'true')
+    .optional(),
+  VLLM_API_KEY: text.optional(),
   VLLM_STARTUP_TIMEOUT: seconds({ allowZero: false }).default(600_000),
   CASOLA_STATUS_PORT: wholeNumber(0, 65_535).optional(),
   CASOLA_INSPECT: inspectTarget.optional(),
@@ -150,6 +155,9 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   VLLM_EXTRA_ARGS: 'close every quote that starts a word, as in a shell command line',
   VLLM_SERVE_COMMAND:
     'set it to the vLLM executable (default vllm); quote a path with spaces and close every quote',
+  VLLM_OMNI:
+    'set it to true (vLLM-Omni, `--omni`) or false (plain vLLM), or unset it to decide by VLLM_SERVE_COMMAND',
+  VLLM_API_KEY: 'set it to the key vLLM demands, or unset it',
   VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, at least 0.001 (default 600)`,
   CASOLA_STATUS_PORT: 'set it to a port between 0 and 65535, or unset it to turn the server off',
   CASOLA_INSPECT: 'set it to `sky` or a ws:// URL, or unset it to turn inspection off',

@@ -68,6 +68,13 @@ export type WorkerConfig = {
   vllmExtraArgs: string[];
   /** `VLLM_SERVE_COMMAND`: the executable (`vllm-omni` for the omni image). Default `vllm`. */
   vllmServeCommand: string;
+  /**
+   * `VLLM_OMNI`: true runs vLLM-Omni's server (`--omni`), false plain vLLM. Default unset: omni
+   * when VLLM_SERVE_COMMAND's executable is `vllm-omni`.
+   */
+  vllmOmni?: boolean;
+  /** `VLLM_API_KEY`: vLLM reads it too and then demands it on /v1. Default unset (no key). */
+  vllmApiKey?: string;
   /** `VLLM_STARTUP_TIMEOUT` in milliseconds: wait for vLLM to be healthy. Default 600 000 ms. */
   vllmStartupTimeoutMs: number;
   /** `CASOLA_STATUS_PORT`: the status server's port (0 picks a free one). Default unset (off). */
@@ -130,6 +137,8 @@ function toConfig(vars: z.output<typeof environmentSchema>): WorkerConfig {
     vllmServedModelName: vars.VLLM_SERVED_MODEL_NAME,
     vllmExtraArgs: vars.VLLM_EXTRA_ARGS,
     vllmServeCommand: vars.VLLM_SERVE_COMMAND,
+    vllmOmni: vars.VLLM_OMNI,
+    vllmApiKey: vars.VLLM_API_KEY,
     vllmStartupTimeoutMs: vars.VLLM_STARTUP_TIMEOUT,
     statusPort: vars.CASOLA_STATUS_PORT,
     inspect: vars.CASOLA_INSPECT,

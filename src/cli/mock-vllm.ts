@@ -28,6 +28,8 @@ type ServeFlags = {
   ignoreSigterm?: boolean;
   modelsFail?: boolean;
   engineCoreLingerMs?: number;
+  omni?: boolean;
+  apiKey?: string;
 };
 
 const CONTROL_HELP = `
@@ -55,6 +57,11 @@ export function registerMockVllmCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', count, 8000)
     .option('--served-model-name <name>', 'the model name requests must use (default: <model>)')
     .option('--disable-uvicorn-access-log', 'no access line per request')
+    .option('--omni', 'serve as vLLM-Omni: speech and the /v1/videos API too (vllm serve --omni)')
+    .option(
+      '--api-key <key>',
+      'demand this bearer token on /v1 (default: $VLLM_API_KEY, else none)',
+    )
     .option('--embedding-dimensions <n>', 'embedding length when a request names none', count, 32)
     .option('--fail-with-line <line>', 'print this line verbatim, then exit with --exit-code')
     .option('--fail-after-ms <ms>', 'when --fail-with-line fires, ms after start', count, 0)
@@ -88,9 +95,10 @@ export function registerMockVllmCommand(program: Command): void {
     .addHelpText('after', CONTROL_HELP)
     .action(async (model: string, flags: ServeFlags, command: Command) => {
       const { runMockVllmServe } = await import('../mock-vllm/command.ts');
-      const { disableUvicornAccessLog, ...rest } = flags;
+      const { disableUvicornAccessLog, apiKey = process.env.VLLM_API_KEY, ...rest } = flags;
       await runMockVllmServe({
         ...rest,
+        ...(apiKey ? { apiKey } : {}),
         model,
         disableAccessLog: disableUvicornAccessLog ?? false,
         ignoredArgs: command.args.slice(1),

@@ -9,6 +9,10 @@ import { getText } from '../http/get-text.ts';
 export type HealthOptions = {
   /** http://VLLM_HOST:VLLM_PORT */
   baseUrl: string;
+  /** The model name every request will send (VLLM_SERVED_MODEL_NAME): /v1/models must list it. */
+  servedModelName: string;
+  /** vLLM's `--api-key`, which /v1/models demands. Default: none sent. */
+  apiKey?: string | undefined;
   /** Between /health probes during start-up. Default 2 000 ms (worker.md). */
   pollIntervalMs?: number;
   /** One probe's timeout. Default 2 000 ms. */
@@ -27,6 +31,16 @@ export type HealthOptions = {
 /** Waits `ms`, or less when `signal` aborts; leaves no listener on the signal behind. */
 const sleep = (ms: number, signal: AbortSignal) =>
   delay(ms, undefined, { signal }).catch(() => undefined);
+
+/** The model ids of an OpenAI model list (`{data: [{id}]}`); none when it is not one. */
+function servedModels(text: string): string[] {
+  try {
+    const list = JSON.parse(text) as { data?: Array<{ id?: unknown }> };
+    return (list.data ?? []).flatMap((model) => (typeof model.id === 'string' ? [model.id] : []));
+  } catch {
+    return [];
+  }
+}
 
 export function createHealthActors(options: HealthOptions) {
   const {
@@ -50,9 +64,24 @@ export function createHealthActors(options: HealthOptions) {
     }
   });
 
+  /** /v1/models answers 200 and lists the name the worker will send, else start-up fails. */
   const checkModels = fromPromise<void>(async () => {
-    const answer = await getText(`${baseUrl}/v1/models`, modelsTimeoutMs);
-    if (!answer.ok) throw new Error(`GET /v1/models: ${answer.reason}`);
+    const answer = await getText(`${baseUrl}/v1/models`, modelsTimeoutMs, options.apiKey);
+    if (!answer.ok) {
+      const hint =
+        answer.status === 401
+          ? ' (vLLM demands a key: set VLLM_API_KEY or --api-key in VLLM_EXTRA_ARGS)'
+          : '';
+      throw new Error(`GET /v1/models: ${answer.reason}${hint}`);
+    }
+    const served = servedModels(answer.text);
+    if (!served.includes(options.servedModelName)) {
+      throw new Error(
+        `vLLM serves ${served.map((name) => `'${name}'`).join(', ') || 'no model'}, not ` +
+          `'${options.servedModelName}' (VLLM_SERVED_MODEL_NAME), which every request names: ` +
+          'remove --served-model-name from VLLM_EXTRA_ARGS or set VLLM_SERVED_MODEL_NAME to the served name',
+      );
+    }
   });
 
   /**

@@ -8,7 +8,7 @@ import { checkGpuHealth } from '../observability/gpu-health.ts';
 import { logAction } from '../observability/log-action.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { NvidiaSmiRunner } from '../observability/nvidia-smi.ts';
-import type { ServeSettings } from './command.ts';
+import { engineApiKeyOf, type ServeSettings } from './command.ts';
 import { createHealthActors, type HealthOptions } from './health.ts';
 import { createProcessActor } from './process.ts';
 
@@ -22,7 +22,7 @@ export type EngineOptions = {
   /** SIGTERM, then SIGKILL after this long. Default 5 000 ms. */
   killGraceMs?: number;
   gpu: { runner: NvidiaSmiRunner; expectedGpuName?: string; expectedVramGb?: number };
-  health?: Omit<HealthOptions, 'baseUrl' | 'onNotReady'>;
+  health?: Omit<HealthOptions, 'baseUrl' | 'onNotReady' | 'servedModelName' | 'apiKey'>;
 };
 
 export function createEngineLogic(options: EngineOptions) {
@@ -30,6 +30,8 @@ export function createEngineLogic(options: EngineOptions) {
   const health = createHealthActors({
     ...options.health,
     baseUrl: httpBase(settings.host, settings.port),
+    servedModelName: settings.servedModelName,
+    apiKey: engineApiKeyOf(settings),
     onNotReady: (reason) => logger.info({ reason }, `vLLM /health is not ready yet: ${reason}`),
   });
   return engineMachine.provide({

@@ -104,10 +104,3 @@ export async function download(rawUrl: string, options: DownloadOptions): Promis
     throw failure(options, url, timeout, error);
   }
 }
-
-const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
-
-/** The image's media type as worker.md fixes it: jpeg, png, webp or gif, else jpeg. */
-export function imageContentType(contentType: string | undefined): string {
-  return contentType !== undefined && IMAGE_TYPES.has(contentType) ? contentType : 'image/jpeg';
-}

@@ -1,24 +1,42 @@
 /**
  * Every request to vLLM goes through one pooled keep-alive undici Agent and carries the
  * job's AbortSignal combined with the task's timeout: aborting the job closes the
- * connection, so vLLM sees the request go away and stops working on it.
+ * connection, so vLLM sees the request go away and stops working on it. vLLM's key, when it
+ * was started with one, goes with every call.
  */
 import { Agent, type FormData, request } from 'undici';
 import { TaskError } from '../errors.ts';
 import { parseExactJson } from './exact-json.ts';
 
 /**
+ * How long an idle socket to vLLM stays pooled: 4 000 ms. vLLM's uvicorn closes a connection
+ * idle for 5 s (`timeout_keep_alive=envs.VLLM_HTTP_TIMEOUT_KEEP_ALIVE`, default 5,
+ * vllm/entrypoints/openai/api_server.py, v0.11.0) without a `Keep-Alive` header to say so; the
+ * worker retires its sockets first, so that a request does not land on one being closed.
+ */
+export const ENGINE_KEEP_ALIVE_MS = 4_000;
+
+/**
  * The pool for vLLM. undici's own header and body timeouts (300 s) are off: a video takes
  * up to 900 s, and each call's AbortSignal carries the timeout that applies.
  */
 export const engineAgent: Agent = new Agent({
-  keepAliveTimeout: 60_000,
+  keepAliveTimeout: ENGINE_KEEP_ALIVE_MS,
+  keepAliveMaxTimeout: ENGINE_KEEP_ALIVE_MS,
   headersTimeout: 0,
   bodyTimeout: 0,
 });
 
+/** Where vLLM listens and the key it demands. */
+export type EngineTarget = {
+  /** vLLM's root URL, e.g. `http://127.0.0.1:8000`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <key>` (vLLM's `--api-key`). Default: none sent. */
+  apiKey?: string | undefined;
+};
+
 export type EngineCall = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Path from the server root, e.g. `/v1/chat/completions`. */
   path: string;
   /** A JSON body. */
@@ -33,16 +51,18 @@ export type EngineCall = {
 
 export type EngineReply = { status: number; contentType: string; body: Buffer };
 
-/** The OpenAI error message in a vLLM error body, or the body itself, shortened. */
+/**
+ * The message of a vLLM error body, or the body itself, shortened: `{"error": {"message"}}`
+ * (vLLM's ErrorResponse), `{"error": "Unauthorized"}` (its api-key middleware), `{"detail"}`
+ * (FastAPI's own answers, e.g. a route not served), `{"message"}` (vLLM before 0.10.2).
+ */
 function errorMessage(body: Buffer): string {
   const text = body.toString('utf8');
   try {
-    const parsed = JSON.parse(text) as {
-      message?: unknown;
-      error?: { message?: unknown };
-      detail?: unknown;
-    };
-    const message = parsed.message ?? parsed.error?.message ?? parsed.detail;
+    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown; detail?: unknown };
+    const error = parsed.error as { message?: unknown } | string | undefined;
+    const nested = typeof error === 'object' && error !== null ? error.message : error;
+    const message = parsed.message ?? nested ?? parsed.detail;
     if (typeof message === 'string') return message;
     if (message !== undefined) return JSON.stringify(message);
   } catch {
@@ -68,9 +88,25 @@ function failure(call: EngineCall, baseUrl: string, timedOut: boolean, cause: un
   );
 }
 
+const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * The connection closed before any byte of an answer: the server closed an idle pooled socket
+ * as the request went out (uvicorn does so without notice). Sending again is safe, as the
+ * server never started on it.
+ */
+function closedBeforeAnswer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CLOSED_CODES.has(code);
+}
+
 /** Sends `call` to vLLM; a 2xx comes back as bytes, anything else throws a TaskError. */
-export async function callEngine(baseUrl: string, call: EngineCall): Promise<EngineReply> {
+export async function callEngine(engine: EngineTarget, call: EngineCall): Promise<EngineReply> {
+  const { baseUrl } = engine;
   const json = call.json === undefined ? undefined : JSON.stringify(call.json);
+  const headers: Record<string, string> = {};
+  if (json !== undefined) headers['content-type'] = 'application/json';
+  if (engine.apiKey !== undefined) headers.authorization = `Bearer ${engine.apiKey}`;
   // One controller for the job's signal and the timeout, both undone when the call ends:
   // AbortSignal.timeout/any would leave a timer and weak references per call until a full GC.
   const controller = new AbortController();
@@ -83,14 +119,19 @@ export async function callEngine(baseUrl: string, call: EngineCall): Promise<Eng
   if (call.signal.aborted) onAbort();
   else call.signal.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
-  let reply: EngineReply;
-  try {
-    const response = await request(new URL(call.path, baseUrl), {
+  const send = () =>
+    request(new URL(call.path, baseUrl), {
       dispatcher: engineAgent,
       method: call.method,
       signal,
       body: call.form ?? json ?? null,
-      headers: json === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
+    });
+  let reply: EngineReply;
+  try {
+    const response = await send().catch((error: unknown) => {
+      if (signal.aborted || !closedBeforeAnswer(error)) throw error;
+      return send();
     });
     const body = Buffer.from(await response.body.arrayBuffer());
     const contentType = String(response.headers['content-type'] ?? '');
@@ -110,10 +151,10 @@ export async function callEngine(baseUrl: string, call: EngineCall): Promise<Eng
 
 /** POSTs JSON and parses the JSON answer (integers past 2^53 kept exact: exact-json.ts). */
 export async function postJson(
-  baseUrl: string,
+  engine: EngineTarget,
   call: Omit<EngineCall, 'method' | 'form'>,
 ): Promise<unknown> {
-  const reply = await callEngine(baseUrl, { ...call, method: 'POST' });
+  const reply = await callEngine(engine, { ...call, method: 'POST' });
   try {
     return parseExactJson(reply.body.toString('utf8'));
   } catch (cause) {

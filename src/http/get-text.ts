@@ -12,11 +12,17 @@ export type GetTextResult =
 /**
  * @param url absolute http(s) URL.
  * @param timeoutMs abort after this many milliseconds (headers and body together).
+ * @param token sent as `Authorization: Bearer <token>` when set (vLLM's `--api-key`); never logged.
  */
-export async function getText(url: string, timeoutMs: number): Promise<GetTextResult> {
+export async function getText(
+  url: string,
+  timeoutMs: number,
+  token?: string,
+): Promise<GetTextResult> {
   const signal = AbortSignal.timeout(timeoutMs);
+  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
   try {
-    const response = await request(url, { method: 'GET', signal });
+    const response = await request(url, { method: 'GET', signal, headers });
     const status = response.statusCode;
     if (status < 200 || status >= 300) {
       await response.body.dump({ limit: DISCARD_LIMIT, signal });

@@ -1,28 +1,42 @@
 /**
  * One HTTP request, end to end: read and parse the body, tell the listeners, route, wait
  * out the response delay, answer, and log the access line. Inference requests count as
- * running from arrival until answered or closed by the client.
+ * running from arrival until answered or closed by the client. Only the routes of the mode
+ * are served: plain vLLM's, or vLLM-Omni's (`--omni`) which add speech and video.
  */
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { speech, transcription } from './endpoints/audio.ts';
 import { chatCompletion } from './endpoints/chat.ts';
 import { embeddings } from './endpoints/embeddings.ts';
-import { speechToVideo, videoGeneration } from './endpoints/videos.ts';
-import { errorReply, jsonReply, type MockReply, notFoundReply } from './replies.ts';
+import { createVideo, createVideoSync, videoJobRoute } from './endpoints/videos.ts';
+import {
+  errorReply,
+  jsonReply,
+  type MockReply,
+  notFoundReply,
+  unauthorizedReply,
+} from './replies.ts';
 import { type MockRequest, parseBody, readRaw } from './request.ts';
 import { control, health, metrics, models } from './routes.ts';
 import { hold, type MockState, recordAborted } from './state.ts';
 
-type Inference = (request: MockRequest, state: MockState, startedAt: number) => MockReply;
+type Inference = (request: MockRequest, state: MockState) => MockReply;
 
-const INFERENCE: Record<string, Inference> = {
+/** Plain vLLM's inference routes (vllm/entrypoints/openai/api_server.py). */
+const VLLM_INFERENCE: Record<string, Inference> = {
   '/v1/chat/completions': (r, s) => chatCompletion(r.body, s.options.servedModelName),
   '/v1/embeddings': (r, s) =>
     embeddings(r.body, s.options.servedModelName, s.options.embeddingDimensions),
-  '/v1/audio/speech': (r) => speech(r.body),
   '/v1/audio/transcriptions': (r) => transcription(r.fields),
-  '/v1/videos/generations': (r) => videoGeneration(r.body),
-  '/videos/generations': (r, _s, startedAt) => speechToVideo(r.body, startedAt),
+};
+
+/** What vLLM-Omni adds (vllm_omni/entrypoints/openai/api_server.py). */
+const OMNI_INFERENCE: Record<string, Inference> = {
+  ...VLLM_INFERENCE,
+  '/v1/audio/speech': (r) => speech(r.body),
+  '/v1/videos/sync': (r) => createVideoSync(r.fields),
+  '/v1/videos': (r, s) =>
+    createVideo(s, r.fields, hold(s, s.options.responseDelayMs, new AbortController().signal)),
 };
 
 const GETS: Record<string, (state: MockState) => MockReply> = {
@@ -30,6 +44,12 @@ const GETS: Record<string, (state: MockState) => MockReply> = {
   '/metrics': metrics,
   '/v1/models': models,
 };
+
+const VIDEO_JOB = /^\/v1\/videos\/[^/]+(\/content)?$/;
+
+function inferenceRoutes(state: MockState): Record<string, Inference> {
+  return state.options.omni ? OMNI_INFERENCE : VLLM_INFERENCE;
+}
 
 /** The model the request names, when it names one (JSON `model` or the multipart field). */
 function requestedModel(request: MockRequest): unknown {
@@ -54,20 +74,35 @@ async function infer(state: MockState, request: MockRequest, closed: AbortSignal
   if (state.lifecycle.phase() === 'starting') return errorReply(503, 'mock-vllm is starting');
   const model = requestedModel(request);
   if (model !== undefined && model !== state.options.servedModelName) {
-    return errorReply(404, `The model \`${String(model)}\` does not exist.`);
+    // vLLM's serving_engine.py `_check_model`, logged by the serving as one bad request.
+    const message = `The model \`${String(model)}\` does not exist.`;
+    const info = `message='${message}', type='NotFoundError', param='model', code=404`;
+    state.log.error('serving_chat.py:214', `Error with model error=ErrorInfo(${info})`);
+    return errorReply(404, message, 'model');
   }
-  const reply = INFERENCE[request.path]!(request, state, Date.now());
-  await hold(state, state.options.responseDelayMs, closed);
+  const reply = inferenceRoutes(state)[request.path]!(request, state);
+  // A video job waits out the delay as a job, not as its creation request.
+  if (request.path !== '/v1/videos') await hold(state, state.options.responseDelayMs, closed);
   return reply;
+}
+
+/** vLLM's AuthenticationMiddleware guards every path under /v1 when a key is set. */
+function authorized(state: MockState, request: MockRequest): boolean {
+  const key = state.options.apiKey;
+  if (key === undefined || !request.path.startsWith('/v1')) return true;
+  return request.headers.authorization === `Bearer ${key}`;
 }
 
 function route(request: MockRequest, state: MockState): 'inference' | MockReply {
   const { method, path } = request;
   if (path.startsWith('/mock/')) return control(state, method, path, request.body);
-  if (method === 'POST' && path in INFERENCE) return 'inference';
+  if (!authorized(state, request)) return unauthorizedReply();
+  const inference = inferenceRoutes(state);
+  if (method === 'POST' && path in inference) return 'inference';
+  if (state.options.omni && VIDEO_JOB.test(path)) return videoJobRoute(state, method, path);
   const get = GETS[path];
   if (method === 'GET' && get) return get(state);
-  if (path in INFERENCE || get) return jsonReply({ detail: 'Method Not Allowed' }, 405);
+  if (path in inference || get) return jsonReply({ detail: 'Method Not Allowed' }, 405);
   return notFoundReply();
 }
 

@@ -1,6 +1,8 @@
 /**
- * GET /metrics in the Prometheus text format, with the series and labels a real vLLM
- * prints for the numbers the worker reads (running and waiting requests).
+ * GET /metrics in the Prometheus text format, with the series and labels a real vLLM prints
+ * for the numbers the worker reads (vllm/v1/metrics/loggers.py, vLLM 0.11.0): every series
+ * labelled `{engine, model_name}`, and the waiting requests also split `_by_reason`, a series
+ * of its own that must not be summed with `vllm:num_requests_waiting`.
  */
 
 export type MetricsSnapshot = {
@@ -17,7 +19,8 @@ function float(value: number): string {
 }
 
 export function prometheusText(snapshot: MetricsSnapshot): string {
-  const label = `{model_name="${snapshot.model.replaceAll('"', '\\"')}"}`;
+  const labels = `engine="0",model_name="${snapshot.model.replaceAll('"', '\\"')}"`;
+  const label = `{${labels}}`;
   const series: [name: string, type: string, help: string, value: number][] = [
     [
       'vllm:num_requests_running',
@@ -44,5 +47,12 @@ export function prometheusText(snapshot: MetricsSnapshot): string {
     `# TYPE ${name} ${type}`,
     `${name}${label} ${float(value)}`,
   ]);
+  const byReason = 'vllm:num_requests_waiting_by_reason';
+  lines.push(
+    `# HELP ${byReason} Number of requests waiting to be processed, by reason.`,
+    `# TYPE ${byReason} gauge`,
+    `${byReason}{${labels},reason="capacity"} ${float(snapshot.waiting)}`,
+    `${byReason}{${labels},reason="deferred"} 0.0`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -19,6 +19,13 @@ export type MockVllmOptions = {
   disableAccessLog?: boolean;
   /** Vector length of embeddings when the request names no `dimensions`. Default 32. */
   embeddingDimensions?: number;
+  /**
+   * Serve as vLLM-Omni (`vllm serve --omni`): plain vLLM's routes plus /v1/audio/speech and the
+   * /v1/videos API. Default false (plain vLLM, which answers those with FastAPI's 404).
+   */
+  omni?: boolean;
+  /** vLLM's `--api-key` (or VLLM_API_KEY): every /v1 route demands it as a bearer token. Default: none. */
+  apiKey?: string;
   /** Extra `vllm serve` arguments the mock accepts and ignores; listed in a warning at start. */
   ignoredArgs?: readonly string[];
 
@@ -49,7 +56,13 @@ export type MockVllmOptions = {
 };
 
 /** Options without a default: absent means "never" or "nowhere". */
-type Unset = 'log' | 'failWithLine' | 'unhealthyAfterMs' | 'unhealthyForMs' | 'crashOnRequest';
+type Unset =
+  | 'log'
+  | 'failWithLine'
+  | 'unhealthyAfterMs'
+  | 'unhealthyForMs'
+  | 'crashOnRequest'
+  | 'apiKey';
 
 export type ResolvedOptions = Required<Omit<MockVllmOptions, Unset>> & Pick<MockVllmOptions, Unset>;
 
@@ -64,6 +77,7 @@ export function resolveOptions(options: MockVllmOptions): ResolvedOptions {
     disableAccessLog: options.disableAccessLog ?? false,
     embeddingDimensions: options.embeddingDimensions ?? 32,
     ignoredArgs: options.ignoredArgs ?? [],
+    omni: options.omni ?? false,
     failAfterMs: options.failAfterMs ?? 0,
     exitCode: options.exitCode ?? 1,
     startupDelayMs: options.startupDelayMs ?? 0,

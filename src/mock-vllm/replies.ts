@@ -1,6 +1,9 @@
 /**
- * What an endpoint answers, as data: the server writes it. Errors have vLLM's OpenAI
- * shape: `{object: "error", message, type, param: null, code}`.
+ * What an endpoint answers, as data: the server writes it. Errors have vLLM's shapes
+ * (vllm/entrypoints/openai/server_utils.py and engine/protocol.py, vLLM 0.11.0 and later):
+ * `{error: {message, type, param, code}}` (ErrorResponse, validation errors included, 400),
+ * `{error: "Unauthorized"}` from the api-key middleware, and FastAPI's `{detail}` for a
+ * route or method the server does not have.
  */
 import type { z } from 'zod';
 
@@ -21,9 +24,18 @@ export function jsonReply(body: unknown, status = 200): MockReply {
   return { status, contentType: 'application/json', body: JSON.stringify(body) };
 }
 
-export function errorReply(status: number, message: string): MockReply {
+export function errorReply(
+  status: number,
+  message: string,
+  param: string | null = null,
+): MockReply {
   const type = ERROR_TYPES[status] ?? 'BadRequestError';
-  return jsonReply({ object: 'error', message, type, param: null, code: status }, status);
+  return jsonReply({ error: { message, type, param, code: status } }, status);
+}
+
+/** vLLM's AuthenticationMiddleware: a /v1 request without the right bearer token. */
+export function unauthorizedReply(): MockReply {
+  return jsonReply({ error: 'Unauthorized' }, 401);
 }
 
 /** FastAPI's answer for a route it does not have. */

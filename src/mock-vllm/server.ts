@@ -54,6 +54,8 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
   const options = resolveOptions(input);
   const log = createVllmLog(options.log);
   const events = new EventEmitter<MockVllmEvents>();
+  // uvicorn's keep-alive as vLLM runs it: idle connections close after 5 s
+  // (VLLM_HTTP_TIMEOUT_KEEP_ALIVE), and no `Keep-Alive` header says so.
   const server = createServer({ keepAliveTimeout: 5_000 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,6 +84,7 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
     instantReplies: options.instant ? instantReplies(options.servedModelName) : undefined,
     held: new Set(),
     aborted: [],
+    videos: new Map(),
   };
   server.on('request', (req, res) => void handleRequest(state, req, res));
   return {

@@ -3,6 +3,7 @@
  * reports, held answers, and the event emitter tests listen on.
  */
 import type { EventEmitter } from 'node:events';
+import type { VideoJob } from './endpoints/videos.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { MockReply } from './replies.ts';
@@ -39,6 +40,8 @@ export type MockState = {
   held: Set<() => void>;
   /** The latest requests closed by their client before the answer, oldest first (GET /mock/aborted). */
   aborted: AbortedRequest[];
+  /** vLLM-Omni video jobs by id, until deleted (`--omni`). */
+  videos: Map<string, VideoJob>;
 };
 
 /** A request its client closed before the answer. */

@@ -22,6 +22,8 @@ const PATH = '/v1/audio/transcriptions';
 const TIMEOUT_MS = 600_000;
 const DOWNLOAD_TIMEOUT_MS = 30_000;
 
+const TRANSCRIPT_FORMATS = ['json', 'text', 'verbose_json'] as const;
+
 const schema = z
   .looseObject({
     // Line breaks are allowed, as Python's base64.encodebytes and the base64 tool write them.
@@ -31,7 +33,11 @@ const schema = z
       .pipe(z.base64().min(1))
       .optional(),
     audio_url: httpUrl.optional(),
-    response_format: z.enum(['json', 'text', 'verbose_json', 'srt', 'vtt']).default('json'),
+    // vLLM refuses srt and vtt ("Currently only support response_format`text`, `json` or
+    // `verbose_json`", vllm/entrypoints/openai/speech_to_text.py, v0.11.0).
+    response_format: z
+      .enum(TRANSCRIPT_FORMATS, { error: 'vLLM serves json, text or verbose_json' })
+      .default('json'),
     language: z.string().optional(),
     prompt: z.string().optional(),
     temperature: z.number().min(0).optional(),
@@ -68,14 +74,23 @@ async function audioBytes(payload: Payload, ctx: TaskContext): Promise<Buffer> {
   return downloaded.bytes;
 }
 
+/** `verbose_json` answers carry the duration as a string (`duration=str(...)`, vLLM 0.11.0). */
+const seconds = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number),
+]);
+
 const jsonAnswerSchema = z.looseObject({
   text: z.string(),
   language: z.string().nullish(),
-  duration: z.number().nullish(),
+  duration: seconds.nullish(),
   segments: z.array(z.unknown()).nullish(),
 });
 
-/** JSON answers carry fields; text, srt and vtt answers are the text itself. */
+/** JSON answers carry fields; a text answer is the text itself. */
 function transcriptOf(reply: EngineReply): Record<string, unknown> {
   if (!reply.contentType.includes('json')) return { text: reply.body.toString('utf8') };
   let body: unknown;
@@ -108,7 +123,7 @@ export const audioTranscriptionTask = defineTask({
       temperature: payload.temperature,
     });
     for (const [name, value] of Object.entries(optional)) form.append(name, String(value));
-    const reply = await callEngine(ctx.engine.baseUrl, {
+    const reply = await callEngine(ctx.engine, {
       method: 'POST',
       path: PATH,
       form,

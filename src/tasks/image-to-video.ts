@@ -1,13 +1,12 @@
 /**
- * `fal/image-to-video`: `image_url` is downloaded (30 s) and sent as a data URI in the
- * generation request's `image` field; the rest is as text-to-video.
+ * `fal/image-to-video` (vLLM-Omni): `image_url` goes to the engine as its image reference
+ * (`image_reference={"image_url": ...}`, docs/serving/videos_api.md), which the engine fetches;
+ * the rest is as text-to-video.
  */
 import { z } from 'zod';
-import { download, imageContentType } from '../http/download.ts';
 import { defineTask, httpUrl } from './task.ts';
-import { generateVideo, videoOptionsShape } from './video.ts';
+import { generateFalVideo, videoOptionsShape } from './video-options.ts';
 
-const DOWNLOAD_TIMEOUT_MS = 30_000;
 const DEFAULT_PROMPT = 'Animate this image naturally';
 
 const schema = z.looseObject({
@@ -22,15 +21,11 @@ const schema = z.looseObject({
 
 export const imageToVideoTask = defineTask({
   name: 'fal/image-to-video',
+  needs: 'omni',
   schema,
   async run(payload, ctx) {
-    const image = await download(payload.image_url, {
-      field: 'image_url',
-      timeoutMs: DOWNLOAD_TIMEOUT_MS,
-      signal: ctx.signal,
-    });
-    const dataUri = `data:${imageContentType(image.contentType)};base64,${image.bytes.toString('base64')}`;
-    const video = await generateVideo(ctx, { ...payload, image: dataUri });
+    const image_reference = JSON.stringify({ image_url: payload.image_url });
+    const video = await generateFalVideo(ctx, payload, { image_reference });
     return { ...video, source_image_url: payload.image_url };
   },
 });

@@ -2,6 +2,7 @@
  * `runTask`: routes a job's payload by `payload.task` to one of the seven tasks, runs it
  * against vLLM, and wraps its fields in the success envelope every result carries.
  */
+import type { EngineMode } from '../engine/command.ts';
 import { TaskError } from '../errors.ts';
 import { audioSpeechTask } from './audio-speech.ts';
 import { audioTranscriptionTask } from './audio-transcription.ts';
@@ -73,9 +74,21 @@ function parsePayloadNamingTasks(task: TaskDefinition, payload: unknown) {
   }
 }
 
+/** Whether an engine in `mode` serves `task`: speech and video need vLLM-Omni. */
+function servedBy(task: TaskDefinition, mode: EngineMode): boolean {
+  return task.needs === undefined || task.needs === mode;
+}
+
 /** Runs the payload's task; throws a TaskError (see its `reason`) when there is no result. */
 export async function runTask(payload: unknown, ctx: TaskContext): Promise<TaskResult> {
   const task = taskOf(payload, ctx.configId);
+  if (!servedBy(task, ctx.engine.mode)) {
+    throw new TaskError(
+      'unsupported_task',
+      `${task.name} needs vLLM-Omni (vllm serve --omni), but this worker runs plain vLLM ` +
+        `(config_id=${ctx.configId}): serve it from the vLLM-Omni image (VLLM_SERVE_COMMAND=vllm-omni) or set VLLM_OMNI=true`,
+    );
+  }
   const input = parsePayloadNamingTasks(task, payload);
   const fields = await task.run(input, ctx);
   return {

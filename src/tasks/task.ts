@@ -3,16 +3,17 @@
  * the bad fields, and parsing vLLM's answers at the edge.
  */
 import { z } from 'zod';
+import type { EngineMode } from '../engine/command.ts';
 import { TaskError } from '../errors.ts';
-import { postJson } from '../http/engine-agent.ts';
+import { type EngineTarget, postJson } from '../http/engine-agent.ts';
 import type { Logger } from '../observability/logger.ts';
 
-/** Where vLLM listens and the model every request names. */
-export type EngineEndpoint = {
-  /** vLLM's root URL, e.g. `http://127.0.0.1:8000` (the OpenAI API is under /v1). */
-  baseUrl: string;
+/** Where vLLM listens, the key it demands, which server it is and the model every request names. */
+export type EngineEndpoint = EngineTarget & {
   /** `VLLM_SERVED_MODEL_NAME`: the `model` of every request. */
   model: string;
+  /** Plain vLLM or vLLM-Omni: which tasks it can serve. */
+  mode: EngineMode;
 };
 
 export type TaskContext = {
@@ -22,6 +23,11 @@ export type TaskContext = {
   /** The job's signal: revocation or a forced stop aborts it, and with it the vLLM request. */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * The job's progress (`job_progress`: a fraction 0–1 and a message); for a persisted job it
+   * also renews the lease. Default: progress is not reported.
+   */
+  progress?: (value?: number, message?: string) => void;
 };
 
 /** A task's own result fields (the envelope is added by runTask). */
@@ -30,6 +36,8 @@ export type TaskFields = Record<string, unknown>;
 export type TaskDefinition<S extends z.ZodType = z.ZodType> = {
   /** The `payload.task` it answers to, e.g. `openai/embeddings`. */
   name: string;
+  /** `omni` when only vLLM-Omni serves it (speech, video). Default: both servers. */
+  needs?: 'omni';
   schema: S;
   run(payload: z.output<S>, ctx: TaskContext): Promise<TaskFields>;
 };
@@ -74,7 +82,10 @@ export function parsePayload<S extends z.ZodType>(task: string, schema: S, paylo
   throw new TaskError('invalid_payload', message, { cause: parsed.error });
 }
 
-/** vLLM's own error message in a body shaped like its errors (`{object: "error", message}`). */
+/**
+ * vLLM's own error message in a body shaped like its errors: `{error: {message}}` (its
+ * ErrorResponse since 0.10.2) or `{object: "error", message}` (before).
+ */
 function engineErrorMessage(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { object, message, error } = body as {
@@ -119,7 +130,7 @@ export async function askEngine<S extends z.ZodType>(
   ctx: TaskContext,
   call: { path: string; json: unknown; timeoutMs: number; schema: S },
 ): Promise<z.output<S>> {
-  const body = await postJson(ctx.engine.baseUrl, {
+  const body = await postJson(ctx.engine, {
     path: call.path,
     json: call.json,
     timeoutMs: call.timeoutMs,

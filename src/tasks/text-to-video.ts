@@ -1,7 +1,7 @@
-/** `fal/text-to-video`: a prompt and generation options to one base64 video. */
+/** `fal/text-to-video` (vLLM-Omni): a prompt and generation options to one base64 video. */
 import { z } from 'zod';
 import { defineTask } from './task.ts';
-import { generateVideo, videoOptionsShape } from './video.ts';
+import { generateFalVideo, videoOptionsShape } from './video-options.ts';
 
 const schema = z.looseObject({
   prompt: z.string().min(1, 'must not be empty'),
@@ -10,6 +10,7 @@ const schema = z.looseObject({
 
 export const textToVideoTask = defineTask({
   name: 'fal/text-to-video',
+  needs: 'omni',
   schema,
-  run: (payload, ctx) => generateVideo(ctx, payload),
+  run: (payload, ctx) => generateFalVideo(ctx, payload),
 });

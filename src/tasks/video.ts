@@ -1,75 +1,149 @@
 /**
- * What text-to-video and image-to-video share: the generation options with their
- * defaults, and one POST /v1/videos/generations answered with base64 video.
+ * vLLM-Omni's video API (docs/serving/videos_api.md and
+ * vllm_omni/entrypoints/openai/protocol/videos.py, vllm-project/vllm-omni at 0131cb5): POST
+ * /v1/videos (multipart) creates a job, GET /v1/videos/{id} says its status and progress
+ * (reported as the job's progress, which also renews a persisted job's lease), GET
+ * /v1/videos/{id}/content is the MP4, and DELETE /v1/videos/{id} aborts it and frees its
+ * storage: done when the job is revoked, times out or has its video.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FormData } from 'undici';
 import { z } from 'zod';
-import { exactNumber } from '../http/exact-json.ts';
-import { askEngine, present, type TaskContext, type TaskFields } from './task.ts';
+import { TaskError } from '../errors.ts';
+import { callEngine } from '../http/engine-agent.ts';
+import { jsonOrText, parseEngineAnswer, type TaskContext } from './task.ts';
 
-const PATH = '/v1/videos/generations';
-/** Diffusion is slow: a video may take up to 900 s. */
-const TIMEOUT_MS = 900_000;
+const PATH = '/v1/videos';
+/** The first status poll after this long (ms); each next one 1.5 times later, at most 5 s. */
+const FIRST_POLL_MS = 200;
+const MAX_POLL_MS = 5_000;
+/** One status poll or delete may take this long (ms). */
+const CALL_TIMEOUT_MS = 30_000;
 
-/** The generation options of the fal video tasks, with worker.md's defaults. */
-export const videoOptionsShape = {
-  negative_prompt: z.string().optional(),
-  width: z.int().positive().default(1280),
-  height: z.int().positive().default(720),
-  num_frames: z.int().positive().default(81),
-  num_inference_steps: z.int().positive().default(50),
-  guidance_scale: z.number().default(7.0),
-  fps: z.number().positive().default(16),
-  seed: z.int().nullish(),
+/** What vLLM-Omni's VideoResponse carries that the worker reads. */
+const jobSchema = z.looseObject({
+  id: z.string(),
+  status: z.enum(['queued', 'in_progress', 'completed', 'failed']),
+  progress: z.number().default(0),
+  size: z.string().nullish(),
+  inference_time_s: z.number().nullish(),
+  error: z.looseObject({ message: z.string() }).nullish(),
+});
+type VideoJob = z.output<typeof jobSchema>;
+
+/** The form fields of one video, as vLLM-Omni names them; undefined ones are not sent. */
+export type VideoFields = Record<string, string | number | undefined>;
+
+export type GeneratedVideo = {
+  video: Buffer;
+  /** `WIDTHxHEIGHT` as the engine reports it, when it does. */
+  size: string | undefined;
+  /** The engine's inference time, or the time the worker waited, in seconds. */
+  inferenceSeconds: number;
 };
 
-const videoOptionsSchema = z.object(videoOptionsShape);
-export type VideoOptions = z.output<typeof videoOptionsSchema>;
+function formOf(ctx: TaskContext, fields: VideoFields): FormData {
+  const form = new FormData();
+  form.append('model', ctx.engine.model);
+  for (const [name, value] of Object.entries(fields)) {
+    if (value !== undefined) form.append(name, String(value));
+  }
+  return form;
+}
 
-const answerSchema = z.object({
-  data: z
-    // A seed vLLM drew itself may be 64 bits: kept exact (exact-json.ts).
-    .array(z.looseObject({ b64_json: z.string(), seed: exactNumber.nullish() }))
-    .min(1, 'no video in data'),
-});
+async function getJob(ctx: TaskContext, id: string): Promise<VideoJob> {
+  const path = `${PATH}/${encodeURIComponent(id)}`;
+  const reply = await callEngine(ctx.engine, {
+    method: 'GET',
+    path,
+    timeoutMs: CALL_TIMEOUT_MS,
+    signal: ctx.signal,
+  });
+  return parseEngineAnswer(`GET ${path}`, jobSchema, jsonOrText(reply.body));
+}
 
-/** Generates one video; `image` is a data URI for image-to-video. */
+/** Polls until the job completes (or throws: failed, aborted, out of time), reporting progress. */
+async function awaitCompletion(ctx: TaskContext, first: VideoJob, deadline: number) {
+  let job = first;
+  let waitMs = FIRST_POLL_MS;
+  let reported: number | undefined;
+  while (job.status !== 'completed') {
+    if (job.status === 'failed') {
+      const why = job.error?.message ?? 'no reason given';
+      throw new TaskError('engine_error', `vLLM-Omni failed video ${job.id}: ${why}`);
+    }
+    if (job.progress !== reported) {
+      reported = job.progress;
+      ctx.progress?.(job.progress / 100, `vLLM-Omni video ${job.status}, ${job.progress}%`);
+    }
+    if (Date.now() + waitMs > deadline) {
+      const seconds = Math.round((deadline - Date.now()) / 1000);
+      throw new TaskError(
+        'timeout',
+        `vLLM-Omni did not finish video ${job.id} in time (${seconds} s left)`,
+      );
+    }
+    await sleep(waitMs, undefined, { signal: ctx.signal });
+    waitMs = Math.min(waitMs * 1.5, MAX_POLL_MS);
+    job = await getJob(ctx, job.id);
+  }
+  return job;
+}
+
+/** Deletes the engine's job (aborting it if it still runs); a failure is logged, not thrown. */
+async function deleteJob(ctx: TaskContext, id: string): Promise<void> {
+  try {
+    await callEngine(ctx.engine, {
+      method: 'DELETE',
+      path: `${PATH}/${encodeURIComponent(id)}`,
+      timeoutMs: CALL_TIMEOUT_MS,
+      // The job's own signal may be the reason for the delete.
+      signal: new AbortController().signal,
+    });
+  } catch (error) {
+    ctx.logger.warn({ video_id: id, err: error }, 'could not delete the vLLM-Omni video job');
+  }
+}
+
+/** Generates one video with vLLM-Omni; `timeoutMs` bounds it from creation to content. */
 export async function generateVideo(
   ctx: TaskContext,
-  options: VideoOptions & { prompt: string; image?: string },
-): Promise<TaskFields> {
-  const { width, height, num_frames, fps } = options;
-  const json = {
-    model: ctx.engine.model,
-    prompt: options.prompt,
-    n: 1,
-    size: `${width}x${height}`,
-    num_frames,
-    num_inference_steps: options.num_inference_steps,
-    guidance_scale: options.guidance_scale,
-    fps,
-    response_format: 'b64_json',
-    // An empty negative prompt means none, as in the reference worker.
-    ...present({ negative_prompt: options.negative_prompt || undefined, seed: options.seed }),
-    ...present({ image: options.image }),
-  };
-  ctx.logger.info({ size: json.size, num_frames, fps }, 'video generation');
+  fields: VideoFields,
+  timeoutMs: number,
+): Promise<GeneratedVideo> {
   const started = performance.now();
-  const answer = await askEngine(ctx, {
+  const deadline = Date.now() + timeoutMs;
+  const created = await callEngine(ctx.engine, {
+    method: 'POST',
     path: PATH,
-    json,
-    timeoutMs: TIMEOUT_MS,
-    schema: answerSchema,
+    form: formOf(ctx, fields),
+    timeoutMs: CALL_TIMEOUT_MS,
+    signal: ctx.signal,
   });
-  const inferenceSeconds = (performance.now() - started) / 1000;
-  const [video] = answer.data;
-  return {
-    video_b64: video?.b64_json,
-    width,
-    height,
-    num_frames,
-    fps,
-    duration_seconds: num_frames / fps,
-    inference_time_seconds: Math.round(inferenceSeconds * 1000) / 1000,
-    seed_used: video?.seed ?? null,
-  };
+  const job = parseEngineAnswer(`POST ${PATH}`, jobSchema, jsonOrText(created.body));
+  ctx.logger.info({ video_id: job.id }, 'vLLM-Omni video job created');
+  try {
+    const done = await awaitCompletion(ctx, job, deadline);
+    const content = await callEngine(ctx.engine, {
+      method: 'GET',
+      path: `${PATH}/${encodeURIComponent(job.id)}/content`,
+      timeoutMs: Math.max(deadline - Date.now(), CALL_TIMEOUT_MS),
+      signal: ctx.signal,
+    });
+    const waited = (performance.now() - started) / 1000;
+    return {
+      video: content.body,
+      size: done.size ?? undefined,
+      inferenceSeconds: Math.round((done.inference_time_s ?? waited) * 1000) / 1000,
+    };
+  } catch (error) {
+    if (ctx.signal.aborted) {
+      throw new TaskError('aborted', `job aborted while vLLM-Omni made video ${job.id}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    await deleteJob(ctx, job.id);
+  }
 }

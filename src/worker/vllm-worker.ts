@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import { type Actor, createActor, type InspectionEvent, toPromise } from 'xstate';
 import type { WorkerMachine, WorkerOutput } from '../../machines/worker.machine.ts';
 import { describeEnvironment, queueSocketUrl, type WorkerConfig } from '../config.ts';
-import { serveSettingsOf } from '../engine/command.ts';
+import { engineApiKeyOf, engineModeOf, serveSettingsOf } from '../engine/command.ts';
 import { createEngineLogic, type EngineOptions } from '../engine/index.ts';
 import { TelemetryNotShippedError } from '../errors.ts';
 import { httpBase } from '../net/http-base.ts';
@@ -69,6 +69,13 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
 
   const runner = options.nvidiaSmi ?? createNvidiaSmiRunner();
   const vllmUrl = httpBase(config.vllmHost, config.vllmPort);
+  const settings = serveSettingsOf(config);
+  const endpoint = {
+    baseUrl: vllmUrl,
+    model: config.vllmServedModelName,
+    mode: engineModeOf(settings),
+    apiKey: engineApiKeyOf(settings),
+  };
   const heartbeat = createHeartbeatSender({
     apiUrl: config.apiUrl,
     token: config.apiToken,
@@ -92,7 +99,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   });
 
   const engine = createEngineLogic({
-    settings: serveSettingsOf(config),
+    settings,
     logger,
     vllmLogger: createShippingLogger({ shipper, source: 'vllm', ...destination }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,
@@ -118,10 +125,11 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       awaitingEngineVerdict(
         () =>
           runTask(job.payload, {
-            engine: { baseUrl: vllmUrl, model: config.vllmServedModelName },
+            engine: endpoint,
             configId: job.configId,
             signal: context.signal,
             logger: context.logger,
+            progress: context.progress,
           }),
         context.signal,
       ),

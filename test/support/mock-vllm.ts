@@ -25,10 +25,17 @@ export type TestMockVllm = MockVllm & {
   nextAborted(): Promise<MockRequest>;
 };
 
-/** A job's task context against the engine at `baseUrl`, for config `cfg-test`. */
-function taskContext(baseUrl: string, signal = new AbortController().signal): TaskContext {
+/**
+ * A job's task context against the engine at `baseUrl` (vLLM-Omni unless said otherwise, as
+ * it serves every task), for config `cfg-test`.
+ */
+export function taskContext(
+  baseUrl: string,
+  signal = new AbortController().signal,
+  engine: Partial<TaskContext['engine']> = {},
+): TaskContext {
   return {
-    engine: { baseUrl, model: SERVED_MODEL },
+    engine: { baseUrl, model: SERVED_MODEL, mode: 'omni', ...engine },
     configId: 'cfg-test',
     signal,
     logger: silentLogger(),

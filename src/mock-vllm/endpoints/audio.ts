@@ -1,6 +1,8 @@
 /**
- * POST /v1/audio/speech (bytes of the requested format, a playable WAV for `wav`) and
- * POST /v1/audio/transcriptions (multipart in; JSON, verbose JSON or plain text out).
+ * POST /v1/audio/speech (vLLM-Omni's OpenAICreateSpeechRequest, vllm_omni/entrypoints/openai/
+ * protocol/audio.py at 0131cb5: bytes of the requested format, a playable WAV for `wav`) and
+ * POST /v1/audio/transcriptions (vLLM 0.11.0, vllm/entrypoints/openai/speech_to_text.py:
+ * multipart in; JSON, verbose JSON with `duration` as a string, or plain text out).
  */
 import { z } from 'zod';
 import { errorReply, jsonReply, type MockReply, validationReply } from '../replies.ts';
@@ -8,31 +10,29 @@ import type { FormFields } from '../request.ts';
 import { audioSeconds, bytesOf, pcmTone, wavFile } from '../synth.ts';
 
 const SPEECH_FORMATS = {
-  mp3: 'audio/mpeg',
-  opus: 'audio/ogg',
-  aac: 'audio/aac',
-  flac: 'audio/flac',
   wav: 'audio/wav',
   pcm: 'audio/pcm',
+  flac: 'audio/flac',
+  mp3: 'audio/mpeg',
+  opus: 'audio/ogg',
 } as const;
 
 /** What each format starts with, so sniffers recognise the bytes. */
 const MAGIC: Record<keyof typeof SPEECH_FORMATS, Buffer> = {
   mp3: Buffer.from([0x49, 0x44, 0x33, 0x04, 0, 0, 0, 0, 0, 0, 0xff, 0xfb, 0x90, 0x00]),
   opus: Buffer.from('OggS\0\x02', 'latin1'),
-  aac: Buffer.from([0xff, 0xf1, 0x50, 0x80]),
   flac: Buffer.from('fLaC', 'latin1'),
   wav: Buffer.alloc(0),
   pcm: Buffer.alloc(0),
 };
 
 const speechRequestSchema = z.looseObject({
-  input: z.string().min(1),
-  voice: z.string().default('default'),
+  input: z.string(),
+  voice: z.string().nullish(),
   response_format: z
     .enum(Object.keys(SPEECH_FORMATS) as [keyof typeof SPEECH_FORMATS])
-    .default('mp3'),
-  speed: z.number().min(0.25).max(4).default(1),
+    .default('wav'),
+  speed: z.number().min(0.25).max(4).nullish(),
 });
 
 export function speech(body: unknown): MockReply {
@@ -40,19 +40,20 @@ export function speech(body: unknown): MockReply {
   if (!parsed.success) return validationReply(parsed.error);
   const { input, voice, response_format: format, speed } = parsed.data;
   // About 20 ms per character, capped so a long input stays a small answer.
-  const seconds = Math.min(2, (input.length * 0.02) / speed);
+  const seconds = Math.min(2, (input.length * 0.02) / (speed ?? 1));
   const pcm = pcmTone(seconds);
   const bytes =
     format === 'wav'
       ? wavFile(pcm)
       : format === 'pcm'
         ? pcm
-        : Buffer.concat([MAGIC[format], bytesOf(`${voice}:${input}`, pcm.length / 8)]);
+        : Buffer.concat([MAGIC[format], bytesOf(`${voice ?? ''}:${input}`, pcm.length / 8)]);
   return { status: 200, contentType: SPEECH_FORMATS[format], body: bytes };
 }
 
 const transcriptionFieldsSchema = z.looseObject({
   file: z.object({ filename: z.string(), contentType: z.string(), data: z.instanceof(Buffer) }),
+  // AudioResponseFormat accepts srt and vtt; the serving then refuses them.
   response_format: z.enum(['json', 'text', 'verbose_json', 'srt', 'vtt']).default('json'),
   language: z.string().optional(),
   prompt: z.string().optional(),
@@ -61,12 +62,8 @@ const transcriptionFieldsSchema = z.looseObject({
 
 type Transcript = { text: string; duration: number; language?: string; temperature?: number };
 
-/** One cue covering the whole clip, in SubRip or WebVTT. */
-function subtitles(format: 'srt' | 'vtt', { text, duration }: Transcript): string {
-  const end = new Date(Math.ceil(duration * 1000)).toISOString().slice(11, 23);
-  if (format === 'vtt') return `WEBVTT\n\n00:00:00.000 --> ${end}\n${text}\n`;
-  return `1\n00:00:00,000 --> ${end.replace('.', ',')}\n${text}\n`;
-}
+/** speech_to_text.py's refusal, as vLLM words it (two strings joined without a space). */
+const FORMAT_REFUSED = 'Currently only support response_format`text`, `json` or `verbose_json`';
 
 function verbose({ text, duration, language, temperature }: Transcript): unknown {
   const segment = {
@@ -81,7 +78,14 @@ function verbose({ text, duration, language, temperature }: Transcript): unknown
     compression_ratio: 1,
     no_speech_prob: 0,
   };
-  return { task: 'transcribe', language: language ?? 'en', duration, text, segments: [segment] };
+  // TranscriptionResponseVerbose(duration=str(...)): vLLM sends the duration as a string.
+  return {
+    task: 'transcribe',
+    language: language ?? 'en',
+    duration: String(duration),
+    text,
+    segments: [segment],
+  };
 }
 
 export function transcription(fields: FormFields | undefined): MockReply {
@@ -101,8 +105,8 @@ export function transcription(fields: FormFields | undefined): MockReply {
     case 'verbose_json':
       return jsonReply(verbose(transcript));
     case 'text':
-      return { status: 200, contentType: 'text/plain', body: transcript.text };
+      return { status: 200, contentType: 'text/plain; charset=utf-8', body: transcript.text };
     default:
-      return { status: 200, contentType: 'text/plain', body: subtitles(format, transcript) };
+      return errorReply(400, FORMAT_REFUSED);
   }
 }

@@ -5,7 +5,8 @@
 import { jsonReply, type MockReply } from '../replies.ts';
 import { videoFile, wavFile } from '../synth.ts';
 
-const video = videoFile('instant').toString('base64');
+const video = videoFile('instant');
+const videoJob = { id: 'video_gen_instant', object: 'video', status: 'completed', progress: 100 };
 
 export function instantReplies(model: string): Record<string, MockReply> {
   const usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
@@ -26,17 +27,9 @@ export function instantReplies(model: string): Record<string, MockReply> {
     }),
     '/v1/audio/speech': { status: 200, contentType: 'audio/wav', body: wavFile(Buffer.alloc(2)) },
     '/v1/audio/transcriptions': jsonReply({ text: 'ok' }),
-    '/v1/videos/generations': jsonReply({
-      created: 0,
-      data: [{ b64_json: video, seed: 0, width: 1, height: 1, num_frames: 1, fps: 1 }],
-    }),
-    '/videos/generations': jsonReply({
-      video_b64: video,
-      width: 1,
-      height: 1,
-      num_frames: 1,
-      fps: 1,
-      duration_seconds: 1,
-    }),
+    // One video job, done at once; GET and DELETE of it get its record.
+    '/v1/videos': jsonReply(videoJob),
+    '/v1/videos/video_gen_instant': jsonReply(videoJob),
+    '/v1/videos/video_gen_instant/content': { status: 200, contentType: 'video/mp4', body: video },
   };
 }

@@ -35,6 +35,7 @@ describe('waitForHealth', () => {
     const reasons: string[] = [];
     const { waitForHealth } = createHealthActors({
       baseUrl: server.url,
+      servedModelName: 'm',
       pollIntervalMs: 1,
       onNotReady: (reason) => reasons.push(reason),
     });

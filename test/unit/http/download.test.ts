@@ -1,9 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MAX_DOWNLOAD_BYTES,
-  download,
-  imageContentType,
-} from '../../../src/http/download.ts';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, download } from '../../../src/http/download.ts';
 import { type FileServer, startFileServer } from '../../support/file-server.ts';
 
 let files: FileServer;
@@ -78,19 +74,5 @@ describe('download', () => {
     job.abort();
     expect(await outcome).toMatchObject({ reason: 'aborted' });
     expect((await files.closedEarly).path).toBe('/slow');
-  });
-});
-
-describe('imageContentType', () => {
-  it.each([
-    ['image/jpeg', 'image/jpeg'],
-    ['image/png', 'image/png'],
-    ['image/webp', 'image/webp'],
-    ['image/gif', 'image/gif'],
-    ['image/bmp', 'image/jpeg'],
-    ['application/octet-stream', 'image/jpeg'],
-    [undefined, 'image/jpeg'],
-  ])('maps %s to %s', (type, expected) => {
-    expect(imageContentType(type)).toBe(expected);
   });
 });

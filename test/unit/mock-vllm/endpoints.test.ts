@@ -144,11 +144,12 @@ describe('POST /v1/chat/completions', () => {
     const { status, json } = await postJson('/v1/chat/completions', { model: SERVED_MODEL });
     expect(status).toBe(400);
     expect(json).toEqual({
-      object: 'error',
-      message: 'messages: Field required',
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
+      error: {
+        message: 'messages: Field required',
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      },
     });
   });
 
@@ -157,11 +158,12 @@ describe('POST /v1/chat/completions', () => {
     const { status, json } = await postJson('/v1/chat/completions', { model: 'other', messages });
     expect(status).toBe(404);
     expect(json).toEqual({
-      object: 'error',
-      message: 'The model `other` does not exist.',
-      type: 'NotFoundError',
-      param: null,
-      code: 404,
+      error: {
+        message: 'The model `other` does not exist.',
+        type: 'NotFoundError',
+        param: 'model',
+        code: 404,
+      },
     });
   });
 });

@@ -20,7 +20,9 @@ function postChat(signal?: AbortSignal) {
 async function gauges(): Promise<{ running: string; waiting: string; text: string }> {
   const text = await (await fetch(`${mock.url}/metrics`)).text();
   const value = (name: string) =>
-    text.match(new RegExp(`^vllm:${name}\\{model_name="served-model"\\} (\\S+)$`, 'm'))?.[1] ?? '';
+    text.match(
+      new RegExp(`^vllm:${name}\\{engine="0",model_name="served-model"\\} (\\S+)$`, 'm'),
+    )?.[1] ?? '';
   return { running: value('num_requests_running'), waiting: value('num_requests_waiting'), text };
 }
 
@@ -32,10 +34,10 @@ describe('/metrics', () => {
       [
         '# HELP vllm:num_requests_running Number of requests in model execution batches.',
         '# TYPE vllm:num_requests_running gauge',
-        'vllm:num_requests_running{model_name="served-model"} 0.0',
+        'vllm:num_requests_running{engine="0",model_name="served-model"} 0.0',
         '# HELP vllm:num_requests_waiting Number of requests waiting to be processed.',
         '# TYPE vllm:num_requests_waiting gauge',
-        'vllm:num_requests_waiting{model_name="served-model"} 4.0',
+        'vllm:num_requests_waiting{engine="0",model_name="served-model"} 4.0',
       ].join('\n'),
     );
   });
@@ -57,7 +59,9 @@ describe('/metrics', () => {
     expect(answered.map((response) => (response as Response).status)).toEqual([200, 200]);
     const after = await gauges();
     expect(after.running).toBe('0.0');
-    expect(after.text).toContain('vllm:request_success_total{model_name="served-model"} 2.0');
+    expect(after.text).toContain(
+      'vllm:request_success_total{engine="0",model_name="served-model"} 2.0',
+    );
   });
 
   it('reports the queue depth set at runtime', async () => {

@@ -13,9 +13,9 @@ function post(path: string, body: unknown) {
   });
 }
 
-describe('POST /v1/audio/speech', () => {
+describe('POST /v1/audio/speech (--omni)', () => {
   it('answers a valid 16 kHz mono PCM WAV for response_format wav', async () => {
-    mock = await startTestMockVllm();
+    mock = await startTestMockVllm({ omni: true });
     const response = await post('/v1/audio/speech', {
       input: 'hello world',
       response_format: 'wav',
@@ -37,7 +37,7 @@ describe('POST /v1/audio/speech', () => {
     ['flac', 'audio/flac', 'fLaC'],
     ['opus', 'audio/ogg', 'OggS'],
   ])('answers %s bytes with content type %s', async (format, type, magic) => {
-    mock = await startTestMockVllm();
+    mock = await startTestMockVllm({ omni: true });
     const response = await post('/v1/audio/speech', { input: 'hi', response_format: format });
     expect(response.headers.get('content-type')).toBe(type);
     expect(Buffer.from(await response.arrayBuffer()).toString('latin1', 0, magic.length)).toBe(
@@ -45,9 +45,15 @@ describe('POST /v1/audio/speech', () => {
     );
   });
 
-  it('answers 400 without input', async () => {
-    mock = await startTestMockVllm();
-    expect((await post('/v1/audio/speech', { voice: 'x' })).status).toBe(400);
+  it.each([
+    [{ voice: 'x' }, 'input'],
+    [{ input: 'hi', response_format: 'aac' }, 'response_format'],
+    [{ input: 'hi', speed: 4.5 }, 'speed'],
+  ])('answers 400 for %j, naming %s', async (body, field) => {
+    mock = await startTestMockVllm({ omni: true });
+    const response = await post('/v1/audio/speech', body);
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain(field);
   });
 });
 
@@ -73,11 +79,21 @@ describe('POST /v1/audio/transcriptions', () => {
   it('answers plain text for response_format text, and segments for verbose_json', async () => {
     mock = await startTestMockVllm();
     const text = await form({ response_format: 'text' });
-    expect(text.headers.get('content-type')).toBe('text/plain');
+    expect(text.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await text.text()).toBe('mock transcription of 12 bytes of audio/wav');
     const verbose = (await (await form({ response_format: 'verbose_json' })).json()) as Json;
-    expect(verbose).toMatchObject({ language: 'en', duration: expect.any(Number) });
+    // TranscriptionResponseVerbose(duration=str(...)), as vLLM sends it.
+    expect(verbose).toMatchObject({ language: 'en', duration: expect.stringMatching(/^\d/) });
     expect(verbose.segments).toHaveLength(1);
+  });
+
+  it.each(['srt', 'vtt'])('refuses response_format %s as vLLM does', async (format) => {
+    mock = await startTestMockVllm();
+    const response = await form({ response_format: format });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { message: 'Currently only support response_format`text`, `json` or `verbose_json`' },
+    });
   });
 
   it('answers 400 without a file', async () => {
@@ -89,50 +105,63 @@ describe('POST /v1/audio/transcriptions', () => {
   });
 });
 
-describe('video generations', () => {
-  it('answers /v1/videos/generations with base64 MP4 bytes and the requested shape', async () => {
-    mock = await startTestMockVllm();
-    const response = await post('/v1/videos/generations', {
-      prompt: 'a cat',
+function postForm(path: string, fields: Record<string, string>) {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  return fetch(`${mock.url}${path}`, { method: 'POST', body });
+}
+
+describe('the vLLM-Omni video API (--omni)', () => {
+  it('runs a job: queued, in progress with rising progress, completed, content, deleted', async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const created = (await (
+      await postForm('/v1/videos', { prompt: 'a cat', width: '320', height: '240', seed: '42' })
+    ).json()) as Json;
+    expect(created).toMatchObject({
+      object: 'video',
+      status: 'queued',
+      progress: 0,
       size: '320x240',
-      num_frames: 9,
-      fps: 8,
-      seed: 42,
     });
-    const body = (await response.json()) as Json;
-    expect(body.data[0]).toEqual({
-      b64_json: expect.any(String),
-      seed: 42,
-      width: 320,
-      height: 240,
-      num_frames: 9,
-      fps: 8,
-    });
-    expect(Buffer.from(body.data[0].b64_json, 'base64').toString('ascii', 4, 8)).toBe('ftyp');
+    const id = created.id as string;
+    const polls: Json[] = [];
+    for (let i = 0; i < 3; i++)
+      polls.push((await (await fetch(`${mock.url}/v1/videos/${id}`)).json()) as Json);
+    expect(polls.map((poll) => [poll.status, poll.progress])).toEqual([
+      ['in_progress', 33],
+      ['in_progress', 67],
+      ['completed', 100],
+    ]);
+    const content = await fetch(`${mock.url}/v1/videos/${id}/content`);
+    expect(content.headers.get('content-type')).toBe('video/mp4');
+    expect(Buffer.from(await content.arrayBuffer()).toString('ascii', 4, 8)).toBe('ftyp');
+    const deleted = await fetch(`${mock.url}/v1/videos/${id}`, { method: 'DELETE' });
+    expect(await deleted.json()).toEqual({ id, deleted: true, object: 'video.deleted' });
+    expect((await fetch(`${mock.url}/v1/videos/${id}`)).status).toBe(404);
   });
 
-  it('answers /videos/generations at the root with the flat speech-to-video fields', async () => {
-    mock = await startTestMockVllm();
-    const response = await post('/videos/generations', {
-      audio: 'data:audio/wav;base64,UklGRg==',
-      image: 'data:image/jpeg;base64,/9j/',
-      num_frames: 50,
-      fps: 25,
-    });
-    expect(await response.json()).toEqual({
-      video_b64: expect.any(String),
-      width: 512,
-      height: 512,
-      num_frames: 50,
-      fps: 25,
-      duration_seconds: 2,
-      inference_time_seconds: expect.any(Number),
-      seed_used: expect.any(Number),
-    });
+  it('answers /v1/videos/sync with the MP4 bytes', async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const response = await postForm('/v1/videos/sync', { prompt: 'a cat' });
+    expect(response.headers.get('content-type')).toBe('video/mp4');
   });
 
-  it('answers 400 for a prompt-less generation', async () => {
+  it("answers 400 in vLLM's error shape for a malformed image reference", async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const response = await postForm('/v1/videos', { prompt: 'x', image_reference: '{"url": 1}' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { type: 'BadRequestError', code: 400 } });
+  });
+
+  it('serves neither speech nor video as plain vLLM: FastAPI answers 404', async () => {
     mock = await startTestMockVllm();
-    expect((await post('/v1/videos/generations', { size: '1x1' })).status).toBe(400);
+    for (const path of ['/v1/videos', '/v1/audio/speech']) {
+      const response = await postForm(path, { prompt: 'x', input: 'x' });
+      expect([path, response.status, await response.json()]).toEqual([
+        path,
+        404,
+        { detail: 'Not Found' },
+      ]);
+    }
   });
 });

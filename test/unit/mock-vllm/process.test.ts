@@ -47,7 +47,9 @@ async function getJson(url: string): Promise<Record<string, unknown>> {
 /** The value of a gauge in /metrics. */
 async function gauge(url: string, name: string): Promise<string | undefined> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return text.match(new RegExp(`^vllm:${name}\\{model_name="served-model"\\} (\\S+)$`, 'm'))?.[1];
+  return text.match(
+    new RegExp(`^vllm:${name}\\{engine="0",model_name="served-model"\\} (\\S+)$`, 'm'),
+  )?.[1];
 }
 
 describe.concurrent('mock-vllm serve as a child process', () => {

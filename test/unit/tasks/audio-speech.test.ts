@@ -11,15 +11,12 @@ let mock: TestMockVllm;
 afterEach(() => mock?.close());
 
 describe('openai/audio-speech', () => {
-  it('sends the defaults and returns the audio as base64 with its length in characters', async () => {
-    mock = await startTestMockVllm();
+  it('sends no voice unless given, the Casola default format, and returns the audio as base64', async () => {
+    mock = await startTestMockVllm({ omni: true });
     const input = 'héllo 👋';
     const result = await runTask({ task: 'openai/audio-speech', input }, mock.context());
     expect(mock.received.map((request) => [request.path, request.body])).toEqual([
-      [
-        '/v1/audio/speech',
-        { model: SERVED_MODEL, input, voice: 'default', response_format: 'mp3', speed: 1 },
-      ],
+      ['/v1/audio/speech', { model: SERVED_MODEL, input, response_format: 'mp3', speed: 1 }],
     ]);
     expect(result).toEqual({
       status: 'success',
@@ -28,7 +25,7 @@ describe('openai/audio-speech', () => {
       processed_at: expect.any(String),
       audio_base64: expect.any(String),
       format: 'mp3',
-      voice: 'default',
+      voice: null,
       input_length: 7,
     });
     expect(Buffer.from(result.audio_base64 as string, 'base64').toString('latin1', 0, 3)).toBe(
@@ -37,7 +34,7 @@ describe('openai/audio-speech', () => {
   });
 
   it('sends voice, response_format and speed as given', async () => {
-    mock = await startTestMockVllm();
+    mock = await startTestMockVllm({ omni: true });
     const payload = {
       task: 'openai/audio-speech',
       input: 'hi',
@@ -63,11 +60,19 @@ describe('openai/audio-speech', () => {
     [{}, 'invalid payload for openai/audio-speech: input: required'],
     [{ input: '' }, 'invalid payload for openai/audio-speech: input: must not be empty'],
     [
-      { input: 'x', response_format: 'ogg' },
-      /^invalid payload for openai\/audio-speech: response_format: /,
+      { input: 'x', response_format: 'aac' },
+      'invalid payload for openai/audio-speech: response_format: vLLM-Omni serves wav, pcm, flac, mp3, opus',
+    ],
+    [
+      { input: 'x', speed: 4.5 },
+      'invalid payload for openai/audio-speech: speed: must be between 0.25 and 4',
+    ],
+    [
+      { input: 'x', speed: 0.2 },
+      'invalid payload for openai/audio-speech: speed: must be between 0.25 and 4',
     ],
   ])('rejects the bad payload %j', async (payload, message) => {
-    mock = await startTestMockVllm();
+    mock = await startTestMockVllm({ omni: true });
     const run = runTask({ task: 'openai/audio-speech', ...payload }, mock.context());
     await expect(run).rejects.toThrow(message);
     expect(mock.received).toEqual([]);

@@ -72,6 +72,7 @@ describe('openai/audio-transcription', () => {
     expect(result).toMatchObject({
       text: 'mock transcription of 10 bytes of audio/flac',
       language: 'de',
+      // vLLM sends it as a string (TranscriptionResponseVerbose(duration=str(...))).
       duration: expect.any(Number),
       segments: [expect.objectContaining({ id: 0, temperature: 0.2 })],
     });
@@ -106,6 +107,15 @@ describe('openai/audio-transcription', () => {
     ],
     [{ audio_url: 'ftp://host/a.wav' }, 'audio_url: expected an http or https URL'],
     [{ audio_base64: 'UklGRg==', response_format: 'xml' }, /response_format: /],
+    // vLLM refuses srt and vtt: the job says so before sending anything.
+    [
+      { audio_base64: 'UklGRg==', response_format: 'srt' },
+      'response_format: vLLM serves json, text or verbose_json',
+    ],
+    [
+      { audio_base64: 'UklGRg==', response_format: 'vtt' },
+      'response_format: vLLM serves json, text or verbose_json',
+    ],
   ])('rejects the bad payload %j', async (payload, message) => {
     mock = await startTestMockVllm();
     await expect(runTask({ task: TASK, ...payload }, mock.context())).rejects.toThrow(message);

@@ -1,73 +1,44 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTask } from '../../../src/tasks/index.ts';
-import { type FileServer, startFileServer } from '../../support/file-server.ts';
 import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
-let files: FileServer;
-afterEach(async () => {
-  await mock?.close();
-  await files?.close();
-});
+afterEach(() => mock?.close());
 
 const TASK = 'fal/image-to-video';
-const png = Buffer.from('\x89PNG\r\n\x1a\n-image-bytes', 'latin1');
+const IMAGE_URL = 'https://images.example.com/cat.png?sig=1';
 
 describe('fal/image-to-video', () => {
-  it('downloads the image, sends it as a data URI with the default prompt, and names the source', async () => {
-    mock = await startTestMockVllm();
-    files = await startFileServer({ '/cat.png': { body: png, contentType: 'image/PNG; q=1' } });
-    const imageUrl = `${files.url}/cat.png`;
-    const result = await runTask({ task: TASK, image_url: imageUrl }, mock.context());
-    expect(mock.received.map((request) => [request.path, request.body])).toEqual([
-      [
-        '/v1/videos/generations',
-        {
-          model: SERVED_MODEL,
-          prompt: 'Animate this image naturally',
-          n: 1,
-          size: '1280x720',
-          num_frames: 81,
-          num_inference_steps: 50,
-          guidance_scale: 7,
-          fps: 16,
-          response_format: 'b64_json',
-          image: `data:image/png;base64,${png.toString('base64')}`,
-        },
-      ],
-    ]);
-    expect(result).toEqual({
+  it("passes image_url as vLLM-Omni's image reference, with the default prompt, and names the source", async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const result = await runTask({ task: TASK, image_url: IMAGE_URL }, mock.context());
+    expect(mock.received[0]?.path).toBe('/v1/videos');
+    expect(mock.received[0]?.fields).toEqual({
+      model: SERVED_MODEL,
+      prompt: 'Animate this image naturally',
+      width: '1280',
+      height: '720',
+      num_frames: '81',
+      fps: '16',
+      num_inference_steps: '50',
+      guidance_scale: '7',
+      image_reference: JSON.stringify({ image_url: IMAGE_URL }),
+    });
+    expect(result).toMatchObject({
       status: 'success',
-      config_id: 'cfg-test',
       task: TASK,
-      processed_at: expect.any(String),
       video_b64: expect.any(String),
       width: 1280,
       height: 720,
-      num_frames: 81,
-      fps: 16,
-      duration_seconds: 81 / 16,
-      inference_time_seconds: expect.any(Number),
-      seed_used: expect.any(Number),
-      source_image_url: imageUrl,
+      seed_used: null,
+      source_image_url: IMAGE_URL,
     });
   });
 
-  it.each([
-    ['image/webp', 'image/webp'],
-    ['image/gif', 'image/gif'],
-    ['image/svg+xml', 'image/jpeg'],
-    [undefined, 'image/jpeg'],
-  ])('labels an image served as %s as %s', async (served, sent) => {
-    mock = await startTestMockVllm();
-    files = await startFileServer({
-      '/i': { body: 'x', ...(served ? { contentType: served } : {}) },
-    });
-    await runTask({ task: TASK, image_url: `${files.url}/i`, prompt: 'spin' }, mock.context());
-    expect(mock.received[0]?.body).toMatchObject({
-      prompt: 'spin',
-      image: `data:${sent};base64,eA==`,
-    });
+  it('uses the prompt given', async () => {
+    mock = await startTestMockVllm({ omni: true });
+    await runTask({ task: TASK, image_url: IMAGE_URL, prompt: 'spin' }, mock.context());
+    expect(mock.received[0]?.fields).toMatchObject({ prompt: 'spin' });
   });
 
   it.each([
@@ -78,7 +49,7 @@ describe('fal/image-to-video', () => {
       /^invalid payload for fal\/image-to-video: width: /,
     ],
   ])('rejects the bad payload %j', async (payload, message) => {
-    mock = await startTestMockVllm();
+    mock = await startTestMockVllm({ omni: true });
     await expect(runTask({ task: TASK, ...payload }, mock.context())).rejects.toThrow(message);
     expect(mock.received).toEqual([]);
   });

@@ -1,37 +1,47 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonChunks } from '../../../src/jobs/json-stream.ts';
 import { runTask } from '../../../src/tasks/index.ts';
-import {
-  SERVED_MODEL,
-  startFixedEngine,
-  startTestMockVllm,
-  type TestMockVllm,
-} from '../../support/mock-vllm.ts';
+import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
 afterEach(() => mock?.close());
 
 const TASK = 'fal/text-to-video';
 
+/** `METHOD path` of every request the mock received. */
+const routes = () => mock.received.map((request) => `${request.method} ${request.path}`);
+
 describe('fal/text-to-video', () => {
-  it('sends the defaults and returns the video with its timing fields', async () => {
-    mock = await startTestMockVllm();
-    const result = await runTask({ task: TASK, prompt: 'a red fox' }, mock.context());
-    expect(mock.received.map((request) => [request.path, request.body])).toEqual([
-      [
-        '/v1/videos/generations',
-        {
-          model: SERVED_MODEL,
-          prompt: 'a red fox',
-          n: 1,
-          size: '1280x720',
-          num_frames: 81,
-          num_inference_steps: 50,
-          guidance_scale: 7,
-          fps: 16,
-          response_format: 'b64_json',
-        },
-      ],
+  it('creates a vLLM-Omni video job with the defaults, polls it, fetches the MP4 and deletes the job', async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const progress: Array<[number | undefined, string | undefined]> = [];
+    const context = {
+      ...mock.context(),
+      progress: (value?: number, message?: string) => progress.push([value, message]),
+    };
+    const result = await runTask({ task: TASK, prompt: 'a red fox' }, context);
+    expect(mock.received[0]?.fields).toEqual({
+      model: SERVED_MODEL,
+      prompt: 'a red fox',
+      width: '1280',
+      height: '720',
+      num_frames: '81',
+      fps: '16',
+      num_inference_steps: '50',
+      guidance_scale: '7',
+    });
+    const id = (mock.received[1]?.path ?? '').split('/')[3];
+    expect(routes()).toEqual([
+      'POST /v1/videos',
+      `GET /v1/videos/${id}`,
+      `GET /v1/videos/${id}`,
+      `GET /v1/videos/${id}`,
+      `GET /v1/videos/${id}/content`,
+      `DELETE /v1/videos/${id}`,
+    ]);
+    expect(progress).toEqual([
+      [0, 'vLLM-Omni video queued, 0%'],
+      [0.33, 'vLLM-Omni video in_progress, 33%'],
+      [0.67, 'vLLM-Omni video in_progress, 67%'],
     ]);
     expect(result).toEqual({
       status: 'success',
@@ -44,14 +54,14 @@ describe('fal/text-to-video', () => {
       num_frames: 81,
       fps: 16,
       duration_seconds: 81 / 16,
-      inference_time_seconds: expect.any(Number),
-      seed_used: expect.any(Number),
+      inference_time_seconds: 0.5,
+      seed_used: null,
     });
     expect(Buffer.from(result.video_b64 as string, 'base64').toString('ascii', 4, 8)).toBe('ftyp');
   });
 
-  it('sends the options given, negative prompt and seed included', async () => {
-    mock = await startTestMockVllm();
+  it('sends the options given, negative prompt and seed included, and reports the seed', async () => {
+    mock = await startTestMockVllm({ omni: true });
     const options = {
       width: 640,
       height: 360,
@@ -62,18 +72,11 @@ describe('fal/text-to-video', () => {
     };
     const payload = { task: TASK, prompt: 'p', negative_prompt: 'blur', seed: 11, ...options };
     const result = await runTask(payload, mock.context());
-    expect(mock.received[0]?.body).toEqual({
-      model: SERVED_MODEL,
-      prompt: 'p',
-      n: 1,
-      size: '640x360',
-      num_frames: 33,
-      num_inference_steps: 20,
-      guidance_scale: 5.5,
-      fps: 8,
-      response_format: 'b64_json',
+    expect(mock.received[0]?.fields).toMatchObject({
       negative_prompt: 'blur',
-      seed: 11,
+      seed: '11',
+      width: '640',
+      fps: '8',
     });
     expect(result).toMatchObject({
       width: 640,
@@ -85,30 +88,43 @@ describe('fal/text-to-video', () => {
     });
   });
 
+  it('deletes the engine job when the job is revoked', async () => {
+    mock = await startTestMockVllm({ omni: true, responseDelayMs: 60_000 });
+    const revoke = new AbortController();
+    const context = {
+      ...mock.context(revoke.signal),
+      progress: (value?: number) => {
+        if (value !== undefined && value > 0.5) revoke.abort();
+      },
+    };
+    await expect(runTask({ task: TASK, prompt: 'p' }, context)).rejects.toMatchObject({
+      reason: 'aborted',
+    });
+    expect(routes().at(-1)).toMatch(/^DELETE \/v1\/videos\/video_gen_/);
+    expect(routes()).not.toContain(expect.stringMatching(/\/content$/));
+  });
+
+  it('fails at once, naming the mode, on plain vLLM', async () => {
+    mock = await startTestMockVllm();
+    const context = {
+      ...mock.context(),
+      engine: { ...mock.context().engine, mode: 'vllm' as const },
+    };
+    await expect(runTask({ task: TASK, prompt: 'p' }, context)).rejects.toThrow(
+      /^fal\/text-to-video needs vLLM-Omni \(vllm serve --omni\), but this worker runs plain vLLM/,
+    );
+    expect(mock.received).toEqual([]);
+  });
+
   it.each([
     [{}, 'invalid payload for fal/text-to-video: prompt: required'],
     [{ prompt: '' }, 'invalid payload for fal/text-to-video: prompt: must not be empty'],
     [{ prompt: 'p', num_frames: 2.5 }, /^invalid payload for fal\/text-to-video: num_frames: /],
     [{ prompt: 'p', fps: 0 }, /^invalid payload for fal\/text-to-video: fps: /],
+    [{ prompt: 'p', fps: 12.5 }, /^invalid payload for fal\/text-to-video: fps: /],
   ])('rejects the bad payload %j', async (payload, message) => {
-    mock = await startTestMockVllm();
+    mock = await startTestMockVllm({ omni: true });
     await expect(runTask({ task: TASK, ...payload }, mock.context())).rejects.toThrow(message);
     expect(mock.received).toEqual([]);
-  });
-
-  it('keeps a finished video whose seed is a 64-bit number, digit for digit', async () => {
-    // vLLM may draw an unseeded generation's seed from 64 bits: past what a JS number holds.
-    const engine = await startFixedEngine({
-      contentType: 'application/json',
-      body: '{"data":[{"b64_json":"AAAA","seed":9223372036854775807}]}',
-    });
-    try {
-      const result = await runTask({ task: TASK, prompt: 'a red fox' }, engine.context());
-      expect(result).toMatchObject({ status: 'success', video_b64: 'AAAA' });
-      expect(JSON.stringify(result)).toContain('"seed_used":9223372036854775807');
-      expect([...jsonChunks(result)].join('')).toBe(JSON.stringify(result));
-    } finally {
-      await engine.close();
-    }
   });
 });
