@@ -70,6 +70,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     VLLM_MODEL: 'casola/demo-llm',
     VLLM_PORT: String(await freePort()),
     VLLM_SERVE_COMMAND: mockServeCommand(),
+    // vLLM-Omni's surface: plain vLLM's plus speech and video, so every task runs.
+    VLLM_OMNI: 'true',
     CASOLA_STATUS_PORT: String(options.statusPort ?? 0),
   };
   const loaded = loadConfig(env);

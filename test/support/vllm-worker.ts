@@ -41,6 +41,8 @@ export function useVllmWorkers() {
         VLLM_MODEL: 'test/model',
         VLLM_PORT: String(await freePort()),
         VLLM_SERVE_COMMAND: MOCK_SERVE_COMMAND,
+        // vLLM-Omni's surface: plain vLLM's plus speech and video, so every task runs.
+        VLLM_OMNI: 'true',
         ...env,
       };
       const loaded = loadConfig(full);

@@ -130,6 +130,8 @@ function workerEnv(options: {
     VLLM_SERVED_MODEL_NAME: SERVED_MODEL,
     VLLM_PORT: String(options.vllmPort),
     VLLM_SERVE_COMMAND: MOCK_VLLM_COMMAND,
+    // vLLM-Omni's surface: plain vLLM's plus speech and video, so every task runs.
+    VLLM_OMNI: 'true',
     VLLM_EXTRA_ARGS: options.mockArgs.map(shellQuote).join(' '),
     VLLM_STARTUP_TIMEOUT: '30',
     ...options.overrides,

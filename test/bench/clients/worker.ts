@@ -30,6 +30,8 @@ const env: Record<string, string> = {
   VLLM_SERVED_MODEL_NAME: argument('model'),
   VLLM_PORT: argument('vllm-port'),
   VLLM_SERVE_COMMAND: mockServeCommand(),
+  // vLLM-Omni's surface: plain vLLM's plus speech and video, so every task runs.
+  VLLM_OMNI: 'true',
   VLLM_EXTRA_ARGS: argument('engine-args'),
   VLLM_STARTUP_TIMEOUT: '30',
 };

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type MediaServer, silentWav, startMediaServer } from '../../../src/demo/media.ts';
+import { videoFile } from '../../../src/mock-vllm/synth.ts';
 import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { getJson, postJson } from '../../support/queue-harness.ts';
@@ -40,10 +41,22 @@ function lastTransientResult(queue: LocalQueue): Json {
   return resultFrame(queue, created!.jobId).result;
 }
 
-/** vLLM's access line for a POST to `route`, as the worker logged it (source vllm). */
-async function vllmAccessLine(route: string): Promise<Json> {
+/** vLLM's access line for `METHOD route`, as the worker logged it (source vllm). */
+async function vllmAccessLine(route: string, method = 'POST'): Promise<Json> {
   // The line is JSON: the quote before the method is escaped.
-  return JSON.parse(await run.worker.waitForLine(new RegExp(`\\\\"POST ${route} HTTP`)));
+  return JSON.parse(await run.worker.waitForLine(new RegExp(`\\\\"${method} ${route} HTTP`)));
+}
+
+/** The `progress` of every `job_progress` frame the worker sent for a job. */
+function progressOf(queue: LocalQueue, jobId: string): unknown[] {
+  return queue.events
+    .filter(eventIs('frame_in', (e) => e.frame.type === 'job_progress' && e.frame.job_id === jobId))
+    .map((e) => e.frame.progress);
+}
+
+/** The MP4 the mock vLLM-Omni makes for these form fields (src/mock-vllm/endpoints/videos.ts). */
+function engineVideo(prompt: string, seed: string, image = '', audio = ''): string {
+  return videoFile(`${prompt}:${seed}:${image}:${audio}`).toString('base64');
 }
 
 /** POST /jobs, wait until the worker's outcome is accepted, then GET /jobs/{id}. */
@@ -128,7 +141,7 @@ describe('casola-worker run: every task end to end', () => {
     expect(lastTransientResult(run.queue)).toMatchObject({
       ...envelope('openai/audio-speech'),
       format: 'wav',
-      voice: 'default',
+      voice: null,
       input_length: 'say this'.length,
     });
   });
@@ -149,7 +162,7 @@ describe('casola-worker run: every task end to end', () => {
     expect(lastTransientResult(run.queue)).toMatchObject(envelope('openai/audio-transcription'));
   });
 
-  it('text-to-video through POST /jobs', async () => {
+  it('text-to-video through POST /jobs: the engine job polled with progress frames, its video returned', async () => {
     const payload = {
       task: 'fal/text-to-video',
       prompt: 'a lighthouse at dusk',
@@ -168,15 +181,16 @@ describe('casola-worker run: every task end to end', () => {
       fps: 16,
       duration_seconds: 2,
       seed_used: 7,
-      video_b64: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
+      video_b64: engineVideo('a lighthouse at dusk', '7'),
     });
-    expect(await vllmAccessLine('/v1/videos/generations')).toMatchObject({
+    expect(progressOf(run.queue, job.id)).toEqual([0, 0.33, 0.67]);
+    expect(await vllmAccessLine('/v1/videos')).toMatchObject({ source: 'vllm', level: 30 });
+    expect(await vllmAccessLine('/v1/videos/video_gen_\\w+', 'DELETE')).toMatchObject({
       source: 'vllm',
-      level: 30,
     });
   });
 
-  it('image-to-video through POST /jobs, the image downloaded by the worker', async () => {
+  it("image-to-video through POST /jobs, the image URL the engine's reference", async () => {
     const imageUrl = `${media.url}/image.png`;
     const job = await persisted({ task: 'fal/image-to-video', image_url: imageUrl });
     expect(job.status).toBe('completed');
@@ -186,11 +200,13 @@ describe('casola-worker run: every task end to end', () => {
       height: 720,
       num_frames: 81,
       fps: 16,
+      video_b64: engineVideo('Animate this image naturally', '', imageUrl),
       source_image_url: imageUrl,
     });
+    expect(progressOf(run.queue, job.id)).toEqual([0, 0.33, 0.67]);
   });
 
-  it('speech-to-video through POST /jobs, at the server root', async () => {
+  it("speech-to-video through POST /jobs, image and audio the engine's references", async () => {
     const audioUrl = `${media.url}/speech.wav`;
     const imageUrl = `${media.url}/image.png`;
     const job = await persisted({
@@ -201,15 +217,11 @@ describe('casola-worker run: every task end to end', () => {
     expect(job.status).toBe('completed');
     expect(job.result).toMatchObject({
       ...envelope('fal/speech-to-video'),
-      width: 512,
-      height: 512,
+      video_b64: engineVideo('', '', imageUrl, audioUrl),
       source_audio_url: audioUrl,
       source_image_url: imageUrl,
     });
-    expect(await vllmAccessLine('/videos/generations')).toMatchObject({
-      source: 'vllm',
-      level: 30,
-    });
+    expect(progressOf(run.queue, job.id)).toEqual([0, 0.33, 0.67]);
   });
 
   it('a persisted chat job: POST /jobs, GET /jobs/{id}, its fence token on the result', async () => {

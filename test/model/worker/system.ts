@@ -204,6 +204,8 @@ function configFor(queue: LocalQueue, sink: HttpSink, port: number, walkSetup: S
     VLLM_PORT: String(port),
     VLLM_SERVED_MODEL_NAME: 'served-model',
     VLLM_SERVE_COMMAND: MOCK_SERVE_COMMAND,
+    // vLLM-Omni's surface: plain vLLM's plus speech and video, so every task runs.
+    VLLM_OMNI: 'true',
     VLLM_EXTRA_ARGS: [...extraArgs, '--disable-uvicorn-access-log'].join(' '),
     VLLM_STARTUP_TIMEOUT: '20',
   });

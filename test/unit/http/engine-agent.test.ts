@@ -1,6 +1,13 @@
 import { getEventListeners } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import { setImmediate } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callEngine, postJson } from '../../../src/http/engine-agent.ts';
+import {
+  callEngine,
+  ENGINE_KEEP_ALIVE_MS,
+  engineAgent,
+  postJson,
+} from '../../../src/http/engine-agent.ts';
 import { startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
@@ -88,5 +95,65 @@ describe('callEngine', () => {
     expect(reply.status).toBe(200);
     expect(reply.contentType).toBe('application/json');
     expect(JSON.parse(reply.body.toString()).data[0].id).toBe('served-model');
+  });
+
+  it("sends vLLM's key as a bearer token; without it vLLM answers 401", async () => {
+    mock = await startTestMockVllm({ apiKey: 'k-123' });
+    const call = (apiKey?: string) =>
+      postJson(
+        { baseUrl: mock.url, apiKey },
+        { path: '/v1/embeddings', json: { input: 'x' }, timeoutMs: 5_000, signal: never },
+      );
+    await expect(call('k-123')).resolves.toMatchObject({ object: 'list' });
+    await expect(call()).rejects.toMatchObject({
+      status: 401,
+      message: 'vLLM returned 401 for POST /v1/embeddings: Unauthorized',
+    });
+  });
+});
+
+describe('engine keep-alive', () => {
+  it("retires idle sockets before uvicorn's 5 s keep-alive closes them", () => {
+    expect(ENGINE_KEEP_ALIVE_MS).toBeLessThan(5_000);
+  });
+
+  it('sends a request again, once, when the pooled socket it went out on closes unanswered', async () => {
+    // An HTTP/1.1 server that answers the first request on a connection and then closes it
+    // when the next request arrives, without a byte: what a uvicorn closing an idle socket
+    // looks like to a request that raced the close.
+    const connections: Socket[] = [];
+    const server = createServer((socket) => {
+      connections.push(socket);
+      let answered = false;
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        if (!received.endsWith('\r\n\r\n{}')) return;
+        received = '';
+        if (answered) return void socket.destroy();
+        answered = true;
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const engine = { baseUrl: `http://127.0.0.1:${port}` };
+    const call = () =>
+      postJson(engine, { path: '/v1/x', json: {}, timeoutMs: 5_000, signal: never });
+    /** Resolves once the pool holds an idle socket to the server, as between two jobs. */
+    const pooled = async () => {
+      while ((engineAgent.stats[engine.baseUrl]?.free ?? 0) < 1) await setImmediate();
+    };
+    try {
+      await expect(call()).resolves.toEqual({});
+      await pooled();
+      await expect(call()).resolves.toEqual({});
+      expect(connections).toHaveLength(2);
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
