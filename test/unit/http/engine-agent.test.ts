@@ -144,7 +144,9 @@ describe('engine keep-alive', () => {
       postJson(engine, { path: '/v1/x', json: {}, timeoutMs: 5_000, signal: never });
     /** Resolves once the pool holds an idle socket to the server, as between two jobs. */
     const pooled = async () => {
-      while ((engineAgent.stats[engine.baseUrl]?.free ?? 0) < 1) await setImmediate();
+      const idle = () =>
+        (engineAgent.stats[engine.baseUrl] as { free?: number } | undefined)?.free ?? 0;
+      while (idle() < 1) await setImmediate();
     };
     try {
       await expect(call()).resolves.toEqual({});
