@@ -13,20 +13,37 @@ export function health(state: MockState): MockReply {
   return errorReply(503, `mock-vllm is ${phase}`);
 }
 
+/** GET /v1/models: vLLM's ModelList of one ModelCard (vllm/entrypoints/openai/protocol.py). */
 export function models(state: MockState): MockReply {
   if (state.options.modelsFail) return errorReply(500, 'mock-vllm --models-fail: no model list');
   const name = state.options.servedModelName;
+  const created = Math.floor(Date.now() / 1000);
+  const permission = {
+    id: `modelperm-${created.toString(16)}`,
+    object: 'model_permission',
+    created,
+    allow_create_engine: false,
+    allow_sampling: true,
+    allow_logprobs: true,
+    allow_search_indices: false,
+    allow_view: true,
+    allow_fine_tuning: false,
+    organization: '*',
+    group: null,
+    is_blocking: false,
+  };
   return jsonReply({
     object: 'list',
     data: [
       {
         id: name,
         object: 'model',
-        created: Math.floor(Date.now() / 1000),
+        created,
         owned_by: 'vllm',
         root: state.options.model,
         parent: null,
         max_model_len: 4096,
+        permission: [permission],
       },
     ],
   });
