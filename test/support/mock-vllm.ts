@@ -16,6 +16,17 @@ import type { TaskContext } from '../../src/tasks/index.ts';
 
 export const SERVED_MODEL = 'served-model';
 
+/** The form fields of a fal video job with worker.md's defaults, as vLLM-Omni receives them. */
+export const DEFAULT_VIDEO_FORM = {
+  model: SERVED_MODEL,
+  width: '1280',
+  height: '720',
+  num_frames: '81',
+  fps: '16',
+  num_inference_steps: '50',
+  guidance_scale: '7',
+};
+
 export type TestMockVllm = MockVllm & {
   /** Every request received, in order (health and metrics included). */
   received: MockRequest[];

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTask } from '../../../src/tasks/index.ts';
-import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+import {
+  DEFAULT_VIDEO_FORM,
+  startTestMockVllm,
+  type TestMockVllm,
+} from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
 afterEach(() => mock?.close());
@@ -14,14 +18,8 @@ describe('fal/image-to-video', () => {
     const result = await runTask({ task: TASK, image_url: IMAGE_URL }, mock.context());
     expect(mock.received[0]?.path).toBe('/v1/videos');
     expect(mock.received[0]?.fields).toEqual({
-      model: SERVED_MODEL,
+      ...DEFAULT_VIDEO_FORM,
       prompt: 'Animate this image naturally',
-      width: '1280',
-      height: '720',
-      num_frames: '81',
-      fps: '16',
-      num_inference_steps: '50',
-      guidance_scale: '7',
       image_reference: JSON.stringify({ image_url: IMAGE_URL }),
     });
     expect(result).toMatchObject({

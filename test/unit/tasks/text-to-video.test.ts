@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTask } from '../../../src/tasks/index.ts';
-import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+import {
+  DEFAULT_VIDEO_FORM,
+  startTestMockVllm,
+  type TestMockVllm,
+} from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
 afterEach(() => mock?.close());
@@ -20,14 +24,8 @@ describe('fal/text-to-video', () => {
     };
     const result = await runTask({ task: TASK, prompt: 'a red fox' }, context);
     expect(mock.received[0]?.fields).toEqual({
-      model: SERVED_MODEL,
+      ...DEFAULT_VIDEO_FORM,
       prompt: 'a red fox',
-      width: '1280',
-      height: '720',
-      num_frames: '81',
-      fps: '16',
-      num_inference_steps: '50',
-      guidance_scale: '7',
     });
     const id = (mock.received[1]?.path ?? '').split('/')[3];
     expect(routes()).toEqual([
