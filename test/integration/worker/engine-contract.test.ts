@@ -4,11 +4,15 @@
  * an engine started with an API key gets it on every call; a revoked video job deletes its
  * vLLM-Omni job.
  */
-import { describe, expect, it } from 'vitest';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { eventIs } from '../../../src/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import { SERVED_MODEL, SINK_PATHS, useWorkerHarness } from '../../support/worker-harness.ts';
+import { MOCK_VLLM_COMMAND } from '../../support/worker-process.ts';
 
 const harness = useWorkerHarness();
 
@@ -75,5 +79,47 @@ describe('casola-worker run: the engine contract', () => {
     const deleted = await worker.waitForLine(/\\"DELETE \/v1\/videos\/video_gen_\w+ HTTP/);
     expect(JSON.parse(deleted)).toMatchObject({ source: 'vllm' });
     expect(vllmLines(worker.stdout).some((line) => line.includes('/content'))).toBe(false);
+  });
+});
+
+describe('casola-worker run as the omni image runs it (VLLM_SERVE_COMMAND=vllm-omni)', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts vLLM-Omni with --omni and runs the three video tasks through POST /jobs', async () => {
+    // An executable named vllm-omni that is the mock: omni only when told --omni.
+    dir = await mkdtemp(join(tmpdir(), 'vllm-omni-'));
+    const executable = join(dir, 'vllm-omni');
+    await writeFile(executable, `#!/bin/sh\nexec ${MOCK_VLLM_COMMAND} "$@"\n`);
+    await chmod(executable, 0o755);
+    const { queue, worker } = await harness.start({
+      env: { VLLM_SERVE_COMMAND: executable, VLLM_OMNI: undefined },
+    });
+    const started = worker.entries().find((entry) => entry.msg === 'starting vLLM');
+    expect(started?.command).toContain('--omni');
+    const payloads = [
+      { task: 'fal/text-to-video', prompt: 'a lighthouse' },
+      { task: 'fal/image-to-video', image_url: 'https://example.com/cat.png' },
+      {
+        task: 'fal/speech-to-video',
+        image_url: 'https://example.com/face.png',
+        audio_url: 'https://example.com/speech.wav',
+      },
+    ];
+    for (const payload of payloads) {
+      const created = await postJson(`${queue.httpUrl}/jobs`, { payload });
+      const id = (created.body as Json).id as string;
+      await queue.events.waitFor(eventIs('outcome_accepted', (e) => e.jobId === id));
+      const results = queue.events.filter(
+        eventIs('frame_in', (e) => e.frame.type === 'job_result' && e.frame.job_id === id),
+      );
+      expect(results[0]?.frame.result).toMatchObject({ status: 'success', task: payload.task });
+      const progress = queue.events.filter(
+        eventIs('frame_in', (e) => e.frame.type === 'job_progress' && e.frame.job_id === id),
+      );
+      expect(progress.map((e) => e.frame.progress)).toEqual([0, 0.33, 0.67]);
+    }
   });
 });

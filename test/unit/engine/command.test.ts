@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import {
+  engineApiKeyOf,
+  engineModeOf,
   type ServeSettings,
   serveCommandLine,
   serveSettingsOf,
@@ -89,5 +91,46 @@ describe('serveCommandLine', () => {
     expect(() => serveCommandLine(settings)).toThrow(
       `${problem}: set it to the vLLM executable, e.g. vllm`,
     );
+  });
+});
+
+describe('omni mode (vLLM-Omni runs as omni only with --omni)', () => {
+  it.each([
+    [{ VLLM_SERVE_COMMAND: 'vllm-omni' }, 'omni'],
+    [{ VLLM_SERVE_COMMAND: '/usr/local/bin/vllm-omni' }, 'omni'],
+    [{ VLLM_SERVE_COMMAND: 'vllm-omni', VLLM_OMNI: 'false' }, 'vllm'],
+    [{ VLLM_OMNI: 'true' }, 'omni'],
+    [{}, 'vllm'],
+    [{ VLLM_EXTRA_ARGS: '--omni' }, 'omni'],
+  ])('%j is %s', (env, mode) => {
+    expect(engineModeOf(fromEnvironment(env))).toBe(mode);
+  });
+
+  it('passes --omni to vllm-omni, after the model, once', () => {
+    const settings = fromEnvironment({ VLLM_SERVE_COMMAND: 'vllm-omni' });
+    expect(serveCommandLine(settings).args).toEqual([
+      'serve',
+      'org/model',
+      '--omni',
+      ...SERVE_ARGS,
+    ]);
+    const given = fromEnvironment({ VLLM_SERVE_COMMAND: 'vllm-omni', VLLM_EXTRA_ARGS: '--omni' });
+    expect(serveCommandLine(given).args.filter((arg) => arg === '--omni')).toHaveLength(1);
+  });
+
+  it('passes no --omni when VLLM_OMNI=false', () => {
+    const settings = fromEnvironment({ VLLM_SERVE_COMMAND: 'vllm-omni', VLLM_OMNI: 'false' });
+    expect(serveCommandLine(settings).args).not.toContain('--omni');
+  });
+});
+
+describe("vLLM's API key", () => {
+  it.each([
+    [{}, undefined],
+    [{ VLLM_API_KEY: 'env-key' }, 'env-key'],
+    [{ VLLM_API_KEY: 'env-key', VLLM_EXTRA_ARGS: '--api-key flag-key' }, 'flag-key'],
+    [{ VLLM_EXTRA_ARGS: '--api-key=a --max-model-len 4 --api-key b' }, 'b'],
+  ])('%j → %s', (env, key) => {
+    expect(engineApiKeyOf(fromEnvironment(env))).toBe(key);
   });
 });
