@@ -68,11 +68,11 @@ export function registerMockVllmCommand(program: Command): void {
     .option('--exit-code <code>', 'exit code of every injected exit', count, 1)
     .option(
       '--startup-delay-ms <ms>',
-      'load the "model" this long; /health answers 503 meanwhile',
+      'load the "model" this long; the port answers nothing but /mock meanwhile',
       count,
       0,
     )
-    .option('--never-healthy', 'start-up never completes: /health answers 503 for ever')
+    .option('--never-healthy', 'start-up never completes: the port answers nothing but /mock')
     .option('--unhealthy-after-ms <ms>', 'lose health this long after start-up completed', count)
     .option(
       '--unhealthy-for-ms <ms>',

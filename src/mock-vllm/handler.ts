@@ -71,7 +71,6 @@ function send(state: MockState, req: IncomingMessage, res: ServerResponse, reply
 async function infer(state: MockState, request: MockRequest, closed: AbortSignal) {
   const instant = state.instantReplies?.[request.path];
   if (instant) return instant;
-  if (state.lifecycle.phase() === 'starting') return errorReply(503, 'mock-vllm is starting');
   const model = requestedModel(request);
   if (model !== undefined && model !== state.options.servedModelName) {
     // vLLM's serving_engine.py `_check_model`, logged by the serving as one bad request.
@@ -131,7 +130,18 @@ function startInference(state: MockState, res: ServerResponse): boolean {
   return true;
 }
 
+/**
+ * vLLM binds its port before the model loads but listens only once it has (vLLM 0.11.0,
+ * vllm/entrypoints/openai/api_server.py, `create_server_socket` then `serve_http`): nothing
+ * answers meanwhile. The mock closes such a connection without a byte; only its own /mock
+ * control surface answers.
+ */
+function portClosed(state: MockState, req: IncomingMessage): boolean {
+  return state.lifecycle.phase() === 'starting' && !(req.url ?? '').startsWith('/mock/');
+}
+
 export async function handleRequest(state: MockState, req: IncomingMessage, res: ServerResponse) {
+  if (portClosed(state, req)) return void req.socket.destroy();
   const closed = new AbortController();
   let request: MockRequest | undefined;
   res.on('close', () => {

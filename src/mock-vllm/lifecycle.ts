@@ -8,7 +8,7 @@ import type { ResolvedOptions } from './options.ts';
 import type { VllmLog } from './vllm-log.ts';
 
 /**
- * - `starting`: loading the model; /health and the API answer 503.
+ * - `starting`: loading the model; the port answers nothing but /mock.
  * - `healthy`: /health answers 200.
  * - `unhealthy`: /health answers 503; the API still answers (health lost, not the process).
  * - `exited`: the process is gone (in-process: the server is closed).
@@ -101,7 +101,10 @@ function becomeReady(engine: Engine): void {
   );
   log.info('default_loader.py:272', `Loading weights took ${seconds} seconds`);
   if (options.neverHealthy) {
-    log.warning('mock.py:1', '--never-healthy: start-up never completes; /health answers 503');
+    log.warning(
+      'mock.py:1',
+      '--never-healthy: start-up never completes; the API port stays closed',
+    );
     return;
   }
   log.info('api_server.py:1127', `Starting vLLM API server 0 on ${address}`);

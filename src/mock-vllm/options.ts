@@ -35,9 +35,9 @@ export type MockVllmOptions = {
   failAfterMs?: number;
   /** Exit code of every exit the mock causes (`failWithLine`, `crashOnRequest`). Default 1. */
   exitCode?: number;
-  /** Time spent "loading the model", in ms: /health and the API answer 503 until then. Default 0. */
+  /** Time spent "loading the model", in ms: only /mock answers until then (vLLM's port is not open yet). Default 0. */
   startupDelayMs?: number;
-  /** Start-up never completes: /health answers 503 for ever. Default false. */
+  /** Start-up never completes: only /mock ever answers. Default false. */
   neverHealthy?: boolean;
   /** /health turns 503 this many ms after start-up completed. Default: never. */
   unhealthyAfterMs?: number;
