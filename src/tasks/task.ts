@@ -98,11 +98,14 @@ function engineErrorMessage(body: unknown): string | undefined {
   return typeof nested === 'string' ? nested : undefined;
 }
 
-/** Throws vLLM's own error (reason `engine_error`) when `body` is one of its error objects. */
-export function throwIfEngineError(path: string, body: unknown): void {
+/**
+ * Throws vLLM's own error (reason `engine_error`) when `body` is one of its error objects.
+ * `method` of the call, for the message. Default POST.
+ */
+export function throwIfEngineError(path: string, body: unknown, method = 'POST'): void {
   const said = engineErrorMessage(body);
   if (said !== undefined) {
-    throw new TaskError('engine_error', `vLLM returned an error for POST ${path}: ${said}`);
+    throw new TaskError('engine_error', `vLLM returned an error for ${method} ${path}: ${said}`);
   }
 }
 
@@ -116,12 +119,20 @@ export function jsonOrText(body: Buffer): unknown {
   }
 }
 
-/** vLLM's answer as `schema` types it, or a TaskError saying what was off. */
-export function parseEngineAnswer<S extends z.ZodType>(path: string, schema: S, body: unknown) {
+/**
+ * vLLM's answer as `schema` types it, or a TaskError saying what was off. `method` of the
+ * call, for the message. Default POST.
+ */
+export function parseEngineAnswer<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  body: unknown,
+  method = 'POST',
+) {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data as z.output<S>;
-  throwIfEngineError(path, body);
-  const message = `vLLM answered POST ${path} with an unexpected body: ${describeIssues(parsed.error)}`;
+  throwIfEngineError(path, body, method);
+  const message = `vLLM answered ${method} ${path} with an unexpected body: ${describeIssues(parsed.error)}`;
   throw new TaskError('bad_engine_response', message, { cause: parsed.error });
 }
 

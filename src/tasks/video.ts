@@ -59,7 +59,7 @@ async function getJob(ctx: TaskContext, id: string): Promise<VideoJob> {
     timeoutMs: CALL_TIMEOUT_MS,
     signal: ctx.signal,
   });
-  return parseEngineAnswer(`GET ${path}`, jobSchema, jsonOrText(reply.body));
+  return parseEngineAnswer(path, jobSchema, jsonOrText(reply.body), 'GET');
 }
 
 /** Polls until the job completes (or throws: failed, aborted, out of time), reporting progress. */
@@ -120,7 +120,7 @@ export async function generateVideo(
     timeoutMs: CALL_TIMEOUT_MS,
     signal: ctx.signal,
   });
-  const job = parseEngineAnswer(`POST ${PATH}`, jobSchema, jsonOrText(created.body));
+  const job = parseEngineAnswer(PATH, jobSchema, jsonOrText(created.body));
   ctx.logger.info({ video_id: job.id }, 'vLLM-Omni video job created');
   try {
     const done = await awaitCompletion(ctx, job, deadline);
@@ -133,7 +133,7 @@ export async function generateVideo(
     const waited = (performance.now() - started) / 1000;
     return {
       video: content.body,
-      size: done.size ?? undefined,
+      size: done.size ?? job.size ?? undefined,
       inferenceSeconds: Math.round((done.inference_time_s ?? waited) * 1000) / 1000,
     };
   } catch (error) {
