@@ -4,8 +4,8 @@
  * and fails in the ways vLLM fails, on request (see MockVllmOptions).
  */
 import { EventEmitter } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { httpBase } from '../net/http-base.ts';
 import { VERSION } from '../version.ts';
 import { instantReplies } from './endpoints/instant.ts';
@@ -50,13 +50,34 @@ function logStart(log: VllmLog, options: ResolvedOptions): void {
   log.warning('mock.py:1', 'mock-vllm: no GPU, no weights; answers are deterministic echoes');
 }
 
+/**
+ * uvicorn's keep-alive as vLLM runs it: a connection idle this long is closed, without a
+ * `Keep-Alive` header to say so (`timeout_keep_alive=envs.VLLM_HTTP_TIMEOUT_KEEP_ALIVE`,
+ * default 5 s, vllm/entrypoints/openai/api_server.py, v0.11.0).
+ */
+const UVICORN_KEEP_ALIVE_MS = 5_000;
+
+/** Ends each connection `idleMs` after its last answer, unless another request came. */
+function closeIdleConnections(server: Server, idleMs: number): void {
+  const timers = new WeakMap<Socket, NodeJS.Timeout>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    clearTimeout(timers.get(socket));
+    res.once('finish', () => {
+      const timer = setTimeout(() => socket.end(), idleMs);
+      timer.unref();
+      timers.set(socket, timer);
+    });
+  });
+}
+
 export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVllm> {
   const options = resolveOptions(input);
   const log = createVllmLog(options.log);
   const events = new EventEmitter<MockVllmEvents>();
-  // uvicorn's keep-alive as vLLM runs it: idle connections close after 5 s
-  // (VLLM_HTTP_TIMEOUT_KEEP_ALIVE), and no `Keep-Alive` header says so.
-  const server = createServer({ keepAliveTimeout: 5_000 });
+  // Node's own keep-alive timeout announces itself (`Keep-Alive: timeout=5`); uvicorn's does not.
+  const server = createServer({ keepAliveTimeout: 0 });
+  closeIdleConnections(server, UVICORN_KEEP_ALIVE_MS);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

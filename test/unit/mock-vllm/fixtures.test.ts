@@ -107,6 +107,8 @@ describe.each(fixtures.filter(([, fixture]) => fixture.exchanges))('%s', (_name,
         ...bodyOf(request),
       });
       const got = Buffer.from(await response.arrayBuffer());
+      // uvicorn closes idle connections after 5 s without announcing it.
+      expect(response.headers.get('keep-alive')).toBeNull();
       const where = `${exchange.name}: ${request.method} ${request.path}`;
       expect([where, response.status]).toEqual([where, want.status]);
       if (want.contentType)
