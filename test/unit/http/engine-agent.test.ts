@@ -24,13 +24,15 @@ describe('callEngine', () => {
       {
         path: '/v1/embeddings',
         json: { input: 'x' },
-        timeoutMs: 50,
+        // Long enough for the mock to have read the request on a loaded machine: one closed
+        // before its body was read is not reported as aborted.
+        timeoutMs: 2_000,
         signal: never,
       },
     );
     await expect(call).rejects.toMatchObject({
       reason: 'timeout',
-      message: 'vLLM did not answer POST /v1/embeddings within 0.05 s',
+      message: 'vLLM did not answer POST /v1/embeddings within 2 s',
     });
     expect((await aborted).path).toBe('/v1/embeddings');
   });
