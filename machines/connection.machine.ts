@@ -11,6 +11,7 @@
  * FRAME_* events and accepts TRANSMIT, PING and CLOSE.
  */
 import { type AnyActorRef, assign, enqueueActions, or, raise, sendParent, setup } from 'xstate';
+import { DEFAULTS } from './defaults.ts';
 import {
   type Held,
   isOutcome,
@@ -90,7 +91,7 @@ export type ConnectionNotice =
 export const INITIAL_BACKOFF_MS = 1_000;
 export const MAX_BACKOFF_MS = 60_000;
 /** CASOLA_SHUTDOWN_GRACE_PERIOD's default: the worker's wait for jobs, and for their delivery. */
-export const GRACE_PERIOD_MS = 5_000;
+export const GRACE_PERIOD_MS = DEFAULTS.gracePeriodMs;
 /** A close frame without an answer: the link died without one (RFC 6455, 7.1.5). */
 const ABNORMAL_CLOSURE = 1006;
 
@@ -314,6 +315,7 @@ export const connectionMachine = setup({
         },
         /** Registered: frames flow both ways and jobs may arrive. */
         online: {
+          tags: 'registered',
           entry: ['register', 'outboxSent', 'countConnection', 'resetBackoff', 'notifyConnected'],
           exit: 'notifyDisconnected',
           on: {

@@ -8,6 +8,7 @@
  * and KILL. Health is watched by the `watchHealth` actor (HEALTH_LOST / HEALTH_REGAINED).
  */
 import { assign, sendParent, sendTo, setup } from 'xstate';
+import { DEFAULTS } from './defaults.ts';
 import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
 import type { LogParams } from './types.ts';
 
@@ -160,10 +161,10 @@ export const engineMachine = setup({
     log: actionNotProvided('engine', 'log') as (_: unknown, params: LogParams) => void,
   },
   delays: {
-    /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together. Default 600 s. */
-    STARTUP_TIMEOUT: 600_000,
+    /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together. */
+    STARTUP_TIMEOUT: DEFAULTS.startupTimeoutMs,
     /** SIGTERM first; SIGKILL after this long. */
-    KILL_GRACE: 5_000,
+    KILL_GRACE: DEFAULTS.killGraceMs,
   },
 }).createMachine({
   id: 'engine',
@@ -176,11 +177,9 @@ export const engineMachine = setup({
   }),
   initial: 'checkingGpu',
   states: {
-    /**
-     * nvidia-smi health check (skipped, with a warning, where there is no nvidia-smi). The check
-     * never rejects: a failure, nvidia-smi that cannot run included, is its output.
-     */
     checkingGpu: {
+      description:
+        'nvidia-smi health check (skipped, with a warning, where there is no nvidia-smi). The check never rejects: a failure, nvidia-smi that cannot run included, is its output.',
       on: { STOP: 'stopped' },
       invoke: {
         src: 'gpuCheck',
@@ -205,13 +204,14 @@ export const engineMachine = setup({
         ],
       },
     },
-    /** The GPU is not fit to serve: vLLM is never started. */
     gpuFailed: {
+      description: 'The GPU is not fit to serve: vLLM is never started.',
       entry: 'notifyFailed',
       on: { STOP: 'stopped' },
     },
-    /** The vLLM process exists (the `vllm` actor lives exactly as long as this state). */
     running: {
+      description:
+        'The vLLM process exists (the `vllm` actor lives exactly as long as this state).',
       invoke: { id: 'vllm', src: 'vllm' },
       initial: 'starting',
       on: {
@@ -238,8 +238,9 @@ export const engineMachine = setup({
         },
       },
       states: {
-        /** Start-up, bounded by STARTUP_TIMEOUT; a classified line or an exit fails it. */
         starting: {
+          description:
+            'Start-up, bounded by STARTUP_TIMEOUT; a classified line or an exit fails it.',
           after: {
             STARTUP_TIMEOUT: {
               target: '#engine.running.startupTimeout',
@@ -256,8 +257,8 @@ export const engineMachine = setup({
           },
           initial: 'spawning',
           states: {
-            /** The process is being started. */
             spawning: {
+              description: 'The process is being started.',
               on: {
                 PROCESS_SPAWNED: {
                   target: 'waitingForHealth',
@@ -269,8 +270,9 @@ export const engineMachine = setup({
                 },
               },
             },
-            /** GET /health every 2 s until it answers 200 (model download, load, compile). */
             waitingForHealth: {
+              description:
+                'GET /health every 2 s until it answers 200 (model download, load, compile).',
               invoke: {
                 src: 'waitForHealth',
                 onDone: {
@@ -282,8 +284,8 @@ export const engineMachine = setup({
                 },
               },
             },
-            /** GET /v1/models must answer 200. */
             checkingModels: {
+              description: 'GET /v1/models must answer 200.',
               invoke: {
                 src: 'checkModels',
                 onDone: {
@@ -319,8 +321,9 @@ export const engineMachine = setup({
             },
           },
         },
-        /** Serving: /health answers 200. */
         ready: {
+          description: 'Serving: /health answers 200.',
+          tags: 'ready',
           invoke: { src: 'watchHealth' },
           on: {
             HEALTH_LOST: {
@@ -329,38 +332,45 @@ export const engineMachine = setup({
             },
           },
         },
-        /** The process runs but /health does not answer 200; it may come back. */
         unhealthy: {
+          description: 'The process runs but /health does not answer 200; it may come back.',
           invoke: { src: 'watchHealth' },
           on: {
             HEALTH_REGAINED: { target: 'ready', actions: 'notifyRecovered' },
           },
         },
-        /** Failed: a fatal line. The host is bad (driver, CUDA). */
-        fatal: failedState,
-        /** Failed: a retryable line (out of memory, model load, the hub unreachable). */
-        retryable: failedState,
-        /** Failed: /health never answered 200 within VLLM_STARTUP_TIMEOUT. */
-        startupTimeout: failedState,
-        /** Failed: /v1/models did not answer 200. */
-        modelsCheck: failedState,
-        /**
-         * Failed: the process exited on its own; there is nothing left to stop, and nothing more
-         * comes from it (its exit is its last word).
-         */
-        crashed: { tags: ['failed'], entry: 'notifyFailed', on: { STOP: '#engine.stopped' } },
-        /** SIGTERM sent; SIGKILL after KILL_GRACE; done when the process has exited. */
+        fatal: {
+          ...failedState,
+          description: 'Failed: a fatal line. The host is bad (driver, CUDA).',
+        },
+        retryable: {
+          ...failedState,
+          description: 'Failed: a retryable line (out of memory, model load, the hub unreachable).',
+        },
+        startupTimeout: {
+          ...failedState,
+          description: 'Failed: /health never answered 200 within VLLM_STARTUP_TIMEOUT.',
+        },
+        modelsCheck: { ...failedState, description: 'Failed: /v1/models did not answer 200.' },
+        crashed: {
+          description:
+            'Failed: the process exited on its own; there is nothing left to stop, and nothing more comes from it (its exit is its last word).',
+          tags: ['failed'],
+          entry: 'notifyFailed',
+          on: { STOP: '#engine.stopped' },
+        },
         stopping: {
+          description: 'SIGTERM sent; SIGKILL after KILL_GRACE; done when the process has exited.',
           on: { PROCESS_EXITED: '#engine.stopped', PROCESS_LINE_CLASSIFIED: {}, STOP: {} },
           initial: 'terminating',
           states: {
-            /** SIGTERM sent: vLLM shuts down on its own terms. */
             terminating: {
+              description: 'SIGTERM sent: vLLM shuts down on its own terms.',
               entry: 'terminate',
               after: { KILL_GRACE: 'killing' },
             },
-            /** SIGKILL sent after KILL_GRACE; the process cannot refuse it. */
             killing: {
+              description: 'SIGKILL sent after KILL_GRACE; the process cannot refuse it.',
               entry: 'kill',
               after: { KILL_GRACE: '#engine.stopped' },
             },
@@ -368,8 +378,8 @@ export const engineMachine = setup({
         },
       },
     },
-    /** vLLM is not running (stopped, or never started). */
     stopped: {
+      description: 'vLLM is not running (stopped, or never started).',
       type: 'final',
       entry: 'notifyStopped',
     },

@@ -1,90 +1,92 @@
 /**
- * The gate: one per worker, the authority on dispatch. It admits jobs into capacity slots (or
- * a bounded waiting line), ignores re-deliveries, replaces superseded runs, tells the queue
- * to pause, resume and drain, and reports when the last running job has settled after a drain.
+ * The gate: one per worker, the owner of running jobs. It admits jobs into capacity slots (or
+ * a bounded waiting line), ignores re-deliveries, replaces superseded runs, runs each job as
+ * its child `job:<job id>` (job.machine.ts), hears their ends, answers every job that will not
+ * run, tells the queue to pause, resume and drain, and reports when the last running job has
+ * ended after a drain. Its context holds the only record of running jobs.
  */
-import { assign, sendParent, sendTo, setup } from 'xstate';
+import { assign, emit, sendParent, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import { DEFAULTS } from './defaults.ts';
+import {
+  type EndArgs,
+  type GateContext,
+  type GateEvent,
+  type GateInput,
+  type GateNotice,
+  isRedelivery,
+  type OfferEvent,
+  type OfferParams,
+  type RejectedJob,
+  reportOfEnd,
+  reportOfSuperseded,
+} from './gate.types.ts';
+import { jobMachine } from './job.machine.ts';
+import { jobActorId } from './job-actors.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided } from './placeholders.ts';
-import { noRecentJobs, type RecentJobs, recentToken, remember } from './recent-jobs.ts';
-import { emptyRecord, entryCount, type JobRecord, withEntry, withoutEntry } from './records.ts';
-import type { JobFrame, LogParams } from './types.ts';
+import { noRecentJobs, remember } from './recent-jobs.ts';
+import { emptyRecord, entryCount, withEntry, withoutEntry } from './records.ts';
+import { type RefusalReason, refusalLog, refusals, rejectionLog } from './refusals.ts';
 
-/**
- * The gate's system id. Job frames come to it straight from the socket (JOB_OFFERED); the
- * worker relays revocations, backpressure, settlements and the drain.
- */
+export type { GateContext, GateEvent, GateInput, GateNotice } from './gate.types.ts';
+
+import { endLog, type JobEndedReport, startLog, withRun } from './running-jobs.ts';
+import type { JobCommand, JobFrame, LogParams } from './types.ts';
+
+/** The gate's system id: job frames and revocations come to it straight from the socket. */
 export const GATE_ID = 'gate';
 
-export type GateInput = {
-  /** Jobs run at once; as many more may wait for a slot. */
-  capacity: number;
-  /** Pause when vLLM's waiting requests exceed this. Default 0. */
-  pauseThreshold?: number;
-  /** Resume when they fall to this or below. Default 0. */
-  resumeThreshold?: number;
-  /** Settled jobs remembered to recognise re-deliveries. Default 1 000. */
-  memorySize?: number;
-};
+type Refusal = { jobs: readonly JobFrame[]; reason: RefusalReason };
+const offered = ({ event }: { event: OfferEvent }) => ({ job: event.job });
 
-export type GateContext = {
-  capacity: number;
-  pauseThreshold: number;
-  resumeThreshold: number;
-  /** Running jobs: job id → the fence token of the run. */
-  running: JobRecord<number>;
-  /** Admitted jobs waiting for a slot, oldest first; at most `capacity`. */
-  waiting: JobFrame[];
-  /** The last `memorySize` settlements (job id → fence token), to recognise re-deliveries. */
-  settled: RecentJobs;
-  memorySize: number;
-};
+/** What the gate does when a run ends: logs it, tells listeners, forgets it, stops it. */
+const END_ACTIONS = [
+  { type: 'log', params: (args: EndArgs) => endLog(reportOfEnd(args)) },
+  { type: 'emitEnded', params: reportOfEnd },
+  { type: 'release', params: ({ event }: EndArgs) => event },
+  { type: 'stopJob', params: ({ event }: EndArgs) => event },
+] as const;
 
-export type GateEvent =
-  | { type: 'JOB_OFFERED'; job: JobFrame }
-  | { type: 'JOB_SETTLED'; jobId: string; fenceToken: number }
-  /** The queue revoked a job that is not running here: it may still wait for a slot. */
-  | { type: 'JOB_REVOKED'; jobId: string }
-  | { type: 'BACKPRESSURE_READING'; waiting: number }
-  | { type: 'PAUSE_REQUESTED' }
-  | { type: 'RESUME_REQUESTED' }
-  | { type: 'DRAIN' };
+/** An offered job starts: recorded, spawned, and said at debug level. */
+const START_OFFERED = [
+  { type: 'track', params: offered },
+  { type: 'log', params: ({ event }: { event: OfferEvent }) => startLog(event.job) },
+  'spawnOffered',
+] as const;
 
-/** What the gate tells its parent. */
-export type GateNotice =
-  | { type: 'START_JOB'; job: JobFrame }
-  | { type: 'SUPERSEDE_JOB'; jobId: string; fenceToken: number }
-  | { type: 'REFUSE_JOBS'; jobs: JobFrame[]; reason: 'at_capacity' | 'draining' }
-  | { type: 'GATE_DRAINED' };
-
-type OfferParams = { job: JobFrame };
-
-/** A job already running, waiting or settled under this token or a newer one. */
-function isRedelivery(context: GateContext, job: JobFrame): boolean {
-  const token = job.fence_token;
-  const running = context.running[job.job_id];
-  const settled = recentToken(context.settled, job.job_id, context.memorySize);
-  if (running !== undefined && running >= token) return true;
-  if (settled !== undefined && settled >= token) return true;
-  return context.waiting.some((w) => w.job_id === job.job_id && w.fence_token >= token);
-}
+/** A job offered while draining will not run. */
+const REFUSE_DRAINING = [
+  { type: 'log', params: ({ event }: { event: OfferEvent }) => refusalLog(event.job, 'draining') },
+  {
+    type: 'sendRefusals',
+    params: ({ event }: { event: OfferEvent }) => ({
+      jobs: [event.job],
+      reason: 'draining' as const,
+    }),
+  },
+] as const;
 
 export const gateMachine = setup({
   types: {
     context: {} as GateContext,
     events: {} as GateEvent,
     input: {} as GateInput,
+    emitted: {} as JobEndedReport,
   },
+  actors: { job: jobMachine },
   guards: {
     isRedelivery: ({ context }, params: OfferParams) => isRedelivery(context, params.job),
     supersedesRun: ({ context }, params: OfferParams) => {
-      const running = context.running[params.job.job_id];
+      const running = context.running[params.job.job_id]?.fenceToken;
       return running !== undefined && running < params.job.fence_token;
     },
     hasFreeSlot: ({ context }) => entryCount(context.running) < context.capacity,
     hasWaitingRoom: ({ context }) => context.waiting.length < context.capacity,
-    isRunning: ({ context }, params: { jobId: string; fenceToken: number }) =>
-      context.running[params.jobId] === params.fenceToken,
+    isCurrentRun: ({ context }, params: { jobId: string; fenceToken: number }) =>
+      context.running[params.jobId]?.fenceToken === params.fenceToken,
+    isCurrentRunWithWaiting: ({ context }, params: { jobId: string; fenceToken: number }) =>
+      context.running[params.jobId]?.fenceToken === params.fenceToken && context.waiting.length > 0,
+    isRunningJob: ({ context }, params: { jobId: string }) => params.jobId in context.running,
     overPauseThreshold: ({ context }, params: { waiting: number }) =>
       params.waiting > context.pauseThreshold,
     atOrBelowResumeThreshold: ({ context }, params: { waiting: number }) =>
@@ -92,44 +94,69 @@ export const gateMachine = setup({
     nothingRunning: ({ context }) => entryCount(context.running) === 0,
     isWaiting: ({ context }, params: { jobId: string }) =>
       context.waiting.some((w) => w.job_id === params.jobId),
-    isRunningWithWaiting: ({ context, event }) =>
-      event.type === 'JOB_SETTLED' &&
-      context.running[event.jobId] === event.fenceToken &&
-      context.waiting.length > 0,
   },
   actions: {
-    start: assign({
-      running: ({ context }, params: OfferParams) =>
-        withEntry(context.running, params.job.job_id, params.job.fence_token),
+    track: assign({
+      running: ({ context }, params: OfferParams) => withRun(context.running, params.job),
     }),
-    notifyStart: sendParent((_, params: OfferParams) => ({ type: 'START_JOB', job: params.job })),
-    notifySupersede: sendParent(({ context }, params: OfferParams) => ({
-      type: 'SUPERSEDE_JOB',
-      jobId: params.job.job_id,
-      fenceToken: context.running[params.job.job_id] ?? 0,
+    /** The offered job runs as the gate's child, keyed by its id. */
+    spawnOffered: spawnChild('job', {
+      id: ({ event }) => jobActorId((event as OfferEvent).job.job_id),
+      input: ({ event }) => ({ job: (event as OfferEvent).job }),
+    }),
+    /** The oldest waiting job runs (spawned before it leaves the line). */
+    spawnNext: spawnChild('job', {
+      id: ({ context }) => jobActorId(context.waiting[0]!.job_id),
+      input: ({ context }) => ({ job: context.waiting[0]! }),
+    }),
+    startNext: assign(({ context }) => {
+      const [next, ...rest] = context.waiting;
+      return { waiting: rest, running: withRun(context.running, next!) };
+    }),
+    command: sendTo(
+      (_, params: { jobId: string; command: JobCommand }) => jobActorId(params.jobId),
+      (_, params: { jobId: string; command: JobCommand }) => params.command,
+    ),
+    /** Runs told to end: they still run until their end comes back. */
+    markEnding: assign({
+      running: ({ context }, params: { jobIds: string[] }) => {
+        let running = context.running;
+        for (const jobId of params.jobIds) {
+          running = withEntry(running, jobId, { ...running[jobId]!, ending: true });
+        }
+        return running;
+      },
+    }),
+    /** One command to every running job (direct sends: their order does not matter). */
+    commandAll: ({ context, self }, params: { command: JobCommand }) => {
+      const children = self.getSnapshot().children as Record<string, { send(e: JobCommand): void }>;
+      for (const jobId in context.running) children[jobActorId(jobId)]?.send(params.command);
+    },
+    /** The run leaves the record, remembered so that a re-delivery is recognised. */
+    release: assign(({ context }, params: { jobId: string; fenceToken: number }) => ({
+      running: withoutEntry(context.running, params.jobId),
+      settled: remember(context.settled, params.jobId, params.fenceToken, context.memorySize),
     })),
+    stopJob: stopChild((_, params: { jobId: string }) => jobActorId(params.jobId)),
+    emitEnded: emit((_, params: JobEndedReport) => params),
     enqueue: assign({
       waiting: ({ context }, params: OfferParams) => [
         ...context.waiting.filter((w) => w.job_id !== params.job.job_id),
         params.job,
       ],
     }),
-    refuseAtCapacity: sendParent((_, params: OfferParams) => ({
-      type: 'REFUSE_JOBS',
-      jobs: [params.job],
-      reason: 'at_capacity',
-    })),
-    refuseDraining: sendParent((_, params: OfferParams) => ({
-      type: 'REFUSE_JOBS',
-      jobs: [params.job],
-      reason: 'draining',
-    })),
-    /** Jobs still waiting when the drain begins will never start. */
-    refuseWaiting: sendParent(({ context }) => ({
-      type: 'REFUSE_JOBS',
-      jobs: context.waiting,
-      reason: 'draining',
-    })),
+    /** Transient jobs that will never run are answered; persisted ones are left to their lease. */
+    sendRefusals: ({ system }, params: Refusal) => {
+      const connection = connectionRef({ system });
+      for (const job of params.jobs) {
+        if (job.mode === 'transient') {
+          connection?.send(sendFrame(refusals.jobError(job.job_id, params.reason)));
+        }
+      }
+    },
+    answerInvalidJob: sendTo(connectionRef, (_, params: { rejection: RejectedJob }) =>
+      sendFrame(refusals.invalidJob(params.rejection)),
+    ),
     clearWaiting: assign({ waiting: [] }),
     /** A revoked job leaves the line, and is remembered so a late copy of its frame is ignored. */
     withdraw: assign(({ context }, params: { jobId: string }) => {
@@ -139,39 +166,32 @@ export const gateMachine = setup({
         settled: remember(context.settled, revoked.job_id, revoked.fence_token, context.memorySize),
       };
     }),
-    release: assign(({ context }, params: { jobId: string; fenceToken: number }) => ({
-      running: withoutEntry(context.running, params.jobId),
-      settled: remember(context.settled, params.jobId, params.fenceToken, context.memorySize),
-    })),
-    /** A freed slot goes to the oldest waiting job (notified before it leaves the line). */
-    notifyStartNext: sendParent(({ context }) => ({ type: 'START_JOB', job: context.waiting[0]! })),
-    startNext: assign(({ context }) => {
-      const [next, ...rest] = context.waiting;
-      if (next === undefined) return {};
-      return { waiting: rest, running: withEntry(context.running, next.job_id, next.fence_token) };
-    }),
     sendPause: sendTo(connectionRef, sendFrame({ type: 'pause' })),
     sendResume: sendTo(connectionRef, sendFrame({ type: 'resume' })),
     sendDrain: sendTo(connectionRef, sendFrame({ type: 'drain' })),
-    notifyDrained: sendParent({ type: 'GATE_DRAINED' }),
-    log: actionNotProvided('gate', 'log') as (_: unknown, params: LogParams) => void,
+    notifyDrained: sendParent({ type: 'GATE_DRAINED' } satisfies GateNotice),
+    /** One line, or one per job (refusals). */
+    log: actionNotProvided('gate', 'log') as (
+      _: unknown,
+      params: LogParams | readonly LogParams[],
+    ) => void,
   },
 }).createMachine({
   id: 'gate',
   context: ({ input }) => ({
     capacity: input.capacity,
-    pauseThreshold: input.pauseThreshold ?? 0,
-    resumeThreshold: input.resumeThreshold ?? 0,
+    pauseThreshold: input.pauseThreshold ?? DEFAULTS.pauseThreshold,
+    resumeThreshold: input.resumeThreshold ?? DEFAULTS.resumeThreshold,
     running: emptyRecord(),
     waiting: [],
     settled: noRecentJobs,
-    memorySize: input.memorySize ?? 1_000,
+    memorySize: input.memorySize ?? DEFAULTS.settledMemory,
   }),
   initial: 'accepting',
   on: {
     JOB_OFFERED: [
       {
-        guard: { type: 'isRedelivery', params: ({ event }) => ({ job: event.job }) },
+        guard: { type: 'isRedelivery', params: offered },
         actions: {
           type: 'log',
           params: ({ event }) => ({
@@ -182,41 +202,66 @@ export const gateMachine = setup({
         },
       },
       {
-        guard: { type: 'supersedesRun', params: ({ event }) => ({ job: event.job }) },
+        guard: { type: 'supersedesRun', params: offered },
         actions: [
-          { type: 'notifySupersede', params: ({ event }) => ({ job: event.job }) },
-          { type: 'start', params: ({ event }) => ({ job: event.job }) },
-          { type: 'notifyStart', params: ({ event }) => ({ job: event.job }) },
+          {
+            type: 'command',
+            params: ({ event }) => ({
+              jobId: event.job.job_id,
+              command: { type: 'JOB_SUPERSEDED' },
+            }),
+          },
+          { type: 'log', params: (args) => endLog(reportOfSuperseded(args)) },
+          { type: 'emitEnded', params: reportOfSuperseded },
+          {
+            type: 'release',
+            params: ({ context, event }) => ({
+              jobId: event.job.job_id,
+              fenceToken: context.running[event.job.job_id]!.fenceToken,
+            }),
+          },
+          { type: 'stopJob', params: ({ event }) => ({ jobId: event.job.job_id }) },
+          ...START_OFFERED,
         ],
       },
+      { guard: 'hasFreeSlot', actions: START_OFFERED },
+      { guard: 'hasWaitingRoom', actions: { type: 'enqueue', params: offered } },
       {
-        guard: 'hasFreeSlot',
         actions: [
-          { type: 'start', params: ({ event }) => ({ job: event.job }) },
-          { type: 'notifyStart', params: ({ event }) => ({ job: event.job }) },
+          { type: 'log', params: ({ event }) => [refusalLog(event.job, 'at_capacity')] },
+          {
+            type: 'sendRefusals',
+            params: ({ event }) => ({ jobs: [event.job], reason: 'at_capacity' }),
+          },
         ],
       },
-      {
-        guard: 'hasWaitingRoom',
-        actions: { type: 'enqueue', params: ({ event }) => ({ job: event.job }) },
-      },
-      { actions: { type: 'refuseAtCapacity', params: ({ event }) => ({ job: event.job }) } },
     ],
-    JOB_SETTLED: [
+    JOB_ENDED: [
       {
-        guard: 'isRunningWithWaiting',
+        guard: { type: 'isCurrentRunWithWaiting', params: ({ event }) => event },
         actions: [
-          { type: 'release', params: ({ event }) => event },
-          'notifyStartNext',
+          ...END_ACTIONS,
+          { type: 'log', params: ({ context }) => startLog(context.waiting[0]!) },
+          'spawnNext',
           'startNext',
         ],
       },
-      {
-        guard: { type: 'isRunning', params: ({ event }) => event },
-        actions: { type: 'release', params: ({ event }) => event },
-      },
+      { guard: { type: 'isCurrentRun', params: ({ event }) => event }, actions: END_ACTIONS },
     ],
     JOB_REVOKED: [
+      {
+        guard: { type: 'isRunningJob', params: ({ event }) => event },
+        actions: [
+          { type: 'markEnding', params: ({ event }) => ({ jobIds: [event.jobId] }) },
+          {
+            type: 'command',
+            params: ({ event }) => ({
+              jobId: event.jobId,
+              command: { type: 'JOB_REVOKED', reason: event.reason ?? 'revoked' },
+            }),
+          },
+        ],
+      },
       {
         guard: { type: 'isWaiting', params: ({ event }) => event },
         actions: [
@@ -242,11 +287,32 @@ export const gateMachine = setup({
         },
       },
     ],
+    JOB_REJECTED: {
+      actions: [
+        { type: 'log', params: ({ event }) => rejectionLog(event.rejection) },
+        { type: 'answerInvalidJob', params: ({ event }) => event },
+      ],
+    },
+    INTERRUPT_JOBS: {
+      actions: [
+        { type: 'markEnding', params: ({ context }) => ({ jobIds: Object.keys(context.running) }) },
+        { type: 'commandAll', params: { command: { type: 'JOB_INTERRUPTED' } } },
+      ],
+    },
+    FAIL_JOBS: {
+      actions: [
+        { type: 'markEnding', params: ({ context }) => ({ jobIds: Object.keys(context.running) }) },
+        {
+          type: 'commandAll',
+          params: ({ event }) => ({ command: { type: 'JOB_FAILED', message: event.message } }),
+        },
+      ],
+    },
     DRAIN: '.draining',
   },
   states: {
-    /** Dispatch is open. */
     accepting: {
+      description: 'Dispatch is open',
       on: {
         BACKPRESSURE_READING: {
           guard: { type: 'overPauseThreshold', params: ({ event }) => event },
@@ -255,8 +321,9 @@ export const gateMachine = setup({
         PAUSE_REQUESTED: 'paused',
       },
     },
-    /** The queue was told `pause` (vLLM is backed up); jobs it sent before that still run. */
     paused: {
+      description:
+        'The queue was told `pause` (vLLM is backed up); jobs sent before that still run',
       entry: 'sendPause',
       on: {
         BACKPRESSURE_READING: {
@@ -267,28 +334,36 @@ export const gateMachine = setup({
         RESUME_REQUESTED: { target: 'accepting', actions: 'sendResume' },
       },
     },
-    /** Shutting down: `drain` is sent, no job starts, running jobs finish. */
     draining: {
-      entry: ['sendDrain', 'refuseWaiting', 'clearWaiting'],
+      description: 'Shutting down: `drain` is sent, no job starts, running jobs finish',
+      entry: [
+        'sendDrain',
+        {
+          type: 'log',
+          params: ({ context }) => context.waiting.map((job) => refusalLog(job, 'draining')),
+        },
+        {
+          type: 'sendRefusals',
+          params: ({ context }) => ({ jobs: context.waiting, reason: 'draining' }),
+        },
+        'clearWaiting',
+      ],
       always: { guard: 'nothingRunning', target: 'drained' },
       on: {
-        JOB_OFFERED: {
-          actions: { type: 'refuseDraining', params: ({ event }) => ({ job: event.job }) },
-        },
-        JOB_SETTLED: {
-          guard: { type: 'isRunning', params: ({ event }) => event },
-          actions: { type: 'release', params: ({ event }) => event },
+        JOB_OFFERED: { actions: REFUSE_DRAINING },
+        JOB_ENDED: {
+          guard: { type: 'isCurrentRun', params: ({ event }) => event },
+          actions: END_ACTIONS,
         },
         DRAIN: {},
       },
     },
-    /** Drained: nothing runs and nothing will start. */
     drained: {
+      description: 'Drained: nothing runs and nothing will start',
+      tags: 'drained',
       entry: 'notifyDrained',
       on: {
-        JOB_OFFERED: {
-          actions: { type: 'refuseDraining', params: ({ event }) => ({ job: event.job }) },
-        },
+        JOB_OFFERED: { actions: REFUSE_DRAINING },
         DRAIN: { actions: 'notifyDrained' },
       },
     },

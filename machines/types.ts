@@ -21,13 +21,21 @@ export type AbortReason =
   /** vLLM failed; the job ends with a `job_error` naming the cause. */
   | 'engine_failed';
 
+/** What the job's handler sees as `signal.reason.message`, and a cut-off transient job's error. */
+export const ABORT_MESSAGES = {
+  revoked: 'the queue revoked the job (lease lost, cancelled or re-dispatched)',
+  superseded: 'a newer dispatch of the same job replaced this run',
+  shutdown: 'the worker shut down before the job finished',
+  engine_failed: 'vLLM failed while the job ran',
+} as const satisfies Record<AbortReason, string>;
+
 /** How a job ended, as data. */
 export type JobOutcome =
   | { kind: 'result'; delivery: 'inline' | 'offloaded' }
   | { kind: 'error'; message: string }
   | { kind: 'aborted'; reason: AbortReason };
 
-/** Events a job's work actor sends to whoever runs it (a lease, or the worker for transient jobs). */
+/** Events a job's work actor sends to its job. */
 export type WorkEvent =
   /** `size`: the result's size serialised as JSON, in UTF-8 bytes (it decides offloading). */
   | { type: 'WORK_SUCCEEDED'; jobId: string; result: unknown; size: number }
@@ -47,10 +55,28 @@ export type LogParams = {
   fields?: Record<string, unknown>;
 };
 
-/** What a lease or a transient job actor tells the worker when the job is over. */
+/** What the gate tells a running job. */
+export type JobCommand =
+  /** The queue's `job_revoked`. */
+  | { type: 'JOB_REVOKED'; reason: string }
+  /** A newer dispatch of this job replaced this run. */
+  | { type: 'JOB_SUPERSEDED' }
+  /** Shutdown's grace period ran out. */
+  | { type: 'JOB_INTERRUPTED' }
+  /** vLLM failed; the job ends with an error naming the cause. */
+  | { type: 'JOB_FAILED'; message: string };
+
+/** The states a job ends in (job.machine.ts), each tagged `ended`. */
+export type JobEndState = 'result' | 'error' | 'revoked' | 'superseded' | 'interrupted' | 'failed';
+
+/** What a job tells the gate when it is over. */
 export type JobEndedEvent = {
   type: 'JOB_ENDED';
+  /** The state it ended in. */
+  state: JobEndState;
   jobId: string;
   fenceToken: number;
   outcome: JobOutcome;
+  /** Epoch ms. */
+  endedAt: number;
 };

@@ -1,111 +1,40 @@
 /**
- * The worker: the root actor of the process. It starts the engine, connects to the queue once
- * the engine is ready, runs each job the gate starts in a lease (persisted) or a transient job
- * actor, relays revocations and backpressure, and runs the shutdown sequence of worker.md:
- * drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics → close the
- * connection → heartbeat `stopping` → stop vLLM → exit code.
+ * The worker: the root actor of the process, and its lifecycle. It starts the engine, connects
+ * to the queue once the engine is ready, relays backpressure to the gate, and runs the shutdown
+ * sequence of worker.md: drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and
+ * metrics → close the connection → heartbeat `stopping` → stop vLLM → exit code.
  *
- * Children (by system id): `engine`, `connection`, `gate`, and one actor per running job, its
- * id `job:<job id>` (job-actors.ts). A custom (SDK) worker runs this same machine with an engine that is ready at
- * once and no telemetry.
+ * Children (by system id): `engine`, `connection` and `gate`; the gate owns the running jobs.
+ * A custom (SDK) worker runs this same machine with an engine that is ready at once and no
+ * telemetry.
  */
-import { assign, raise, sendTo, setup, spawnChild, stopChild } from 'xstate';
-import { connectionMachine, GRACE_PERIOD_MS } from './connection.machine.ts';
+import { assign, raise, sendTo, setup } from 'xstate';
+import { connectionMachine } from './connection.machine.ts';
+import { DEFAULTS } from './defaults.ts';
 import { type EngineFailure, engineMachine } from './engine.machine.ts';
 import { GATE_ID, gateMachine } from './gate.machine.ts';
-import { jobActorId } from './job-actors.ts';
-import { leaseMachine } from './lease.machine.ts';
-import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
-import { emptyRecord, type JobRecord, withEntry, withoutEntry } from './records.ts';
-import type { FrameRejection, JobEndedEvent, JobFrame, LogParams, QueueFrame } from './types.ts';
+import { rejectionLog } from './refusals.ts';
+import type { LogParams, QueueFrame } from './types.ts';
+import {
+  type FrameOf,
+  failureStatus,
+  type HeartbeatStatus,
+  registeredLog,
+  type WorkerContext,
+  type WorkerEvent,
+  type WorkerInput,
+  type WorkerOutput,
+} from './worker.types.ts';
 
-export type HeartbeatStatus = 'starting' | 'active' | 'error' | 'fatal' | 'failed' | 'stopping';
-
-export type JobCommand =
-  | { type: 'JOB_REVOKED'; reason: string }
-  | { type: 'JOB_SUPERSEDED' }
-  | { type: 'JOB_INTERRUPTED' }
-  | { type: 'JOB_FAILED'; message: string };
-
-/** A running job as the worker tracks it (for routing, metrics and the status page). */
-export type RunningJob = { fenceToken: number; mode: JobFrame['mode']; startedAt: number };
-
-export type WorkerInput = {
-  workerId: string;
-  configId: string;
-  /** Jobs run at once, advertised in `register`. */
-  capacity: number;
-  /** Backpressure thresholds on vLLM's waiting requests. Default 0 and 0. */
-  pauseThreshold?: number;
-  resumeThreshold?: number;
-};
-
-export type WorkerContext = {
-  settings: WorkerInput;
-  jobs: JobRecord<RunningJob>;
-  /** Why the worker is going down with exit code 1, when it is. */
-  failure: EngineFailure | undefined;
-  startupMs: number | undefined;
-  /** Results the queue did not confirm before the connection closed at shutdown. */
-  undelivered: number;
-};
-
-/** 1: vLLM or the GPU failed; 3: results were not delivered (each logged with its job id). */
-export type WorkerOutput = { exitCode: 0 | 1 | 3; failure: EngineFailure | undefined };
-
-export type WorkerEvent =
-  /** A signal, or the SDK's stop(). A second one cuts the waits for jobs and the queue short. */
-  | { type: 'SHUTDOWN_REQUESTED'; signal?: string }
-  | { type: 'HEARTBEAT_DUE' }
-  /** Raised after an engine failure has been recorded and reported. */
-  | { type: 'SHUTDOWN_FOR_FAILURE' }
-  | { type: 'BACKPRESSURE_READING'; waiting: number }
-  /** From the engine. */
-  | { type: 'ENGINE_READY'; startupMs: number }
-  | { type: 'ENGINE_UNHEALTHY'; reason: string }
-  | { type: 'ENGINE_RECOVERED' }
-  | { type: 'ENGINE_FAILED'; failure: EngineFailure }
-  | { type: 'ENGINE_STOPPED' }
-  /** From the connection. */
-  | { type: 'QUEUE_CONNECTED'; connections: number }
-  | { type: 'QUEUE_DISCONNECTED' }
-  | { type: 'QUEUE_FRAME'; frame: QueueFrame }
-  | { type: 'QUEUE_FRAME_REJECTED'; rejection: FrameRejection }
-  | { type: 'CONNECTION_CLOSED'; undelivered: number }
-  /** From the gate. */
-  | { type: 'START_JOB'; job: JobFrame }
-  | { type: 'SUPERSEDE_JOB'; jobId: string; fenceToken: number }
-  | { type: 'REFUSE_JOBS'; jobs: JobFrame[]; reason: 'at_capacity' | 'draining' }
-  | { type: 'GATE_DRAINED' }
-  /** From a lease or a transient job actor. */
-  | JobEndedEvent;
-
-type FrameOf<T extends QueueFrame['type']> = Extract<QueueFrame, { type: T }>;
-
-/** The heartbeat status a failure is reported with (worker.md, start-up and vLLM output). */
-export function failureStatus(failure: EngineFailure): HeartbeatStatus {
-  if (failure.kind === 'fatal' || failure.kind === 'gpu') return 'fatal';
-  if (failure.kind === 'retryable' || failure.kind === 'crashed') return 'error';
-  return 'failed';
-}
-
-function rejectionLog(rejection: FrameRejection): LogParams {
-  return {
-    level: 'warn',
-    message: `ignored a frame from the queue: ${rejection.detail}`,
-    fields: {
-      reason: rejection.reason,
-      preview: rejection.preview,
-      ...(rejection.jobId ? { job_id: rejection.jobId } : {}),
-    },
-  };
-}
-
-function startedJob(event: WorkerEvent): JobFrame {
-  if (event.type !== 'START_JOB') throw new Error(`expected START_JOB, got ${event.type}`);
-  return event.job;
-}
+export {
+  failureStatus,
+  type HeartbeatStatus,
+  type WorkerContext,
+  type WorkerEvent,
+  type WorkerInput,
+  type WorkerOutput,
+} from './worker.types.ts';
 
 export const workerMachine = setup({
   types: {
@@ -118,8 +47,6 @@ export const workerMachine = setup({
     engine: engineMachine,
     connection: connectionMachine,
     gate: gateMachine,
-    lease: leaseMachine,
-    transientJob: callbackNotProvided<JobCommand, { job: JobFrame }>('worker', 'transientJob'),
     backpressure: callbackNotProvided('worker', 'backpressure'),
     flushTelemetry: promiseNotProvided<void>('worker', 'flushTelemetry'),
     finalHeartbeat: promiseNotProvided<void, { status: HeartbeatStatus | undefined }>(
@@ -128,18 +55,7 @@ export const workerMachine = setup({
     ),
   },
   guards: {
-    isRevocation: (_, params: { frame: QueueFrame }) => params.frame.type === 'job_revoked',
-    revokesRunningJob: ({ context }, params: { frame: QueueFrame }) =>
-      params.frame.type === 'job_revoked' && params.frame.job_id in context.jobs,
     isQueueError: (_, params: { frame: QueueFrame }) => params.frame.type === 'error',
-    isPersisted: (_, params: { job: JobFrame }) => params.job.mode === 'persisted',
-    isCurrentRun: ({ context }, params: { jobId: string; fenceToken: number }) =>
-      context.jobs[params.jobId]?.fenceToken === params.fenceToken,
-    isRunningJob: ({ context }, params: { jobId: string }) => params.jobId in context.jobs,
-    hasFailed: ({ context }) => context.failure !== undefined,
-    /** A `job` frame that failed validation but has a job_id: someone waits for an answer. */
-    namesAJob: (_, params: { rejection: FrameRejection }) =>
-      params.rejection.type === 'job' && params.rejection.jobId !== undefined,
   },
   actions: {
     heartbeat: actionNotProvided('worker', 'heartbeat') as (
@@ -158,77 +74,28 @@ export const workerMachine = setup({
     }),
     stopEngine: sendTo('engine', { type: 'STOP' }),
     drainGate: sendTo('gate', { type: 'DRAIN' }),
-    revokeInGate: sendTo('gate', (_, params: { frame: QueueFrame }) => ({
-      type: 'JOB_REVOKED' as const,
-      jobId: (params.frame as FrameOf<'job_revoked'>).job_id,
+    interruptJobs: sendTo('gate', { type: 'INTERRUPT_JOBS' }),
+    failJobs: sendTo('gate', (_, params: { message: string }) => ({
+      type: 'FAIL_JOBS' as const,
+      message: params.message,
     })),
     relayBackpressure: sendTo('gate', (_, params: { waiting: number }) => ({
       type: 'BACKPRESSURE_READING' as const,
       waiting: params.waiting,
     })),
-    settleInGate: sendTo('gate', (_, params: { jobId: string; fenceToken: number }) => ({
-      type: 'JOB_SETTLED' as const,
-      jobId: params.jobId,
-      fenceToken: params.fenceToken,
-    })),
     recordStartup: assign({ startupMs: (_, params: { startupMs: number }) => params.startupMs }),
     recordFailure: assign({ failure: (_, params: { failure: EngineFailure }) => params.failure }),
-    track: assign({
-      jobs: ({ context }, params: { job: JobFrame }) =>
-        withEntry(context.jobs, params.job.job_id, {
-          fenceToken: params.job.fence_token,
-          mode: params.job.mode,
-          startedAt: Date.now(),
-        }),
-    }),
-    untrack: assign({
-      jobs: ({ context }, params: { jobId: string }) => withoutEntry(context.jobs, params.jobId),
-    }),
-    spawnLease: spawnChild('lease', {
-      id: ({ event }) => jobActorId(startedJob(event).job_id),
-      input: ({ event }) => ({ job: startedJob(event) }),
-    }),
-    spawnTransientJob: spawnChild('transientJob', {
-      id: ({ event }) => jobActorId(startedJob(event).job_id),
-      input: ({ event }) => ({ job: startedJob(event) }),
-    }),
-    stopJob: stopChild((_, params: { jobId: string }) => jobActorId(params.jobId)),
-    commandJob: sendTo(
-      (_, params: { jobId: string; command: JobCommand }) => jobActorId(params.jobId),
-      (_, params: { jobId: string; command: JobCommand }) => params.command,
-    ),
-    /** Sends one command to every running job (direct sends: their order does not matter). */
-    commandAllJobs: ({ context, self }, params: { command: JobCommand }) => {
-      const children = self.getSnapshot().children as Record<string, { send(e: JobCommand): void }>;
-      for (const jobId of Object.keys(context.jobs))
-        children[jobActorId(jobId)]?.send(params.command);
-    },
-    /** Transient jobs that will never run get an answer; persisted ones are left to their lease. */
-    refuseJobs: actionNotProvided('worker', 'refuseJobs') as (
-      _: unknown,
-      params: { jobs: JobFrame[]; reason: 'at_capacity' | 'draining' },
-    ) => void,
-    /** A job frame that failed validation but named its job is answered with a job_error. */
-    answerInvalidJob: sendTo(connectionRef, (_, params: { rejection: FrameRejection }) =>
-      sendFrame({
-        type: 'job_error',
-        job_id: params.rejection.jobId!,
-        error: `invalid job frame: ${params.rejection.detail}`,
-        fence_token: params.rejection.fenceToken ?? 0,
-      }),
-    ),
   },
   delays: {
-    /** CASOLA_SHUTDOWN_GRACE_PERIOD: how long shutdown waits for running jobs. Default 5 s. */
-    GRACE_PERIOD: GRACE_PERIOD_MS,
-    /** CASOLA_HEARTBEAT_INTERVAL. Default 60 s. */
-    HEARTBEAT_INTERVAL: 60_000,
+    /** CASOLA_SHUTDOWN_GRACE_PERIOD: how long shutdown waits for running jobs. */
+    GRACE_PERIOD: DEFAULTS.gracePeriodMs,
+    /** CASOLA_HEARTBEAT_INTERVAL. */
+    HEARTBEAT_INTERVAL: DEFAULTS.heartbeatIntervalMs,
   },
 }).createMachine({
   id: 'worker',
   context: ({ input }) => ({
     settings: input,
-    jobs: emptyRecord(),
     failure: undefined,
     startupMs: undefined,
     undelivered: 0,
@@ -273,23 +140,8 @@ export const workerMachine = setup({
     failure: context.failure,
   }),
   on: {
-    // Job frames go from the socket straight to the gate (JOB_OFFERED); the rest come here.
+    // Job frames and revocations go from the socket straight to the gate; the rest come here.
     QUEUE_FRAME: [
-      {
-        guard: { type: 'revokesRunningJob', params: ({ event }) => event },
-        actions: {
-          type: 'commandJob',
-          params: ({ event }) => {
-            const frame = event.frame as FrameOf<'job_revoked'>;
-            return { jobId: frame.job_id, command: { type: 'JOB_REVOKED', reason: frame.reason } };
-          },
-        },
-      },
-      {
-        // Not running here, but it may wait in the gate's line for a slot.
-        guard: { type: 'isRevocation', params: ({ event }) => event },
-        actions: { type: 'revokeInGate', params: ({ event }) => event },
-      },
       {
         guard: { type: 'isQueueError', params: ({ event }) => event },
         actions: {
@@ -306,10 +158,10 @@ export const workerMachine = setup({
           // A job frame comes here only from a socket with no gate to give it to: a wiring
           // bug, never a queue's doing; it is said loudly rather than dropped in silence.
           params: ({ event }) =>
-            event.frame.type === 'job'
+            event.frame.type === 'job' || event.frame.type === 'job_revoked'
               ? {
                   level: 'error',
-                  message: 'a job frame reached the worker instead of the gate: it is not run',
+                  message: `a ${event.frame.type} frame reached the worker instead of the gate: it is not acted on`,
                   fields: { job_id: event.frame.job_id },
                 }
               : {
@@ -320,44 +172,11 @@ export const workerMachine = setup({
         },
       },
     ],
-    QUEUE_FRAME_REJECTED: [
-      {
-        guard: { type: 'namesAJob', params: ({ event }) => event },
-        actions: [
-          { type: 'log', params: ({ event }) => rejectionLog(event.rejection) },
-          { type: 'answerInvalidJob', params: ({ event }) => event },
-        ],
-      },
-      { actions: { type: 'log', params: ({ event }) => rejectionLog(event.rejection) } },
-    ],
-    START_JOB: [
-      {
-        guard: { type: 'isPersisted', params: ({ event }) => event },
-        actions: [{ type: 'track', params: ({ event }) => event }, 'spawnLease'],
-      },
-      {
-        actions: [{ type: 'track', params: ({ event }) => event }, 'spawnTransientJob'],
-      },
-    ],
-    SUPERSEDE_JOB: {
-      guard: { type: 'isRunningJob', params: ({ event }) => event },
-      actions: [
-        {
-          type: 'commandJob',
-          params: ({ event }) => ({ jobId: event.jobId, command: { type: 'JOB_SUPERSEDED' } }),
-        },
-        { type: 'stopJob', params: ({ event }) => event },
-        { type: 'untrack', params: ({ event }) => event },
-      ],
+    QUEUE_CONNECTED: {
+      actions: { type: 'log', params: ({ event }) => registeredLog(event.connections) },
     },
-    REFUSE_JOBS: { actions: { type: 'refuseJobs', params: ({ event }) => event } },
-    JOB_ENDED: {
-      guard: { type: 'isCurrentRun', params: ({ event }) => event },
-      actions: [
-        { type: 'settleInGate', params: ({ event }) => event },
-        { type: 'stopJob', params: ({ event }) => event },
-        { type: 'untrack', params: ({ event }) => event },
-      ],
+    QUEUE_FRAME_REJECTED: {
+      actions: { type: 'log', params: ({ event }) => rejectionLog(event.rejection) },
     },
     ENGINE_FAILED: {
       actions: [
@@ -374,18 +193,17 @@ export const workerMachine = setup({
           params: ({ event }) => ({ level: 'error', message: event.failure.message }),
         },
         {
-          type: 'commandAllJobs',
-          params: ({ event }) => ({
-            command: { type: 'JOB_FAILED', message: `vLLM failed: ${event.failure.message}` },
-          }),
+          type: 'failJobs',
+          params: ({ event }) => ({ message: `vLLM failed: ${event.failure.message}` }),
         },
         raise({ type: 'SHUTDOWN_FOR_FAILURE' }),
       ],
     },
   },
   states: {
-    /** vLLM is starting (GPU check, spawn, health, models); the queue is not connected. */
     booting: {
+      description:
+        'vLLM is starting (GPU check, spawn, health, models); the queue is not connected.',
       entry: { type: 'heartbeat', params: { status: 'starting' } },
       on: {
         ENGINE_READY: {
@@ -396,8 +214,8 @@ export const workerMachine = setup({
         SHUTDOWN_REQUESTED: 'shuttingDown',
       },
     },
-    /** Connected (or reconnecting) to the queue and running jobs. */
     online: {
+      description: 'Connected (or reconnecting) to the queue and running jobs.',
       entry: ['connect', 'scheduleHeartbeat'],
       invoke: { src: 'backpressure' },
       on: {
@@ -409,10 +227,15 @@ export const workerMachine = setup({
       },
       initial: 'serving',
       states: {
-        /** vLLM's /health answers 200: heartbeats say `active`. */
         serving: {
+          description: "vLLM's /health answers 200: heartbeats say `active`.",
           on: {
-            QUEUE_CONNECTED: { actions: { type: 'heartbeat', params: { status: 'active' } } },
+            QUEUE_CONNECTED: {
+              actions: [
+                { type: 'log', params: ({ event }) => registeredLog(event.connections) },
+                { type: 'heartbeat', params: { status: 'active' } },
+              ],
+            },
             HEARTBEAT_DUE: {
               actions: [{ type: 'heartbeat', params: { status: 'active' } }, 'scheduleHeartbeat'],
             },
@@ -428,8 +251,8 @@ export const workerMachine = setup({
             },
           },
         },
-        /** vLLM's /health fails: `active` heartbeats are skipped until it recovers. */
         degraded: {
+          description: "vLLM's /health fails: `active` heartbeats are skipped until it recovers.",
           on: {
             HEARTBEAT_DUE: { actions: 'scheduleHeartbeat' },
             ENGINE_RECOVERED: {
@@ -440,8 +263,9 @@ export const workerMachine = setup({
         },
       },
     },
-    /** The shutdown sequence; each step waits for the one before. */
     shuttingDown: {
+      description: 'The shutdown sequence; each step waits for the one before.',
+      tags: 'stopping',
       entry: 'startGrace',
       on: {
         SHUTDOWN_REQUESTED: {
@@ -456,8 +280,8 @@ export const workerMachine = setup({
       },
       initial: 'draining',
       states: {
-        /** `drain` sent; running jobs finish and their results go out. */
         draining: {
+          description: '`drain` sent; running jobs finish and their results go out.',
           entry: 'drainGate',
           on: {
             GATE_DRAINED: 'flushing',
@@ -474,17 +298,19 @@ export const workerMachine = setup({
           },
           after: { GRACE_PERIOD: 'interrupting' },
         },
-        /** Time is up: running jobs are aborted; transient ones are answered with an error. */
         interrupting: {
-          entry: { type: 'commandAllJobs', params: { command: { type: 'JOB_INTERRUPTED' } } },
+          description:
+            'Time is up: running jobs are aborted; transient ones are answered with an error.',
+          entry: 'interruptJobs',
           always: 'flushing',
         },
-        /** Logs and metrics are shipped one last time. */
         flushing: {
+          description: 'Logs and metrics are shipped one last time.',
           invoke: { src: 'flushTelemetry', onDone: 'closing', onError: 'closing' },
         },
-        /** The connection closes once the queue has every result, or the grace period is over. */
         closing: {
+          description:
+            'The connection closes once the queue has every result, or the grace period is over.',
           entry: 'closeConnection',
           on: {
             CONNECTION_CLOSED: {
@@ -493,8 +319,9 @@ export const workerMachine = setup({
             },
           },
         },
-        /** Heartbeat `stopping` (after a failure, the failure heartbeat is the last word). */
         reporting: {
+          description:
+            'Heartbeat `stopping` (after a failure, the failure heartbeat is the last word).',
           invoke: {
             src: 'finalHeartbeat',
             input: ({ context }) => ({ status: context.failure ? undefined : 'stopping' }),
@@ -502,14 +329,18 @@ export const workerMachine = setup({
             onError: 'stoppingEngine',
           },
         },
-        /** vLLM gets SIGTERM, then SIGKILL after its grace; the engine's end ends the worker. */
         stoppingEngine: {
+          description:
+            "vLLM gets SIGTERM, then SIGKILL after its grace; the engine's end ends the worker.",
           entry: 'stopEngine',
         },
       },
     },
-    /** Everything is stopped; the output carries the exit code. */
-    exited: { type: 'final' },
+    exited: {
+      description: 'Everything is stopped; the output carries the exit code.',
+      tags: 'stopping',
+      type: 'final',
+    },
   },
 });
 

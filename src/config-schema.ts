@@ -5,6 +5,7 @@
  * Values arrive trimmed, and empty ones are already removed (empty counts as missing).
  */
 import { z } from 'zod';
+import { DEFAULTS } from '../machines/defaults.ts';
 import { splitArgs, splitExtraArgs } from './split-args.ts';
 
 /** A decimal number, signed so that `-1` reads as "must be at least" rather than garbage. */
@@ -92,12 +93,12 @@ export const environmentSchema = z.object({
   RUNPOD_POD_ID: text.optional(),
   CONTAINER_ID: text.optional(),
   CASOLA_QUEUE_ID: text.default('vllm-queue'),
-  CASOLA_CAPACITY: wholeNumber(1).default(1),
-  CASOLA_HEARTBEAT_INTERVAL: seconds({ allowZero: false }).default(60_000),
-  CASOLA_SHUTDOWN_GRACE_PERIOD: seconds({ allowZero: true }).default(5_000),
+  CASOLA_CAPACITY: wholeNumber(1).default(DEFAULTS.capacity),
+  CASOLA_HEARTBEAT_INTERVAL: seconds({ allowZero: false }).default(DEFAULTS.heartbeatIntervalMs),
+  CASOLA_SHUTDOWN_GRACE_PERIOD: seconds({ allowZero: true }).default(DEFAULTS.gracePeriodMs),
   CASOLA_BACKPRESSURE_CHECK_INTERVAL: seconds({ allowZero: true }).default(5_000),
-  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: wholeNumber(0).default(0),
-  CASOLA_BACKPRESSURE_RESUME_THRESHOLD: wholeNumber(0).default(0),
+  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: wholeNumber(0).default(DEFAULTS.pauseThreshold),
+  CASOLA_BACKPRESSURE_RESUME_THRESHOLD: wholeNumber(0).default(DEFAULTS.resumeThreshold),
   CASOLA_LOGS_URL: httpUrl.optional(),
   CASOLA_LOG_FLUSH_INTERVAL: seconds({ allowZero: false }).default(30_000),
   CASOLA_METRICS_URL: httpUrl.optional(),
@@ -116,7 +117,7 @@ export const environmentSchema = z.object({
     .transform((value) => value === 'true')
     .optional(),
   VLLM_API_KEY: text.optional(),
-  VLLM_STARTUP_TIMEOUT: seconds({ allowZero: false }).default(600_000),
+  VLLM_STARTUP_TIMEOUT: seconds({ allowZero: false }).default(DEFAULTS.startupTimeoutMs),
   CASOLA_STATUS_PORT: wholeNumber(0, 65_535).optional(),
   CASOLA_INSPECT: inspectTarget.optional(),
   CASOLA_MAX_FRAME_BYTES: wholeNumber(1).default(64 * MIB),
@@ -134,14 +135,12 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   RUNPOD_POD_ID: 'unset it, or set CASOLA_INSTANCE_ID',
   CONTAINER_ID: 'unset it, or set CASOLA_INSTANCE_ID',
   CASOLA_QUEUE_ID: 'set it to the queue id, or unset it for vllm-queue',
-  CASOLA_CAPACITY: 'set it to how many jobs run at once, a whole number ≥ 1 (default 1)',
-  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default 60)`,
-  CASOLA_SHUTDOWN_GRACE_PERIOD: `set it in ${SECONDS}, 0 or more (default 5)`,
+  CASOLA_CAPACITY: `set it to how many jobs run at once, a whole number ≥ 1 (default ${DEFAULTS.capacity})`,
+  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default ${DEFAULTS.heartbeatIntervalMs / 1000})`,
+  CASOLA_SHUTDOWN_GRACE_PERIOD: `set it in ${SECONDS}, 0 or more (default ${DEFAULTS.gracePeriodMs / 1000})`,
   CASOLA_BACKPRESSURE_CHECK_INTERVAL: `set it in ${SECONDS}, or 0 to turn backpressure off (default 5)`,
-  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD:
-    'set it to a whole number of waiting requests ≥ 0 (default 0)',
-  CASOLA_BACKPRESSURE_RESUME_THRESHOLD:
-    'set it to a whole number of waiting requests, at most the pause threshold (default 0)',
+  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: `set it to a whole number of waiting requests ≥ 0 (default ${DEFAULTS.pauseThreshold})`,
+  CASOLA_BACKPRESSURE_RESUME_THRESHOLD: `set it to a whole number of waiting requests, at most the pause threshold (default ${DEFAULTS.resumeThreshold})`,
   CASOLA_LOGS_URL: 'set it to the log endpoint (http:// or https://), or unset it to ship no logs',
   CASOLA_LOG_FLUSH_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default 30)`,
   CASOLA_METRICS_URL:

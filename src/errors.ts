@@ -1,4 +1,4 @@
-import type { AbortReason } from '../machines/types.ts';
+import { ABORT_MESSAGES, type AbortReason } from '../machines/types.ts';
 
 /**
  * Named errors. Each message says what happened and what to do about it; the cause, when
@@ -42,13 +42,6 @@ export class JobAbortedError extends CasolaError {
     this.reason = reason;
   }
 }
-
-const ABORT_MESSAGES = {
-  revoked: 'the queue revoked the job (lease lost, cancelled or re-dispatched)',
-  superseded: 'a newer dispatch of the same job replaced this run',
-  shutdown: 'the worker shut down before the job finished',
-  engine_failed: 'vLLM failed while the job ran',
-} as const;
 
 /** The job's payload_url could not be fetched; the job fails rather than run on `{}`. */
 export class PayloadFetchError extends CasolaError {}

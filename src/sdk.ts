@@ -11,6 +11,7 @@ import {
   toPromise,
   waitFor,
 } from 'xstate';
+import { DEFAULTS } from '../machines/defaults.ts';
 import type { WorkerMachine, WorkerOutput } from '../machines/worker.machine.ts';
 import { queueSocketUrl } from './config.ts';
 import type { JobHandler } from './jobs/types.ts';
@@ -27,7 +28,7 @@ export type WorkerOptions = {
   workerId: string;
   /** The job config this worker serves. */
   configId: string;
-  /** Jobs run at once. Default 1. */
+  /** Jobs run at once. Default DEFAULTS.capacity (1). */
   capacity?: number;
   /** Sent as `Authorization: Bearer <token>` on the WebSocket upgrade. Never logged. */
   apiToken?: string;
@@ -89,17 +90,18 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
     input: {
       workerId: options.workerId,
       configId: options.configId,
-      capacity: options.capacity ?? 1,
+      capacity: options.capacity ?? DEFAULTS.capacity,
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   const done = toPromise(actor);
   const gate = () => actor.system.get('gate');
-  const settled = (child: string, matches: (state: string) => boolean) => {
+  /** Resolves once the child's state carries `tag`. */
+  const tagged = (child: string, tag: string) => {
     const ref = actor.system.get(child);
     return ref === undefined
       ? Promise.reject(new Error(`the worker has no ${child}: was it started?`))
-      : waitFor(ref, () => matches(describeWorker(actor)[child as 'gate']), { timeout: Infinity });
+      : waitFor(ref, (snapshot) => snapshot.hasTag(tag), { timeout: Infinity });
   };
   let started = false;
   return {
@@ -109,11 +111,11 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
       actor.start();
     },
     connected: async () => {
-      await settled('connection', (state) => state.startsWith('linked.online'));
+      await tagged('connection', 'registered');
     },
     drain: async () => {
       gate()?.send({ type: 'DRAIN' });
-      await settled('gate', (state) => state === 'drained');
+      await tagged('gate', 'drained');
     },
     pause: () => gate()?.send({ type: 'PAUSE_REQUESTED' }),
     resume: () => gate()?.send({ type: 'RESUME_REQUESTED' }),

@@ -8,9 +8,9 @@ import WebSocket from 'ws';
 import { fromCallback } from 'xstate';
 import { z } from 'zod';
 import type { SocketCommand } from '../../machines/connection.machine.ts';
-import type { GateEvent } from '../../machines/gate.machine.ts';
 import type { OutboundFrame } from '../../machines/types.ts';
 import { errorMessage } from '../errors.ts';
+import { gateEventOf } from '../gate/frames.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redactUrl } from '../observability/redact.ts';
 import { encodeWorkerFrame } from '../protocol/encode.ts';
@@ -141,15 +141,12 @@ export function createSocketActor(options: SocketOptions) {
         return;
       }
       const parsed = parseQueueFrame(text);
-      if (!parsed.ok) {
-        report({ type: 'FRAME_REJECTED', rejection: parsed });
-        return;
-      }
-      const { frame } = parsed;
       const gate = jobsTo === undefined ? undefined : system.get(jobsTo);
-      if (frame.type === 'job' && gate !== undefined) {
-        if (active) gate.send({ type: 'JOB_OFFERED', job: frame } satisfies GateEvent);
-      } else report({ type: 'FRAME_RECEIVED', frame });
+      const forGate = gate === undefined ? undefined : gateEventOf(parsed);
+      if (forGate !== undefined) {
+        if (active) gate!.send(forGate);
+      } else if (!parsed.ok) report({ type: 'FRAME_REJECTED', rejection: parsed });
+      else report({ type: 'FRAME_RECEIVED', frame: parsed.frame });
     });
     socket.on('error', (error) => {
       logger.warn(

@@ -1,10 +1,19 @@
 /**
- * The gate actor: the gate machine with logging.
+ * The gate actor: the gate machine with logging, running its jobs as job actors.
  */
 import { gateMachine } from '../../machines/gate.machine.ts';
+import type { LogParams } from '../../machines/types.ts';
+import { createJobLogic, type JobOptions } from '../jobs/job.ts';
 import { logAction } from '../observability/log-action.ts';
-import type { Logger } from '../observability/logger.ts';
 
-export function createGateLogic(logger: Logger) {
-  return gateMachine.provide({ actions: { log: logAction(logger) } });
+export function createGateLogic(options: JobOptions) {
+  const log = logAction(options.logger);
+  return gateMachine.provide({
+    actors: { job: createJobLogic(options) },
+    actions: {
+      log: (_, params: LogParams | readonly LogParams[]) => {
+        for (const line of Array.isArray(params) ? params : [params]) log(_, line as LogParams);
+      },
+    },
+  });
 }

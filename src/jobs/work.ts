@@ -4,7 +4,7 @@
  * A handler that throws fails its job only.
  */
 import { fromCallback } from 'xstate';
-import { OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
+import { DEFAULTS } from '../../machines/defaults.ts';
 import type { JobFrame, WorkCommand, WorkEvent } from '../../machines/types.ts';
 import { errorMessage, JobAbortedError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -60,7 +60,9 @@ export async function runJob(
   // Only a persisted job with an upload URL may offload, and only the threshold matters: the
   // count stops past it, so a huge result is never serialised just to be measured.
   const size =
-    frame.result_upload_url === undefined ? 0 : jsonByteLength(result, OFFLOAD_THRESHOLD_BYTES);
+    frame.result_upload_url === undefined
+      ? 0
+      : jsonByteLength(result, DEFAULTS.offloadThresholdBytes);
   report({ type: 'WORK_SUCCEEDED', jobId, result, size });
 }
 

@@ -1,6 +1,6 @@
 /**
- * The `upload` actor of a lease: PUTs a large result to the job's presigned result_upload_url.
- * Any failure (status, network, timeout) rejects, and the lease falls back to sending inline.
+ * The `upload` actor of a persisted job: PUTs a large result to the job's presigned result_upload_url.
+ * Any failure (status, network, timeout) rejects, and the job falls back to sending inline.
  *
  * The JSON text is streamed, never held whole: a first pass counts its bytes (presigned PUTs
  * want a Content-Length), the second writes it chunk by chunk as the socket takes it.
@@ -8,11 +8,12 @@
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { fromPromise } from 'xstate';
-import type { UploadInput } from '../../machines/lease.machine.ts';
+import { DEFAULTS } from '../../machines/defaults.ts';
+import type { UploadInput } from '../../machines/job.machine.ts';
 import { jsonByteLength, jsonChunks } from '../jobs/json-stream.ts';
 
 export type UploadOptions = {
-  /** Whole upload, request to response. Default 60 000 ms (protocol.md). */
+  /** Whole upload, request to response, in ms. Default DEFAULTS.uploadTimeoutMs (60 s). */
   timeoutMs?: number;
 };
 
@@ -21,7 +22,7 @@ export async function uploadResult(
   signal: AbortSignal,
   options: UploadOptions = {},
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.uploadTimeoutMs;
   const length = jsonByteLength(input.result);
   const response = await request(input.url, {
     method: 'PUT',

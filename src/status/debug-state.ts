@@ -14,10 +14,10 @@ export type RunningJobView = {
   mode: 'transient' | 'persisted';
   task: string;
   fenceToken: number;
-  /** The lease's state (`held.working`), or `running` for a transient job. */
+  /** The job actor's state, e.g. `running.work(working),lease(held)`. */
   state: string;
   startedAt: number;
-  /** The lease actor (persisted jobs); undefined for a transient job. */
+  /** The job actor of a persisted job (its lease); undefined for a transient job. */
   lease: ActorView | undefined;
 };
 
@@ -37,20 +37,18 @@ const PARTS = ['engine', 'connection', 'gate'] as const;
 export function debugState(root: AnyActorRef, ledger: JobLedger): DebugState {
   const children = childrenOf(root);
   const state = describeWorker(root);
-  const tracked = new Map(ledger.running().map((job) => [job.jobId, job]));
-  const jobs = Object.entries(state.jobs).map(([jobId, job]): RunningJobView => {
-    const child = children[jobActorId(jobId)];
-    const lease = job.mode === 'persisted' && child !== undefined ? viewActor(child) : undefined;
-    return {
+  const jobActors = children.gate ? childrenOf(children.gate) : {};
+  const jobs = Object.entries(state.jobs).map(
+    ([jobId, job]): RunningJobView => ({
       jobId,
       mode: job.mode,
-      task: tracked.get(jobId)?.task ?? 'none',
+      task: job.task,
       fenceToken: job.fenceToken,
       state: job.state,
       startedAt: job.startedAt,
-      lease,
-    };
-  });
+      lease: job.mode === 'persisted' ? viewOf(jobActors[jobActorId(jobId)]) : undefined,
+    }),
+  );
   const parts = PARTS.flatMap((id) => (children[id] ? [viewActor(children[id])] : []));
   return {
     readiness: readiness(state),
@@ -59,4 +57,8 @@ export function debugState(root: AnyActorRef, ledger: JobLedger): DebugState {
     recentJobs: ledger.recent(),
     at: new Date().toISOString(),
   };
+}
+
+function viewOf(actor: AnyActorRef | undefined): ActorView | undefined {
+  return actor === undefined ? undefined : viewActor(actor);
 }

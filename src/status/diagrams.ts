@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 
 /** The machines that have a diagram, in the order the page shows them. */
-export const DIAGRAMS = ['engine', 'worker', 'connection', 'gate', 'lease'] as const;
+export const DIAGRAMS = ['engine', 'worker', 'connection', 'gate', 'job'] as const;
 
 export type Diagram = { machine: string; svg: string | undefined };
 

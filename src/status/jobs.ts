@@ -1,34 +1,18 @@
 /**
- * Jobs as the status server knows them, learned from the worker's inspection events only (no
- * I/O in the machines): START_JOB and JOB_ENDED reaching the root, SUPERSEDE_JOB for a run a
- * newer dispatch replaced, each lease's snapshots for its state, and RENEW_DUE for renewals.
+ * Ended jobs as the status server knows them: the gate, the owner of running jobs, emits a
+ * `jobEnded` report for each run that ends (XState `emit`), and the ledger keeps the last ones
+ * and counts them into the metrics. Running jobs are read from the gate's snapshot
+ * (worker/state.ts); lease renewals are counted from the job actors' RENEW_DUE events.
  */
-import type { AnyActorRef, InspectionEvent, StateValue } from 'xstate';
-import { jobIdOfActor } from '../../machines/job-actors.ts';
-import type { AbortReason, JobFrame, JobOutcome } from '../../machines/types.ts';
-import type { WorkerEvent } from '../../machines/worker.machine.ts';
-import { stateName } from '../worker/state.ts';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { GATE_ID } from '../../machines/gate.machine.ts';
+import type { JobEndedReport, OutcomeLabel } from '../../machines/running-jobs.ts';
 
-/** How a job ended, as a metric label: `result`, `error`, or why it was aborted. */
-export type OutcomeLabel = 'result' | 'error' | AbortReason;
+export type { OutcomeLabel };
 
-export type TrackedJob = {
-  jobId: string;
-  mode: JobFrame['mode'];
-  /** `payload.task`; `offloaded` when the payload sits behind payload_url; `none` when unnamed. */
-  task: string;
-  fenceToken: number;
-  /** The lease's state (`held.working`), or `running` for a transient job. */
-  state: string;
-  startedAt: number;
-};
-
-export type EndedJob = TrackedJob & {
-  outcome: OutcomeLabel;
-  /** The error message of a job that ended in `error`. */
+export type EndedJob = Omit<JobEndedReport, 'type' | 'error'> & {
+  /** The error sent to the queue, when there was one. */
   error?: string;
-  durationMs: number;
-  endedAt: number;
 };
 
 export type JobLedgerOptions = {
@@ -38,39 +22,33 @@ export type JobLedgerOptions = {
   recentLimit?: number;
 };
 
-type Started = TrackedJob & { clock: number };
-
-type LeaseSnapshot = { value?: StateValue; hasTag?: (tag: string) => boolean };
-
 export class JobLedger {
   /** Lease renewals seen since start. */
   renewals = 0;
-  readonly #running = new Map<string, Started>();
   readonly #recent: EndedJob[] = [];
   readonly #onEnded: ((job: EndedJob) => void) | undefined;
   readonly #recentLimit: number;
+  #gate: AnyActorRef | undefined;
 
   constructor(options: JobLedgerOptions = {}) {
     this.#onEnded = options.onEnded;
     this.#recentLimit = options.recentLimit ?? 20;
   }
 
-  /** An inspection observer: cheap for every event it does not care about. */
+  /** An inspection observer: it listens to the gate from its creation on, and counts renewals. */
   observe(event: InspectionEvent): void {
-    if (event.type === '@xstate.snapshot') {
-      this.#leaseSnapshot((event.actorRef as AnyActorRef).id, event.snapshot as LeaseSnapshot);
-      return;
-    }
-    if (event.type !== '@xstate.event') return;
-    const { type } = event.event;
-    if (type === 'RENEW_DUE') this.renewals += 1;
-    else if ((event.actorRef as AnyActorRef).sessionId === event.rootId) {
-      this.#rootEvent(event.event as WorkerEvent);
+    if (event.type === '@xstate.actor') {
+      const actor = event.actorRef as AnyActorRef;
+      if (actor.id === GATE_ID && this.#gate === undefined) this.listenTo(actor);
+    } else if (event.type === '@xstate.event' && event.event.type === 'RENEW_DUE') {
+      this.renewals += 1;
     }
   }
 
-  running(): TrackedJob[] {
-    return [...this.#running.values()].map(({ clock: _, ...job }) => job);
+  /** Listens to a gate's `jobEnded` reports. */
+  listenTo(gate: AnyActorRef): void {
+    this.#gate = gate;
+    gate.on('jobEnded', (report: JobEndedReport) => this.#ended(report));
   }
 
   /** Ended jobs, newest first. */
@@ -78,73 +56,11 @@ export class JobLedger {
     return [...this.#recent];
   }
 
-  #rootEvent(event: WorkerEvent): void {
-    if (event.type === 'START_JOB') this.#start(event.job);
-    else if (event.type === 'JOB_ENDED') {
-      const { outcome } = event;
-      const error = outcome.kind === 'error' ? outcome.message : undefined;
-      this.#end(event.jobId, event.fenceToken, outcomeLabel(outcome), error);
-    } else if (event.type === 'SUPERSEDE_JOB') {
-      this.#end(event.jobId, event.fenceToken, 'superseded');
-    }
-  }
-
-  /**
-   * A lease reports its final state after it told the root that the job ended, so a snapshot
-   * of a job that just ended still names the state it ended in.
-   */
-  #leaseSnapshot(actorId: string, snapshot: LeaseSnapshot): void {
-    const id = jobIdOfActor(actorId);
-    if (id === undefined || snapshot.value === undefined) return;
-    const running = this.#running.get(id);
-    if (running !== undefined) {
-      running.state = stateName(snapshot.value);
-      return;
-    }
-    const ended = this.#recent.find((job) => job.jobId === id);
-    if (ended?.mode === 'persisted' && snapshot.hasTag?.('ended')) {
-      ended.state = stateName(snapshot.value);
-    }
-  }
-
-  #start(job: JobFrame): void {
-    this.#running.set(job.job_id, {
-      jobId: job.job_id,
-      mode: job.mode,
-      task: taskOf(job),
-      fenceToken: job.fence_token,
-      state: job.mode === 'persisted' ? 'held' : 'running',
-      startedAt: Date.now(),
-      clock: performance.now(),
-    });
-  }
-
-  #end(jobId: string, fenceToken: number, outcome: OutcomeLabel, error?: string): void {
-    const job = this.#running.get(jobId);
-    if (job === undefined || job.fenceToken !== fenceToken) return;
-    this.#running.delete(jobId);
-    const { clock, ...tracked } = job;
-    const state = job.mode === 'persisted' ? job.state : 'done';
-    const ended = {
-      ...tracked,
-      state,
-      outcome,
-      ...(error === undefined ? {} : { error }),
-      durationMs: performance.now() - clock,
-      endedAt: Date.now(),
-    };
+  #ended(report: JobEndedReport): void {
+    const { type: _, error, ...job } = report;
+    const ended: EndedJob = error === undefined ? job : { ...job, error };
     this.#recent.unshift(ended);
     if (this.#recent.length > this.#recentLimit) this.#recent.pop();
     this.#onEnded?.(ended);
   }
-}
-
-export function outcomeLabel(outcome: JobOutcome): OutcomeLabel {
-  return outcome.kind === 'aborted' ? outcome.reason : outcome.kind;
-}
-
-function taskOf(job: JobFrame): string {
-  const task = (job.payload as { task?: unknown } | null)?.task;
-  if (typeof task === 'string' && task !== '') return task;
-  return job.payload_url === undefined ? 'none' : 'offloaded';
 }

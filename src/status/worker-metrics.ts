@@ -3,6 +3,7 @@
  * scrape time what the machines hold (engine, gate and worker states, connection, outbox).
  */
 import type { AnyActorRef, AnyStateMachine, AnyStateNode } from 'xstate';
+import { hasTag, runningJobs } from '../worker/state.ts';
 import { childrenOf, machineOf, viewActor } from './actors.ts';
 import type { EndedJob, JobLedger } from './jobs.ts';
 import { Counter, Gauge, Histogram, renderMetrics } from './metrics.ts';
@@ -81,7 +82,7 @@ export class WorkerMetrics {
   /** The exposition text, reading `root` and its children now. */
   render(root: AnyActorRef, ledger: JobLedger): string {
     const children = childrenOf(root);
-    this.#running.set(ledger.running().length);
+    this.#running.set(Object.keys(runningJobs(children.gate)).length);
     this.#renewals.set(ledger.renewals);
     this.#readConnection(children.connection);
     this.#readStates(root, children);
@@ -101,14 +102,13 @@ export class WorkerMetrics {
   }
 
   #readConnection(connection: AnyActorRef | undefined): void {
-    const view = connection === undefined ? undefined : viewActor(connection);
     const context = (connection?.getSnapshot().context ?? {}) as {
       connections?: number;
       outbox?: unknown[];
       outboxDropped?: number;
     };
     this.#reconnects.set(Math.max(0, (context.connections ?? 0) - 1));
-    this.#connected.set(view?.state.startsWith('linked.online') ? 1 : 0);
+    this.#connected.set(hasTag(connection, 'registered') ? 1 : 0);
     this.#outbox.set(context.outbox?.length ?? 0);
     this.#dropped.set(context.outboxDropped ?? 0);
   }
@@ -128,8 +128,7 @@ export class WorkerMetrics {
     const engine = children.engine?.getSnapshot() as
       | { value?: unknown; context?: { startupMs?: number } }
       | undefined;
-    const engineState = children.engine === undefined ? '' : viewActor(children.engine).state;
-    this.#ready.set(engineState === 'running.ready' ? 1 : 0);
+    this.#ready.set(hasTag(children.engine, 'ready') ? 1 : 0);
     this.#startup.reset();
     const startupMs = engine?.context?.startupMs;
     if (startupMs !== undefined) this.#startup.set(startupMs / 1000);

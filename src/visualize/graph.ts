@@ -124,7 +124,7 @@ function graphState(node: AnyStateNode, comments: StateComments | undefined): Gr
     initial: node.type === 'compound' ? node.initial.target[0]?.id : undefined,
     tags: [...node.tags],
     invokes: invokesOf(node),
-    comment: comments?.get(node.path.join('.')),
+    comment: node.description ?? comments?.get(node.path.join('.')),
   };
 }
 

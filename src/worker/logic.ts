@@ -5,21 +5,19 @@
 import { type AnyActorLogic, fromPromise } from 'xstate';
 import type { EngineMachine } from '../../machines/engine.machine.ts';
 import { GATE_ID } from '../../machines/gate.machine.ts';
-import type { JobFrame } from '../../machines/types.ts';
 import { type HeartbeatStatus, workerMachine } from '../../machines/worker.machine.ts';
 import { type ConnectionTimings, createConnectionLogic } from '../connection/index.ts';
 import { HeartbeatNotDeliveredError } from '../errors.ts';
 import { createGateLogic } from '../gate/index.ts';
-import { createTransientJobActor } from '../jobs/transient-job.ts';
+import type { JobOptions } from '../jobs/job.ts';
 import type { JobHandler } from '../jobs/types.ts';
-import { createLeaseLogic, type LeaseOptions } from '../lease/index.ts';
 import { logAction } from '../observability/log-action.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export type WorkerTimings = ConnectionTimings & {
-  /** How often a persisted job's lease is renewed. Default 30 000 ms. */
+  /** How often a persisted job's lease is renewed, in ms. Default DEFAULTS.renewIntervalMs (30 s). */
   renewIntervalMs?: number;
-  /** Interval of `active` heartbeats. Default 60 000 ms. */
+  /** Interval of `active` heartbeats, in ms. Default DEFAULTS.heartbeatIntervalMs (60 s). */
   heartbeatIntervalMs?: number;
   /** A large result's PUT to result_upload_url. Default 60 000 ms. */
   uploadTimeoutMs?: number;
@@ -49,14 +47,9 @@ export type WorkerLogicOptions = {
   handler: JobHandler;
   logger: Logger;
   timings?: WorkerTimings;
-  payload?: LeaseOptions['payload'];
+  payload?: JobOptions['payload'];
   parts: WorkerParts;
 };
-
-const REFUSALS = {
-  at_capacity: 'worker at capacity: every slot and waiting place is taken',
-  draining: 'worker is draining (shutting down): the job was not started',
-} as const;
 
 export function createWorkerLogic(options: WorkerLogicOptions) {
   const { logger, timings = {}, parts } = options;
@@ -76,7 +69,7 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
     return lastHeartbeat;
   };
   const connection = createConnectionLogic({ ...options, timings, jobsTo: GATE_ID });
-  const lease = createLeaseLogic({
+  const gate = createGateLogic({
     ...work,
     ...(timings.renewIntervalMs === undefined ? {} : { renewIntervalMs: timings.renewIntervalMs }),
     ...(timings.uploadTimeoutMs === undefined
@@ -87,9 +80,7 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
     actors: {
       engine: parts.engine,
       connection,
-      gate: createGateLogic(logger),
-      lease,
-      transientJob: createTransientJobActor(work),
+      gate,
       backpressure: parts.backpressure,
       flushTelemetry: fromPromise(() => parts.flushTelemetry()),
       // No status (after a failure): the failure heartbeat stays the last word, once sent.
@@ -105,7 +96,6 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
       heartbeat: (_, params) => {
         void heartbeat(params.status, params.errorMessage);
       },
-      refuseJobs: ({ system }, params) => refuseJobs(system.get('connection'), logger, params),
     },
     delays: {
       ...(timings.gracePeriodMs === undefined ? {} : { GRACE_PERIOD: timings.gracePeriodMs }),
@@ -114,25 +104,4 @@ export function createWorkerLogic(options: WorkerLogicOptions) {
         : { HEARTBEAT_INTERVAL: timings.heartbeatIntervalMs }),
     },
   });
-}
-
-function refuseJobs(
-  connection: { send(event: unknown): void } | undefined,
-  logger: Logger,
-  params: { jobs: JobFrame[]; reason: keyof typeof REFUSALS },
-): void {
-  const error = REFUSALS[params.reason];
-  for (const job of params.jobs) {
-    const persisted = job.mode === 'persisted';
-    logger.warn(
-      { job_id: job.job_id, config_id: job.config_id, reason: params.reason },
-      persisted ? `${error}; left to its lease` : error,
-    );
-    if (!persisted) {
-      connection?.send({
-        type: 'SEND',
-        frame: { type: 'job_error', job_id: job.job_id, error, fence_token: 0 },
-      });
-    }
-  }
 }

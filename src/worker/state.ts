@@ -1,16 +1,17 @@
 /**
  * The worker's machines and running jobs as plain data: for the SDK's state(), the status page
- * and tests. Secrets never enter machine context, so nothing here needs masking.
+ * and tests. Running jobs come from the gate, their only owner; what other code asks of a state
+ * comes from tags (`ready`, `registered`, `stopping`), never from state names. Secrets never
+ * enter machine context, so nothing here needs masking.
  */
 import type { AnyActorRef, StateValue } from 'xstate';
+import type { GateContext } from '../../machines/gate.machine.ts';
 import { jobActorId } from '../../machines/job-actors.ts';
+import type { RunningJob } from '../../machines/running-jobs.ts';
 
-export type JobState = {
-  mode: 'transient' | 'persisted';
-  fenceToken: number;
-  /** The lease's state (persisted jobs), e.g. `held.working`; `running` for transient jobs. */
+export type JobState = RunningJob & {
+  /** The job machine's state, e.g. `running.work(working),lease(held)`. */
   state: string;
-  startedAt: number;
 };
 
 export type WorkerState = {
@@ -18,6 +19,8 @@ export type WorkerState = {
   engine: string;
   connection: string;
   gate: string;
+  /** What the tags say: the engine serves, the queue has the worker registered, it is going down. */
+  flags: { engineReady: boolean; registered: boolean; stopping: boolean };
   jobs: Record<string, JobState>;
 };
 
@@ -34,7 +37,15 @@ export function stateName(value: StateValue | undefined): string {
   return entries.map(([key, child]) => `${key}(${stateName(child)})`).join(',');
 }
 
-type Snapshotted = { getSnapshot(): { value?: StateValue; status?: string } };
+type Snapshotted = {
+  getSnapshot(): {
+    value?: StateValue;
+    status?: string;
+    hasTag?: (tag: string) => boolean;
+    context?: unknown;
+    children?: Record<string, Snapshotted | undefined>;
+  };
+};
 
 function actorState(actor: Snapshotted | undefined): string {
   if (actor === undefined) return 'stopped';
@@ -42,31 +53,40 @@ function actorState(actor: Snapshotted | undefined): string {
   return snapshot.value === undefined ? (snapshot.status ?? 'unknown') : stateName(snapshot.value);
 }
 
-type RootSnapshot = {
-  value: StateValue;
-  context: {
-    jobs: Record<string, { mode: JobState['mode']; fenceToken: number; startedAt: number }>;
-  };
-  children: Record<string, AnyActorRef | undefined>;
-};
+/** Whether the actor's state carries `tag` (a stopped actor carries none). */
+export function hasTag(actor: Snapshotted | undefined, tag: string): boolean {
+  return actor?.getSnapshot().hasTag?.(tag) ?? false;
+}
 
-export function describeWorker(root: { getSnapshot(): unknown }): WorkerState {
-  const snapshot = root.getSnapshot() as RootSnapshot;
-  const { children } = snapshot;
+/** The gate's running jobs, each with its job actor's state. */
+export function runningJobs(gate: Snapshotted | undefined): Record<string, JobState> {
   // Prototype-less: a job id is data (`__proto__` is just another id).
   const jobs = Object.create(null) as Record<string, JobState>;
-  for (const [jobId, job] of Object.entries(snapshot.context.jobs)) {
-    const child = children[jobActorId(jobId)];
-    jobs[jobId] = {
-      ...job,
-      state: job.mode === 'persisted' ? actorState(child) : 'running',
-    };
+  if (gate === undefined) return jobs;
+  const snapshot = gate.getSnapshot();
+  const running = (snapshot.context as GateContext | undefined)?.running ?? {};
+  for (const jobId in running) {
+    jobs[jobId] = { ...running[jobId]!, state: actorState(snapshot.children?.[jobActorId(jobId)]) };
   }
+  return jobs;
+}
+
+export function describeWorker(root: AnyActorRef): WorkerState {
+  const snapshot = root.getSnapshot() as {
+    value: StateValue;
+    children: Record<string, Snapshotted | undefined>;
+  };
+  const { children } = snapshot;
   return {
     worker: stateName(snapshot.value),
     engine: actorState(children.engine),
     connection: actorState(children.connection),
     gate: actorState(children.gate),
-    jobs,
+    flags: {
+      engineReady: hasTag(children.engine, 'ready'),
+      registered: hasTag(children.connection, 'registered'),
+      stopping: hasTag(root as Snapshotted, 'stopping'),
+    },
+    jobs: runningJobs(children.gate),
   };
 }

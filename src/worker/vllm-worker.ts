@@ -20,6 +20,7 @@ import { runTask, TASK_NAMES } from '../tasks/index.ts';
 import { createBackpressureActor } from './backpressure.ts';
 import { awaitingEngineVerdict } from './engine-verdict.ts';
 import { createWorkerLogic, type WorkerTimings } from './logic.ts';
+import { runningJobs } from './state.ts';
 import { watchWorker } from './watch.ts';
 
 export type VllmWorkerOptions = {
@@ -93,7 +94,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       collectSnapshot({
         runner,
         metricsUrl: `${vllmUrl}/metrics`,
-        runningJobIds: () => Object.keys(actor?.getSnapshot().context.jobs ?? {}),
+        runningJobIds: () => Object.keys(runningJobs(actor?.system.get('gate'))),
         startedAt,
       }),
   });

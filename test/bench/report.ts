@@ -17,6 +17,7 @@ const COLUMNS: Array<[header: string, field: string]> = [
   ['floor rss MB', 'floor_rss_mb'],
   ['cpu µs/job', 'cpu_us_per_job'],
   ['floor cpu µs/job', 'floor_cpu_us_per_job'],
+  ['events/job', 'events_per_job'],
   ['target', 'target'],
   ['met', 'pass'],
 ];

@@ -56,7 +56,7 @@ describe('/inspect', () => {
     );
     expect(received.map((e) => e.type)).toContain('@xstate.snapshot');
     expect(received.filter((e) => e.type === '@xstate.event').map((e) => e.event?.type)).toEqual(
-      expect.arrayContaining(['START_JOB', 'JOB_ENDED']),
+      expect.arrayContaining(['JOB_OFFERED', 'JOB_ENDED']),
     );
     const shown = Number(await page.locator('#count').textContent());
     expect(shown).toBeGreaterThanOrEqual(received.length);

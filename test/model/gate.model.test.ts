@@ -1,9 +1,11 @@
 /**
- * The gate, walked against a real worker (the worker machine with its real gate, connection,
- * leases and job actors) connected to the local queue. Jobs are real job frames from the
- * queue; a job settles when its handler is released; pause, resume and drain come through the
- * gate's own events as the SDK sends them; backpressure readings come from a test-fed source
- * in place of vLLM's /metrics.
+ * The gate, walked against a real worker (the worker machine with its real gate, connection
+ * and job actors) connected to the local queue. Jobs, revocations and invalid job frames are
+ * real frames from the queue; a job ends when its handler is released, or at once when the
+ * gate told it to end (revoked, cut off, failed); pause, resume and drain come through the
+ * gate's own events as the SDK sends them, and the worker's commands to cut off or fail every
+ * job as the worker sends them; backpressure readings come from a test-fed source in place of
+ * vLLM's /metrics.
  */
 import { expect } from 'vitest';
 import {
@@ -11,9 +13,11 @@ import {
   type AnyEventObject,
   type AnyMachineSnapshot,
   createActor,
+  type EventObject,
   fromCallback,
 } from 'xstate';
 import { gateMachine } from '../../machines/gate.machine.ts';
+import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
@@ -42,6 +46,8 @@ class GateDriver implements Driver {
   #recorder!: CoverageRecorder;
   #feed: ((waiting: number) => void) | undefined;
   #handlers = new Map<string, ReturnType<typeof deferred<unknown>>>();
+  /** Runs (`id@token`) the gate told to end, whose JOB_ENDED the walk has yet to take. */
+  readonly #ending = new Set<string>();
 
   async start(recorder: CoverageRecorder): Promise<void> {
     this.#recorder = recorder;
@@ -84,30 +90,46 @@ class GateDriver implements Driver {
         this.#queue.faults.sendRaw('w-gate', JSON.stringify(frame));
         break;
       }
-      case 'JOB_SETTLED': {
-        const { jobId, fenceToken } = event as AnyEventObject & {
-          jobId: string;
-          fenceToken: number;
-        };
-        this.#handlers.get(`${jobId}@${fenceToken}`)!.resolve({ done: jobId });
+      case 'JOB_ENDED': {
+        const run = `${event.jobId}@${event.fenceToken}`;
+        // A run the gate told to end has ended already: its end is among the events seen.
+        if (this.#ending.has(run)) {
+          this.#ending.delete(run);
+          return;
+        }
+        this.#handlers.get(run)!.resolve({ done: event.jobId });
         break;
       }
       case 'JOB_REVOKED':
+        this.#endingRuns([event.jobId]);
         this.#queue.faults.sendRaw(
           'w-gate',
           JSON.stringify({ type: 'job_revoked', job_id: event.jobId, reason: 'model walk' }),
         );
         break;
+      case 'JOB_REJECTED':
+        this.#queue.faults.sendRaw('w-gate', JSON.stringify({ type: 'job', job_id: 'x' }));
+        break;
       case 'BACKPRESSURE_READING':
         this.#feed!(event.waiting as number);
+        break;
+      case 'INTERRUPT_JOBS':
+      case 'FAIL_JOBS':
+        this.#endingRuns(Object.keys(gate.getSnapshot().context.running));
+        gate.send(event);
         break;
       default:
         gate.send(event);
     }
-    await this.#recorder.waitForEvent(
-      (seen) => JSON.stringify(seen) === JSON.stringify(event),
-      mark,
-    );
+    await this.#recorder.waitForEvent((seen) => sameEvent(seen, event), mark);
+  }
+
+  /** Runs of these jobs that run now end as soon as the gate tells them to. */
+  #endingRuns(jobIds: string[]): void {
+    const running = this.#worker.system.get('gate')!.getSnapshot().context.running;
+    for (const jobId of jobIds) {
+      if (running[jobId] !== undefined) this.#ending.add(`${jobId}@${running[jobId].fenceToken}`);
+    }
   }
 
   realValue() {
@@ -116,9 +138,10 @@ class GateDriver implements Driver {
 
   async check(snapshot: AnyMachineSnapshot): Promise<void> {
     const state = describeWorker(this.#worker);
-    // The jobs the model runs are the jobs whose handlers run here.
-    const running = Object.entries(snapshot.context.running as Record<string, number>)
-      .map(([id, token]) => `${id}@${token}`)
+    // The jobs the model runs are the jobs whose handlers run here, but for those told to end.
+    const running = Object.entries(snapshot.context.running as Record<string, RunningJob>)
+      .filter(([, run]) => run.ending === undefined)
+      .map(([id, run]) => `${id}@${run.fenceToken}`)
       .sort();
     const real = Object.entries(state.jobs)
       .map(([id, j]) => `${id}@${j.fenceToken}`)
@@ -150,20 +173,68 @@ class GateDriver implements Driver {
   }
 }
 
+const ended = (job: JobFrame) => ({
+  type: 'JOB_ENDED',
+  state: 'result',
+  jobId: job.job_id,
+  fenceToken: job.fence_token,
+  outcome: { kind: 'result', delivery: 'inline' },
+  endedAt: 0,
+});
+
+/** The event the walk caused, among those the real gate received. */
+function sameEvent(seen: EventObject, event: AnyEventObject): boolean {
+  const got = seen as AnyEventObject;
+  if (seen.type !== event.type) return false;
+  if (event.type === 'JOB_ENDED') {
+    return got.jobId === event.jobId && got.fenceToken === event.fenceToken;
+  }
+  if (event.type === 'JOB_REJECTED') return got.rejection.jobId === 'x';
+  if (event.type === 'JOB_REVOKED') return got.jobId === event.jobId;
+  return JSON.stringify(seen) === JSON.stringify(event);
+}
+
+/**
+ * A run the gate told to end comes back at once: nothing else happens before its end. An end
+ * comes only from a run that runs.
+ */
+function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
+  const running = snapshot.context.running as Record<string, RunningJob>;
+  const ending = Object.keys(running).filter((id) => running[id]!.ending);
+  const e = event as AnyEventObject;
+  if (ending.length > 0) return e.type === 'JOB_ENDED' && e.jobId === ending[0];
+  if (e.type === 'JOB_ENDED') return running[e.jobId]?.fenceToken === e.fenceToken;
+  return true;
+}
+
+/** What the guards read: the state, the runs (and which were told to end), the line, memory. */
+function stateKey(snapshot: AnyMachineSnapshot): string {
+  const { running, waiting, settled } = snapshot.context;
+  const runs = Object.entries(running as Record<string, RunningJob>).map(
+    ([id, run]) => `${id}@${run.fenceToken}${run.ending ? '!' : ''}`,
+  );
+  const line = (waiting as JobFrame[]).map((j) => `${j.job_id}@${j.fence_token}`);
+  return JSON.stringify([snapshot.value, runs.sort(), line, settled]);
+}
+
 modelSuite({
   machine: gateMachine,
   input: { capacity: 1 },
   events: [
     ...JOBS.map((j) => ({ type: 'JOB_OFFERED', job: j })),
-    ...JOBS.map((j) => ({ type: 'JOB_SETTLED', jobId: j.job_id, fenceToken: j.fence_token })),
+    ...JOBS.map(ended),
     { type: 'BACKPRESSURE_READING', waiting: 0 },
     { type: 'BACKPRESSURE_READING', waiting: 3 },
+    { type: 'JOB_REVOKED', jobId: 'a' },
     { type: 'JOB_REVOKED', jobId: 'b' },
     { type: 'JOB_REVOKED', jobId: 'c' },
+    {
+      type: 'JOB_REJECTED',
+      rejection: { ok: false, reason: 'invalid_fields', preview: '', detail: '', jobId: 'x' },
+    },
+    { type: 'FAIL_JOBS', message: 'vLLM failed: model walk' },
   ],
-  // The worker gives a revocation to the gate only when no actor of its own runs the job.
-  filterEvents: (snapshot, event) =>
-    event.type !== 'JOB_REVOKED' ||
-    !((event as AnyEventObject).jobId in (snapshot.context.running as Record<string, number>)),
+  filterEvents: causable,
+  serializeState: stateKey,
   driver: () => new GateDriver(),
 });

@@ -1,25 +1,45 @@
 /**
- * Merges each machine's coverage (coverage/model/<machine>.json, written by the model suites)
- * into coverage/model.json, prints one line per machine, and exits 1 when any machine has a
- * state or transition no walk covered, or when a machine has no coverage at all.
+ * Merges each machine's coverage (coverage/model/<machine>.json, or one file per suite of a
+ * machine walked from several inputs, <machine>.<part>.json) into coverage/model.json, prints
+ * one line per machine, and exits 1 when any machine has a state or transition no walk
+ * covered, or when a machine has no coverage at all.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineReport } from './coverage.ts';
 
-const MACHINES = ['connection', 'lease', 'gate', 'engine', 'worker'];
+const MACHINES = ['connection', 'job', 'gate', 'engine', 'worker'];
 const dir = join(import.meta.dirname, '../../coverage/model');
 
 const machines: Record<string, MachineReport> = {};
 let failed = false;
+/** The union of several suites' coverage of one machine: covered where any walk covered it. */
+function merged(reports: MachineReport[]): MachineReport {
+  const part = (pick: (r: MachineReport) => MachineReport['states']) => {
+    const missing = pick(reports[0]!).missing.filter((id) =>
+      reports.every((r) => pick(r).missing.includes(id)),
+    );
+    const { total } = pick(reports[0]!);
+    return { total, covered: total - missing.length, missing };
+  };
+  return {
+    states: part((r) => r.states),
+    transitions: part((r) => r.transitions),
+    coveredBy: Object.assign({}, ...reports.map((r) => r.coveredBy)),
+  };
+}
+
+const files = existsSync(dir) ? readdirSync(dir) : [];
 for (const name of MACHINES) {
-  const file = join(dir, `${name}.json`);
-  if (!existsSync(file)) {
+  const mine = files.filter((f) => f === `${name}.json` || f.startsWith(`${name}.`));
+  if (mine.length === 0) {
     console.log(`${name.padEnd(10)} no coverage: its model suite did not run`);
     failed = true;
     continue;
   }
-  const report = JSON.parse(readFileSync(file, 'utf8')) as MachineReport;
+  const report = merged(
+    mine.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as MachineReport),
+  );
   machines[name] = report;
   const { states, transitions } = report;
   const complete = states.missing.length === 0 && transitions.missing.length === 0;

@@ -1,7 +1,8 @@
 /**
  * One vitest suite per machine: build the test model with xstate/graph, plan walks that take
  * every reachable transition, run each against the real implementation, and write the
- * machine's coverage to coverage/model/<machine>.json (test/model/report.ts merges them).
+ * machine's coverage to coverage/model/<machine>[.<part>].json (test/model/report.ts merges
+ * them).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,11 @@ import { type Driver, runWalk, walkName } from './runner.ts';
 export type ModelSpec = {
   /** The machine as machines/ defines it (the coverage totals come from it). */
   machine: AnyStateMachine;
+  /**
+   * Which of several suites of one machine this is (its input differs): each writes its own
+   * coverage file, and report.ts merges them. Default: the machine's only suite.
+   */
+  part?: string;
   /** Input for the model's initial state. */
   input?: unknown;
   /** Payload variants per event type (types with none are sent bare). */
@@ -109,11 +115,12 @@ export function modelSuite(spec: ModelSpec): void {
   const { machine, model, walks } = planModel(spec);
   const recorder = new CoverageRecorder(machine.id);
 
-  describe(`${machine.id} machine, walked against the real actors`, () => {
+  const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
+  describe(`${name} machine, walked against the real actors`, () => {
     for (const walk of walks) {
-      const name = walkName(walk);
-      it(name, async () => {
-        recorder.walk = name;
+      const walkLabel = walkName(walk);
+      it(walkLabel, async () => {
+        recorder.walk = walkLabel;
         await runWalk(model, walk, spec.driver(), recorder, { settleMs: spec.settleMs ?? 5_000 });
       });
     }
@@ -121,10 +128,7 @@ export function modelSuite(spec: ModelSpec): void {
     afterAll(() => {
       const report = reportOf(totalsOf(spec.machine), recorder);
       mkdirSync(COVERAGE_DIR, { recursive: true });
-      writeFileSync(
-        join(COVERAGE_DIR, `${machine.id}.json`),
-        `${JSON.stringify(report, null, 2)}\n`,
-      );
+      writeFileSync(join(COVERAGE_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
     });
   });
 }

@@ -7,29 +7,19 @@
  * job, the shutdown() API (the signal path), the timers, the sink answering or failing. Each
  * state is checked outside the worker (worker/checks.ts).
  *
- * The model's domain is tiny: capacity 1, a persisted job `a` (a newer dispatch supersedes
- * it), a transient job `b`. Only the events the real system can produce in a state are
- * walked (`causable`), and states are told apart by what the guards read (`stateKey`).
+ * Jobs are the gate's (gate.model.test.ts); here a transient chat job is held at vLLM where a
+ * walk needs the drain to wait (causes.ts). Only the events the real system can produce in a
+ * state are walked (`causable`), and states are told apart by what the guards read
+ * (`stateKey`).
  */
 import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
-import type { JobFrame } from '../../machines/types.ts';
 import { workerMachine } from '../../machines/worker.machine.ts';
-import { jobFrame } from '../support/job-frame.ts';
 import { modelSuite } from './suite.ts';
-import { CHAT, shutdownStep } from './worker/causes.ts';
+import { shutdownStep } from './worker/causes.ts';
 import { WorkerDriver } from './worker/driver.ts';
 
-const job = (id: string, token: number, mode: JobFrame['mode']) => jobFrame(id, token, mode, CHAT);
-const A = job('a', 1, 'persisted');
-const B = job('b', 0, 'transient');
-/** What the guards read of a rejection: its reason, and the type and job id it had. */
+/** What the guards read of a rejection: its reason, and the type it had. */
 const rejection = (reason: string, fields: object) => ({ reason, ...fields });
-const ended = (id: string, token: number) => ({
-  type: 'JOB_ENDED',
-  jobId: id,
-  fenceToken: token,
-  outcome: { kind: 'result', delivery: 'inline' },
-});
 
 const EVENTS: AnyEventObject[] = [
   { type: 'ENGINE_READY', startupMs: 0 },
@@ -37,39 +27,26 @@ const EVENTS: AnyEventObject[] = [
   { type: 'ENGINE_FAILED', failure: { kind: 'fatal', message: 'a fatal line' } },
   { type: 'ENGINE_FAILED', failure: { kind: 'crashed', message: 'vLLM exited on its own' } },
   { type: 'QUEUE_CONNECTED', connections: 2 },
-  { type: 'QUEUE_FRAME', frame: { type: 'job_revoked', job_id: 'a', reason: 'cancelled' } },
-  { type: 'QUEUE_FRAME', frame: { type: 'job_revoked', job_id: 'c', reason: 'cancelled' } },
   { type: 'QUEUE_FRAME', frame: { type: 'error', message: 'unknown frame type' } },
   { type: 'QUEUE_FRAME', frame: { type: 'job_result_ref', job_id: 'c' } },
-  {
-    type: 'QUEUE_FRAME_REJECTED',
-    rejection: rejection('invalid_fields', { type: 'job', jobId: 'x' }),
-  },
   { type: 'QUEUE_FRAME_REJECTED', rejection: rejection('not_json', {}) },
-  { type: 'START_JOB', job: A },
-  { type: 'START_JOB', job: B },
-  { type: 'SUPERSEDE_JOB', jobId: 'a', fenceToken: 1 },
-  { type: 'REFUSE_JOBS', jobs: [B], reason: 'draining' },
-  ended('a', 1),
-  ended('b', 0),
   { type: 'BACKPRESSURE_READING', waiting: 3 },
   { type: 'SHUTDOWN_REQUESTED' },
 ];
 
 /**
- * What the real system can do next, with the model in this state: frames only arrive while
- * connected; a job starts only in a free slot (capacity 1); vLLM fails once, with a fatal line
- * while it starts and by exiting on its own once it runs; the drain waits only while a job
- * runs (else the gate drains at once); the walk holds the final heartbeat (to answer or fail
- * it) only when no failure caused the shutdown: after one, the failure heartbeat, sent before,
- * is the last. SHUTDOWN_FOR_FAILURE is raised by ENGINE_FAILED, never caused on its own.
+ * What the real system can do next, with the model in this state: frames and registrations
+ * only arrive while connected; vLLM fails once, with a fatal line while it starts and by exiting on its own once
+ * it runs; the drain can wait only after the worker was online (a job held at vLLM; before,
+ * nothing can run and the gate drains at once); the walk holds the final heartbeat (to answer
+ * or fail it) only when no failure caused the shutdown: after one, the failure heartbeat, sent
+ * before, is the last. SHUTDOWN_FOR_FAILURE is raised by ENGINE_FAILED, never caused on its own.
  */
 function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
-  const { jobs, failure } = snapshot.context;
-  const running = Object.keys(jobs).length;
+  const { failure, startupMs } = snapshot.context;
   const online = snapshot.matches('online');
   const draining = snapshot.matches({ shuttingDown: 'draining' });
-  const waiting = draining && running > 0 && failure === undefined;
+  const waiting = draining && startupMs !== undefined && failure === undefined;
   const e = event as AnyEventObject;
   switch (event.type) {
     case 'ENGINE_FAILED':
@@ -89,20 +66,10 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
       // The engine ends only after the worker told it to stop.
       return snapshot.matches({ shuttingDown: 'stoppingEngine' });
     case 'QUEUE_FRAME':
-      if (!online) return false;
-      return e.frame.type !== 'job_revoked' || e.frame.job_id !== 'a' || 'a' in jobs;
     case 'QUEUE_FRAME_REJECTED':
+    case 'QUEUE_CONNECTED':
+      // A registration (the first, or again after a drop the walk causes) needs a connection.
       return online;
-    case 'START_JOB':
-      return online && running === 0;
-    case 'SUPERSEDE_JOB':
-      return online && jobs.a?.fenceToken === 1;
-    case 'REFUSE_JOBS':
-      return waiting;
-    case 'JOB_ENDED':
-      return (online || draining) && jobs[e.jobId]?.fenceToken === e.fenceToken;
-    case 'GATE_DRAINED':
-      return running === 0;
     case shutdownStep('after', 'draining'):
       return waiting;
     case shutdownStep('error', 'reporting'):
@@ -112,12 +79,11 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   }
 }
 
-/** The state value, the running jobs (id and fence token) and whether a failure happened. */
+/** The state value, whether the worker was online, and whether a failure happened. */
 function stateKey(snapshot: AnyMachineSnapshot): string {
-  const jobs = Object.entries(snapshot.context.jobs as Record<string, { fenceToken: number }>);
   return JSON.stringify([
     snapshot.value,
-    jobs.map(([id, { fenceToken }]) => `${id}@${fenceToken}`).sort(),
+    snapshot.context.startupMs !== undefined,
     snapshot.context.failure?.kind ?? null,
   ]);
 }

@@ -28,8 +28,13 @@ export type Pairing = {
   group: string;
   /** The two sides in words, e.g. `SDK vs floor 1`. */
   versus: string;
-  /** At capacity 8 the subject's jobs/s must be at least this share of the floor's. */
-  ratioTarget: number;
+  /**
+   * At capacity 8 the subject's jobs/s must be at least this share of the floor's, by mode for
+   * small jobs; large (1 MiB) jobs of either mode are held to the transient share.
+   */
+  ratioTarget: Record<JobMode, number>;
+  /** The subject's actor events per job, where it is measured (events.ts). */
+  eventsPerJob?(mode: JobMode): Promise<number>;
   /** A job payload whose JSON is about `bytes` long. */
   payload(bytes: number): JsonValue;
   /**
@@ -110,7 +115,16 @@ async function measure(
       floor.memory('none'),
       subject.memory('none'),
     ]);
-    return summarise(name, pairing, spec, rounds, floorMemory.peakBytes, subjectMemory.peakBytes);
+    const events = await pairing.eventsPerJob?.(spec.mode);
+    const result = summarise(
+      name,
+      pairing,
+      spec,
+      rounds,
+      floorMemory.peakBytes,
+      subjectMemory.peakBytes,
+    );
+    return events === undefined ? result : { ...result, events_per_job: round(events) };
   } finally {
     for (const client of clients) await client.stop();
     await queue.close();
@@ -135,7 +149,7 @@ function summarise(
   // machine's noise moves the figure the target reads.
   const roundRatios = rounds.subject.map((batch, i) => batch.jobsPerS / rounds.floor[i]!.jobsPerS);
   const held = spec.capacity === 8;
-  const target = pairing.ratioTarget;
+  const target = pairing.ratioTarget[spec.payloadBytes >= MIB ? 'transient' : spec.mode];
   return {
     scenario: name,
     jobs_per_s: round(rate(rounds.subject)),

@@ -20,7 +20,7 @@ const INSTANT_ENGINE = '--instant --disable-uvicorn-access-log';
 const workerPairing: Pairing = {
   group: 'worker',
   versus: 'full worker vs floor 2 (instant mock vLLM)',
-  ratioTarget: 0.6,
+  ratioTarget: { transient: 0.6, persisted: 0.5 },
   payload: chatPayloadOf,
   start: (queue, { capacity, context }, started) =>
     startEnginePair(

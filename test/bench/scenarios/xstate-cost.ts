@@ -5,7 +5,7 @@
  *   - event: one event to a one-state machine whose only action is an assign;
  *   - child: a child machine per job, keyed by its job id (spawn, one event, it tells the
  *     parent, the parent stops it): the least an actor per job costs;
- *   - lease: the real lease machine's whole life for one persisted job (spawned with a work
+ *   - job: the real job machine's whole life for one persisted job (spawned with a work
  *     actor that succeeds at once, settles inline, stopped on JOB_ENDED).
  * The SDK's budget for a job at half of floor 1's rate is about twice the queue's CPU per job
  * (the queue, not floor 1, sets floor 1's rate), so these show how much of it is spent before
@@ -21,9 +21,9 @@ import {
   spawnChild,
   stopChild,
 } from 'xstate';
-import { leaseMachine } from '../../../machines/lease.machine.ts';
+import { jobMachine } from '../../../machines/job.machine.ts';
 import { CONNECTION_ID } from '../../../machines/outbound.ts';
-import type { JobFrame } from '../../../machines/types.ts';
+import type { JobFrame, WorkCommand } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
 import type { Scenario } from '../registry.ts';
 import { median, round } from '../stats.ts';
@@ -71,9 +71,9 @@ const minimalChild = setup({ types: { input: {} as { job: JobFrame } } }).create
   },
 });
 
-const lease = leaseMachine.provide({
+const job = jobMachine.provide({
   actors: {
-    work: fromCallback(({ input, sendBack }) => {
+    work: fromCallback<WorkCommand, { job: JobFrame }>(({ input, sendBack }) => {
       sendBack({ type: 'WORK_SUCCEEDED', jobId: input.job.job_id, result: { ok: true }, size: 0 });
     }),
   },
@@ -118,8 +118,8 @@ const MEASURES = {
     }
     stopWhenAllEnded(parent);
   },
-  lease: (jobId: (i: number) => string) => {
-    const parent = createActor(parentOf(lease)).start();
+  job: (jobId: (i: number) => string) => {
+    const parent = createActor(parentOf(job)).start();
     for (let i = 0; i < JOBS_PER_ROUND; i += 1) {
       parent.send({ type: 'START', job: jobFrame(jobId(i), 1, 'persisted') });
     }
@@ -129,9 +129,9 @@ const MEASURES = {
 
 export const xstateCostScenario: Scenario = {
   name: 'reference/xstate-per-job',
-  describe: 'CPU µs per job in XState alone: an event, a child machine per job, a lease',
+  describe: 'CPU µs per job in XState alone: an event, a child machine per job, a persisted job',
   run: async (context) => {
-    const samples: Record<keyof typeof MEASURES, number[]> = { event: [], child: [], lease: [] };
+    const samples: Record<keyof typeof MEASURES, number[]> = { event: [], child: [], job: [] };
     const names = Object.keys(MEASURES) as Array<keyof typeof MEASURES>;
     // Round 0 warms up and is not counted.
     for (let r = 0; r <= context.rounds; r += 1) {
@@ -142,15 +142,15 @@ export const xstateCostScenario: Scenario = {
     }
     const event = round(median(samples.event));
     const child = round(median(samples.child));
-    const leaseLife = round(median(samples.lease));
+    const jobLife = round(median(samples.job));
     return [
       {
         scenario: 'reference/xstate-per-job',
-        cpu_us_per_job: leaseLife,
+        cpu_us_per_job: jobLife,
         event_us: event,
         child_machine_us: child,
-        lease_us: leaseLife,
-        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a lease's whole life ${leaseLife} µs`,
+        job_us: jobLife,
+        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a persisted job's whole life ${jobLife} µs`,
       },
     ];
   },

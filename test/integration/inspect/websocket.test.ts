@@ -67,7 +67,7 @@ describe('the WebSocket inspector', () => {
     );
     const events = received.filter((e) => e.type === '@xstate.event').map((e) => e.event?.type);
     expect(events).toEqual(
-      expect.arrayContaining(['ENGINE_READY', 'QUEUE_CONNECTED', 'START_JOB', 'JOB_ENDED']),
+      expect.arrayContaining(['ENGINE_READY', 'QUEUE_CONNECTED', 'JOB_OFFERED', 'JOB_ENDED']),
     );
     const sessionOf = (name: string) => received.find((e) => e.name === name)?.sessionId;
     const snapshotsOf = (name: string) =>
@@ -76,7 +76,7 @@ describe('the WebSocket inspector', () => {
       running: 'ready',
     });
     expect(snapshotsOf(jobActorId(job.jobId)).at(-1)?.snapshot).toMatchObject({
-      value: 'settled',
+      value: 'result',
       tags: ['ended'],
     });
     expect(snapshotsOf('worker').at(-1)?.snapshot).toMatchObject({

@@ -508,7 +508,7 @@ describe('SDK jobs', () => {
     expect(queue.events.filter(eventIs('outcome_rejected'))).toEqual([]);
   });
 
-  it('gives the worker no event named after a job, whose memo would grow with every job', async () => {
+  it('gives the jobs’ owner (the gate) no event named after a job, whose memo would grow with every job', async () => {
     // xstate memoizes each state node's transition candidates per event type and never forgets
     // them: an event type per job (a lease's `xstate.done.actor.<job id>`) leaked memory.
     const queue = await queues.start();
@@ -517,7 +517,7 @@ describe('SDK jobs', () => {
       capacity: 2,
       onJob: (job) => job.payload,
       inspect: (event) => {
-        if (event.type === '@xstate.event' && (event.actorRef as AnyActorRef).id === 'worker') {
+        if (event.type === '@xstate.event' && (event.actorRef as AnyActorRef).id === 'gate') {
           seen.add(event.event.type);
         }
       },

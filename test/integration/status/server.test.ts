@@ -202,10 +202,17 @@ describe('status server', () => {
         jobId: job.jobId,
         mode: 'persisted',
         task: 'held',
-        state: 'held.working',
+        state: 'running.work(working),lease(held)',
         lease: expect.objectContaining({
-          machine: 'lease',
-          active: ['lease', 'lease.held', 'lease.held.working'],
+          machine: 'job',
+          active: [
+            'job',
+            'job.running',
+            'job.running.work',
+            'job.running.work.working',
+            'job.running.lease',
+            'job.running.lease.held',
+          ],
         }),
       }),
     ]);

@@ -16,10 +16,10 @@ export type Fact = { what: string; holds: () => boolean | Promise<boolean> };
 export type Bookkeeping = {
   /** What the events caused so far leave true in the outside world. */
   facts: Fact[];
-  /** Jobs a command already ended for real while the model still runs them. */
-  ending: Set<string>;
-  /** Runs the real worker started that the model starts one event later (a superseding run). */
-  extraRuns: number;
+  /** The job held at vLLM to keep a drain waiting, while it runs. */
+  held: JobFrame | undefined;
+  /** The walk's next event after the one being caused. */
+  next: EventObject | undefined;
 };
 
 /** Recognises the event among those the real worker handled. */
@@ -51,7 +51,7 @@ export async function makeHappen(
     case 'ENGINE_FAILED':
       if (model.matches('booting')) await system.controlVllm('/mock/print', { line: FATAL_LINE });
       else await system.controlVllm('/mock/exit', { code: 1 });
-      for (const jobId of Object.keys(model.context.jobs)) book.ending.add(jobId);
+      cutOff(system, book, 'vLLM failed: vLLM exited on its own (exit code 1, signal none)');
       return ofType;
     case 'ENGINE_UNHEALTHY':
     case 'ENGINE_RECOVERED':
@@ -66,20 +66,9 @@ export async function makeHappen(
       fact(book, 'a second registration', () => system.registrations() === 2);
       return ofType;
     case 'QUEUE_FRAME':
-      return sendFrame(system, book, model, event.frame);
+      return sendFrame(system, book, event.frame);
     case 'QUEUE_FRAME_REJECTED':
       return sendRejected(system, book, event.rejection);
-    case 'START_JOB':
-      await startJob(system, event.job);
-      return (seen) => ofType(seen) && payload(seen).job.job_id === event.job.job_id;
-    case 'SUPERSEDE_JOB':
-      supersede(system, book, model, event.jobId);
-      return ofType;
-    case 'REFUSE_JOBS':
-      for (const job of event.jobs as JobFrame[]) offerWhileDraining(system, book, job);
-      return ofType;
-    case 'JOB_ENDED':
-      return endJob(system, book, event);
     default:
       // HEARTBEAT_DUE and the shutdown's own steps.
       return shutdownEvent(system, book, model, event);
@@ -87,21 +76,20 @@ export async function makeHappen(
 }
 
 /** The steps of the shutdown sequence, and a second signal. */
-function shutdownEvent(
+async function shutdownEvent(
   system: WorkerSystem,
   book: Bookkeeping,
   model: AnyMachineSnapshot,
   event: AnyEventObject,
-): Match {
+): Promise<Match> {
   const failed = model.context.failure !== undefined;
   const match: Match = (seen) => seen.type === event.type;
-  const interruptAll = () => {
-    for (const jobId of Object.keys(model.context.jobs)) book.ending.add(jobId);
-    book.extraRuns = 0;
-  };
+  const interruptAll = () =>
+    cutOff(system, book, 'the worker shut down before the job finished', 'job cut off by shutdown');
   switch (event.type) {
     case 'SHUTDOWN_REQUESTED': {
       const second = model.matches('shuttingDown');
+      if (!second && model.matches('online') && drainWaits(book.next)) await holdJob(system, book);
       system.worker.shutdown(second ? 'SIGINT' : 'SIGTERM');
       if (second) {
         interruptAll();
@@ -132,9 +120,12 @@ function shutdownEvent(
       }
       return match;
     }
+    case 'GATE_DRAINED':
+      if (book.held !== undefined) await finishHeld(system, book, book.held);
+      return match;
     default:
-      // HEARTBEAT_DUE, GATE_DRAINED, CONNECTION_CLOSED, ENGINE_STOPPED: the worker's timer
-      // or the worker itself.
+      // HEARTBEAT_DUE, CONNECTION_CLOSED, ENGINE_STOPPED: the worker's timer or the worker
+      // itself.
       return match;
   }
 }
@@ -144,17 +135,9 @@ function fact(book: Bookkeeping, what: string, holds: Fact['holds']): void {
 }
 
 /** A frame from the queue; what the worker makes of it shows in its log or its answers. */
-function sendFrame(
-  system: WorkerSystem,
-  book: Bookkeeping,
-  model: AnyMachineSnapshot,
-  frame: AnyEventObject,
-): Match {
+function sendFrame(system: WorkerSystem, book: Bookkeeping, frame: AnyEventObject): Match {
   system.queue.faults.sendRaw(WORKER_ID, JSON.stringify(frame));
-  const running = frame.job_id in model.context.jobs;
-  if (frame.type === 'job_revoked' && running) book.ending.add(frame.job_id);
   const line = {
-    job_revoked: running ? undefined : 'revocation for a job not running here: nothing to stop',
     error: `the queue rejected a frame: ${frame.message}`,
     job_result_ref: undefined,
   }[frame.type as string];
@@ -168,80 +151,56 @@ function sendFrame(
   };
 }
 
-/** A frame the worker cannot read: a job frame with its id is answered, garbage is logged. */
+/** A frame the worker cannot read is logged (a job frame naming its job goes to the gate). */
 function sendRejected(system: WorkerSystem, book: Bookkeeping, rejection: AnyEventObject): Match {
-  if (rejection.type === 'job') {
-    system.queue.faults.sendRaw(
-      WORKER_ID,
-      JSON.stringify({ type: 'job', job_id: rejection.jobId }),
-    );
-    fact(book, `a job_error for the invalid job ${rejection.jobId}`, () =>
-      system
-        .framesIn('job_error')
-        .some((f) => f.job_id === rejection.jobId && f.error.startsWith('invalid job frame')),
-    );
-  } else {
-    system.queue.faults.sendRaw(WORKER_ID, 'this is not JSON');
-    const line = 'ignored a frame from the queue: frame is not JSON';
-    fact(book, `the log line '${line}'`, () => system.logged(line));
-  }
+  system.queue.faults.sendRaw(WORKER_ID, 'this is not JSON');
+  const line = 'ignored a frame from the queue: frame is not JSON';
+  fact(book, `the log line '${line}'`, () => system.logged(line));
   return (seen) =>
     seen.type === 'QUEUE_FRAME_REJECTED' &&
     (seen as AnyEventObject).rejection.reason === rejection.reason;
 }
 
-/** A job frame from the queue; vLLM holds the job's request until the walk ends the job. */
-async function startJob(system: WorkerSystem, job: JobFrame): Promise<void> {
+/** Events that leave the drain waiting for a running job (else the gate drains at once). */
+function drainWaits(next: EventObject | undefined): boolean {
+  return next !== undefined && next.type !== 'GATE_DRAINED';
+}
+
+/** A transient chat job from the queue, whose request vLLM holds until the walk ends it. */
+async function holdJob(system: WorkerSystem, book: Bookkeeping): Promise<void> {
+  const job: JobFrame = {
+    type: 'job',
+    job_id: `held-${book.facts.length}`,
+    mode: 'transient',
+    config_id: 'cfg',
+    fence_token: 0,
+    payload: CHAT,
+  };
   const before = (await system.vllm())?.inference_requests ?? 0;
   system.queue.faults.sendRaw(WORKER_ID, JSON.stringify(job));
   await system.eventually(
     async () => ((await system.vllm())?.inference_requests ?? 0) > before,
     `job ${job.job_id}'s request at vLLM`,
   );
+  book.held = job;
 }
 
-/** A newer dispatch of a running job: the run is replaced, and the new one starts at once. */
-function supersede(
-  system: WorkerSystem,
-  book: Bookkeeping,
-  model: AnyMachineSnapshot,
-  jobId: string,
-): void {
-  const run = model.context.jobs[jobId] as { fenceToken: number; mode: JobFrame['mode'] };
-  const frame: JobFrame = {
-    type: 'job',
-    job_id: jobId,
-    mode: run.mode,
-    config_id: 'cfg',
-    fence_token: run.fenceToken + 1,
-    payload: CHAT,
-  };
-  system.queue.faults.sendRaw(WORKER_ID, JSON.stringify(frame));
-  book.extraRuns = 1;
+/** vLLM answers the held job: its one result goes to the queue, and its end is logged. */
+async function finishHeld(system: WorkerSystem, book: Bookkeeping, job: JobFrame) {
+  book.held = undefined;
+  await system.controlVllm('/mock/release', {});
+  const results = () => system.framesIn('job_result').filter((f) => f.job_id === job.job_id);
+  fact(book, `exactly one result of ${job.job_id}`, () => results().length === 1);
+  fact(book, `the log line 'job done' for ${job.job_id}`, () => system.logged('job done'));
 }
 
-/** A job offered while draining is refused; a transient one is answered with an error. */
-function offerWhileDraining(system: WorkerSystem, book: Bookkeeping, job: JobFrame): void {
-  system.queue.faults.sendRaw(WORKER_ID, JSON.stringify(job));
-  if (job.mode !== 'transient') return;
-  const refusals = () =>
-    system.framesIn('job_error').filter((f) => f.job_id === job.job_id && /draining/.test(f.error));
-  fact(book, `one job_error refusing ${job.job_id}`, () => refusals().length === 1);
-}
-
-/** A job no command ended finishes: vLLM answers, and its one result goes to the queue. */
-async function endJob(system: WorkerSystem, book: Bookkeeping, event: AnyEventObject) {
-  const { jobId, fenceToken } = event as AnyEventObject & { jobId: string; fenceToken: number };
-  if (!book.ending.delete(jobId)) {
-    await system.controlVllm('/mock/release', {});
-    const results = () =>
-      system
-        .framesIn('job_result')
-        .filter((f) => f.job_id === jobId && f.fence_token === fenceToken);
-    fact(book, `exactly one result of ${jobId}`, () => results().length === 1);
-  }
-  return (seen: EventObject) => {
-    const ended = seen as AnyEventObject;
-    return seen.type === 'JOB_ENDED' && ended.jobId === jobId && ended.fenceToken === fenceToken;
-  };
+/** The held job is cut off: the queue gets one job_error, and one warning says so. */
+function cutOff(system: WorkerSystem, book: Bookkeeping, error: string, line = error): void {
+  const job = book.held;
+  if (job === undefined) return;
+  book.held = undefined;
+  const errors = () =>
+    system.framesIn('job_error').filter((f) => f.job_id === job.job_id && f.error === error);
+  fact(book, `one job_error '${error}' for ${job.job_id}`, () => errors().length === 1);
+  fact(book, `the log line '${line}'`, () => system.logged(line));
 }

@@ -65,13 +65,12 @@ async function online(world: World, snapshot: AnyMachineSnapshot, stillThere: bo
   if (!stillThere) return;
   const health = await fetch(`${system.vllmUrl}/health`);
   expect(health.status).toBe(snapshot.matches({ online: 'serving' }) ? 200 : 503);
-  await jobsInFlight(world, snapshot);
+  await jobsInFlight(world);
 }
 
-/** The jobs the model runs are the requests vLLM is answering. */
-async function jobsInFlight(world: World, snapshot: AnyMachineSnapshot) {
-  const running = Object.keys(snapshot.context.jobs).filter((id) => !world.book.ending.has(id));
-  const expected = running.length + world.book.extraRuns;
+/** The job held at vLLM, if any, is the one request vLLM is answering. */
+async function jobsInFlight(world: World) {
+  const expected = world.book.held === undefined ? 0 : 1;
   await world.system.eventually(
     async () => (await world.system.vllm())?.running === expected,
     `${expected} job request(s) in flight at vLLM`,
@@ -87,7 +86,7 @@ async function shuttingDown(world: World, snapshot: AnyMachineSnapshot, stillThe
   if (connected) {
     await system.eventually(() => system.framesIn('drain').length > 0, 'the queue told to drain');
   }
-  if (step === 0 && stillThere) await jobsInFlight(world, snapshot);
+  if (step === 0 && stillThere) await jobsInFlight(world);
   if (step >= 1) {
     await system.eventually(
       async () => ((await system.vllm())?.running ?? 0) === 0,

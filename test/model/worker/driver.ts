@@ -45,10 +45,13 @@ export class WorkerDriver implements Driver {
   #system!: WorkerSystem;
   /** The model's state at the last check: the state the next event leaves. */
   #model!: AnyMachineSnapshot;
-  readonly #book: Bookkeeping = { facts: [], ending: new Set(), extraRuns: 0 };
+  readonly #book: Bookkeeping = { facts: [], held: undefined, next: undefined };
+  #events: readonly EventObject[] = [];
+  #step = 0;
   #output: WorkerOutput | undefined;
 
   async start(recorder: CoverageRecorder, { events }: PlannedWalk): Promise<void> {
+    this.#events = events;
     this.#system = await WorkerSystem.start(setupFor(events), recorder.inspect);
     void toPromise(this.#system.worker.actor).then((output) => {
       this.#output = output;
@@ -56,6 +59,8 @@ export class WorkerDriver implements Driver {
   }
 
   async cause(event: AnyEventObject): Promise<void> {
+    this.#step += 1;
+    this.#book.next = this.#events[this.#step];
     const match = await makeHappen(this.#system, this.#book, this.#model, event);
     await this.#system.trace.next(match, event.type, 10_000);
   }

@@ -1,21 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { type AnyEventObject, createActor, fromCallback, setup } from 'xstate';
-import type { GateInput } from '../../../machines/gate.machine.ts';
-import type { JobFrame, OutboundFrame } from '../../../machines/types.ts';
-import { createGateLogic } from '../../../src/gate/index.ts';
-import { silentLogger } from '../../../src/observability/logger.ts';
+import { type AnyEventObject, createActor, fromCallback, sendParent, setup } from 'xstate';
+import { type GateInput, gateMachine } from '../../../machines/gate.machine.ts';
+import type { JobFrame, LogParams, OutboundFrame } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
 
-/** The gate under a parent that records its notices, beside a connection that records frames. */
+/**
+ * The gate under a parent that records its notices, beside a connection that records frames;
+ * its jobs are stand-ins that record their start and end when told to.
+ */
 function harness(input: GateInput) {
   const notices: AnyEventObject[] = [];
   const frames: OutboundFrame[] = [];
+  const logs: LogParams[] = [];
+  const started: string[] = [];
   const connection = fromCallback<{ type: 'SEND'; frame: OutboundFrame }>(({ receive }) => {
     receive((event) => frames.push(event.frame));
   });
-  const parent = setup({
-    actors: { gate: createGateLogic(silentLogger()), connection },
-  }).createMachine({
+  const job = setup({ types: { input: {} as { job: JobFrame } } }).createMachine({
+    context: ({ input: { job } }) => {
+      started.push(job.job_id);
+      return { job };
+    },
+    on: {
+      FINISH: {
+        actions: sendParent(({ context }) => ({
+          type: 'JOB_ENDED',
+          state: 'result',
+          jobId: context.job.job_id,
+          fenceToken: context.job.fence_token,
+          outcome: { kind: 'result', delivery: 'inline' },
+          endedAt: Date.now(),
+        })),
+      },
+    },
+  });
+  const gate = gateMachine.provide({
+    actors: { job: job as never },
+    actions: { log: (_, params) => logs.push(...[params].flat()) },
+  });
+  const parent = setup({ actors: { gate, connection } }).createMachine({
     invoke: [
       { id: 'connection', systemId: 'connection', src: 'connection' },
       { id: 'gate', systemId: 'gate', src: 'gate', input },
@@ -23,13 +46,19 @@ function harness(input: GateInput) {
     on: { '*': { actions: ({ event }) => notices.push(event) } },
   });
   const actor = createActor(parent).start();
-  const gate = actor.system.get('gate')!;
+  const ref = actor.system.get('gate')!;
   return {
     notices,
     frames,
-    send: (event: AnyEventObject) => gate.send(event),
-    state: () => gate.getSnapshot().value as string,
-    started: () => notices.filter((n) => n.type === 'START_JOB').map((n) => n.job.job_id),
+    logs,
+    started,
+    send: (event: AnyEventObject) => ref.send(event),
+    /** The running job `id` finishes (its late copy, after a supersession, too). */
+    finish: (id: string) => ref.getSnapshot().children[`job:${id}`]?.send({ type: 'FINISH' }),
+    state: () => ref.getSnapshot().value as string,
+    running: () => Object.keys(ref.getSnapshot().context.running),
+    refusedTransient: () =>
+      frames.filter((f) => f.type === 'job_error').map((f) => (f as { job_id: string }).job_id),
   };
 }
 
@@ -40,13 +69,30 @@ describe('gate', () => {
   it('starts jobs up to capacity, queues as many more, and refuses the rest', () => {
     const gate = harness({ capacity: 2 });
     for (const id of ['a', 'b', 'c', 'd', 'e']) gate.send({ type: 'JOB_OFFERED', job: job(id) });
-    expect(gate.started()).toEqual(['a', 'b']);
-    const refused = gate.notices.filter((n) => n.type === 'REFUSE_JOBS');
-    expect(refused).toEqual([{ type: 'REFUSE_JOBS', jobs: [job('e')], reason: 'at_capacity' }]);
-    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 0 });
-    expect(gate.started()).toEqual(['a', 'b', 'c']);
-    gate.send({ type: 'JOB_SETTLED', jobId: 'b', fenceToken: 0 });
-    expect(gate.started()).toEqual(['a', 'b', 'c', 'd']);
+    expect(gate.started).toEqual(['a', 'b']);
+    expect(gate.frames).toEqual([
+      {
+        type: 'job_error',
+        job_id: 'e',
+        error: 'worker at capacity: every slot and waiting place is taken',
+        fence_token: 0,
+      },
+    ]);
+    gate.finish('a');
+    expect(gate.started).toEqual(['a', 'b', 'c']);
+    gate.finish('b');
+    expect(gate.started).toEqual(['a', 'b', 'c', 'd']);
+    expect(gate.running()).toEqual(['c', 'd']);
+  });
+
+  it('leaves a persisted job it cannot take to its lease: logged, never answered', () => {
+    const gate = harness({ capacity: 1 });
+    for (const id of ['a', 'b', 'c'])
+      gate.send({ type: 'JOB_OFFERED', job: job(id, 1, 'persisted') });
+    expect(gate.frames).toEqual([]);
+    expect(gate.logs.map((l) => l.message)).toContain(
+      'worker at capacity: every slot and waiting place is taken; left to its lease',
+    );
   });
 
   it('ignores a re-delivered job that runs, waits or recently settled under the same token', () => {
@@ -55,23 +101,33 @@ describe('gate', () => {
     gate.send({ type: 'JOB_OFFERED', job: job('a', 3, 'persisted') });
     gate.send({ type: 'JOB_OFFERED', job: job('b', 4, 'persisted') });
     gate.send({ type: 'JOB_OFFERED', job: job('b', 4, 'persisted') });
-    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 3 });
+    gate.finish('a');
     gate.send({ type: 'JOB_OFFERED', job: job('a', 3, 'persisted') });
     gate.send({ type: 'JOB_OFFERED', job: job('a', 2, 'persisted') });
-    expect(gate.started()).toEqual(['a', 'b']);
-    expect(gate.notices.filter((n) => n.type === 'REFUSE_JOBS')).toEqual([]);
+    expect(gate.started).toEqual(['a', 'b']);
   });
 
   it('supersedes a run when the same job comes with a higher fence token', () => {
     const gate = harness({ capacity: 1 });
     gate.send({ type: 'JOB_OFFERED', job: job('a', 1, 'persisted') });
     gate.send({ type: 'JOB_OFFERED', job: job('a', 5, 'persisted') });
-    expect(gate.notices.map((n) => n.type)).toEqual(['START_JOB', 'SUPERSEDE_JOB', 'START_JOB']);
-    expect(gate.notices[1]).toEqual({ type: 'SUPERSEDE_JOB', jobId: 'a', fenceToken: 1 });
-    // The old run's late settlement does not free the new run's slot.
-    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 1 });
+    expect(gate.started).toEqual(['a', 'a']);
+    expect(gate.logs.find((l) => l.fields?.outcome === 'superseded')?.fields).toMatchObject({
+      job_id: 'a',
+      mode: 'persisted',
+    });
+    // The old run's late end does not free the new run's slot.
+    gate.send({
+      type: 'JOB_ENDED',
+      state: 'superseded',
+      jobId: 'a',
+      fenceToken: 1,
+      outcome: { kind: 'aborted', reason: 'superseded' },
+      endedAt: Date.now(),
+    });
     gate.send({ type: 'JOB_OFFERED', job: job('b', 6, 'persisted') });
-    expect(gate.started()).toEqual(['a', 'a']);
+    expect(gate.started).toEqual(['a', 'a']);
+    expect(gate.running()).toEqual(['a']);
   });
 
   it('drops a revoked job from the waiting line, and ignores a late copy of its frame', () => {
@@ -79,24 +135,24 @@ describe('gate', () => {
     gate.send({ type: 'JOB_OFFERED', job: job('a', 1, 'persisted') });
     gate.send({ type: 'JOB_OFFERED', job: job('b', 2, 'persisted') });
     gate.send({ type: 'JOB_REVOKED', jobId: 'b' });
-    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 1 });
+    gate.finish('a');
     gate.send({ type: 'JOB_OFFERED', job: job('b', 2, 'persisted') });
-    expect(gate.started()).toEqual(['a']);
+    expect(gate.started).toEqual(['a']);
     // A new dispatch of the revoked job (higher token) runs.
     gate.send({ type: 'JOB_OFFERED', job: job('b', 3, 'persisted') });
-    expect(gate.started()).toEqual(['a', 'b']);
+    expect(gate.started).toEqual(['a', 'b']);
   });
 
   it('forgets the oldest settled jobs beyond its memory', () => {
     const gate = harness({ capacity: 1, memorySize: 2 });
     for (const id of ['a', 'b', 'c']) {
       gate.send({ type: 'JOB_OFFERED', job: job(id) });
-      gate.send({ type: 'JOB_SETTLED', jobId: id, fenceToken: 0 });
+      gate.finish(id);
     }
     gate.send({ type: 'JOB_OFFERED', job: job('a') });
-    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 0 });
+    gate.finish('a');
     gate.send({ type: 'JOB_OFFERED', job: job('c') });
-    expect(gate.started()).toEqual(['a', 'b', 'c', 'a']);
+    expect(gate.started).toEqual(['a', 'b', 'c', 'a']);
   });
 
   it('pauses above the pause threshold and resumes at or below the resume threshold, once each', () => {
@@ -112,23 +168,25 @@ describe('gate', () => {
     const gate = harness({ capacity: 1 });
     gate.send({ type: 'PAUSE_REQUESTED' });
     gate.send({ type: 'JOB_OFFERED', job: job('a') });
-    expect(gate.started()).toEqual(['a']);
+    expect(gate.started).toEqual(['a']);
   });
 
-  it('drains: sends drain, refuses new and waiting jobs, reports drained after the last settles', () => {
+  it('drains: sends drain, refuses new and waiting jobs, reports drained after the last ends', () => {
     const gate = harness({ capacity: 1 });
     gate.send({ type: 'JOB_OFFERED', job: job('a') });
     gate.send({ type: 'JOB_OFFERED', job: job('b') });
     gate.send({ type: 'DRAIN' });
     gate.send({ type: 'JOB_OFFERED', job: job('c', 9, 'persisted') });
-    expect(gate.frames).toEqual([{ type: 'drain' }]);
-    const refused = gate.notices.filter((n) => n.type === 'REFUSE_JOBS');
-    expect(refused.map((n) => n.jobs.map((j: JobFrame) => j.job_id))).toEqual([['b'], ['c']]);
+    gate.send({ type: 'JOB_OFFERED', job: job('d') });
+    expect(gate.frames.map((f) => f.type).sort()).toEqual(['drain', 'job_error', 'job_error']);
+    expect(gate.refusedTransient()).toEqual(['b', 'd']);
+    const refused = gate.logs.filter((l) => l.fields?.reason === 'draining');
+    expect(refused.map((l) => l.fields?.job_id)).toEqual(['b', 'c', 'd']);
     expect(gate.state()).toBe('draining');
-    gate.send({ type: 'JOB_SETTLED', jobId: 'a', fenceToken: 0 });
+    gate.finish('a');
     expect(gate.state()).toBe('drained');
     expect(gate.notices.at(-1)).toEqual({ type: 'GATE_DRAINED' });
-    expect(gate.started()).toEqual(['a']);
+    expect(gate.started).toEqual(['a']);
   });
 
   it('is drained at once when nothing runs, and says so again when asked again', () => {

@@ -12,7 +12,7 @@ const ended = (task: string): EndedJob => ({
   mode: 'transient',
   task,
   fenceToken: 0,
-  state: 'done',
+  state: 'result',
   startedAt: 0,
   outcome: 'result',
   durationMs: 5,

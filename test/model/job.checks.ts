@@ -1,10 +1,11 @@
 /**
- * What the queue saw of the lease model's one job, checked in each model state: renewals and
- * progress with the job's token, exactly one outcome once settled, nothing after the run was
- * revoked, superseded or interrupted.
+ * What the queue saw of the job model's one job, checked in each model state: renewals and
+ * progress with the job's token (0 for a transient job), exactly one outcome once it ended,
+ * nothing after the run was revoked or superseded, and for a cut-off job only the error that
+ * a transient job's caller waits for.
  */
 import { expect } from 'vitest';
-import type { JobFrame, JobOutcome } from '../../machines/types.ts';
+import { ABORT_MESSAGES, type JobFrame, type JobOutcome } from '../../machines/types.ts';
 import type { WorkerFrame } from '../../src/protocol/index.ts';
 import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
 import { eventually } from '../support/eventually.ts';
@@ -47,7 +48,8 @@ export class JobWitness {
     const byKind = (f: WorkerFrame) => ('progress' in f && f.progress !== undefined ? 1 : 0);
     expect([...progress()].sort((a, b) => byKind(a) - byKind(b))).toEqual(expected);
     const renewedLease = eventIs('lease_renewed', (e) => e.jobId === this.#job.job_id);
-    expect(this.#queue.events.filter(renewedLease)).toHaveLength(total);
+    const leased = this.#job.mode === 'persisted';
+    expect(this.#queue.events.filter(renewedLease)).toHaveLength(leased ? total : 0);
     const tokens = this.frames().map((f) => ('fence_token' in f ? f.fence_token : undefined));
     expect(new Set(tokens)).toEqual(new Set(tokens.length === 0 ? [] : [this.#token]));
   }
@@ -96,17 +98,25 @@ export class JobWitness {
     expect(this.outcomes()).toEqual([]);
   }
 
-  /** The worker drained and closed its connection without an outcome for the job. */
+  /**
+   * The worker drained and closed its connection; a persisted job got no outcome (its lease
+   * expires), a transient one the error that says why.
+   */
   async interrupted(): Promise<void> {
     const closed = eventIs('connection_closed', (e) => e.workerId === this.#workerId);
     await this.#queue.events.waitFor(closed);
     const drains = this.#queue.events.filter(eventIs('frame_in', (e) => e.frame.type === 'drain'));
     expect(drains).toHaveLength(1);
-    expect(this.outcomes()).toEqual([]);
+    const error = ABORT_MESSAGES.shutdown;
+    const id = { job_id: this.#job.job_id, fence_token: this.#token };
+    expect(this.outcomes()).toEqual(
+      this.#job.mode === 'persisted' ? [] : [{ type: 'job_error', ...id, error }],
+    );
   }
 
+  /** The token the job's frames carry: 0 for a transient job. */
   get #token(): number {
-    return this.#job.fence_token;
+    return this.#job.mode === 'persisted' ? this.#job.fence_token : 0;
   }
 
   #puts() {

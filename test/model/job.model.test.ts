@@ -1,15 +1,18 @@
 /**
- * The lease, walked against the lease a real worker spawns for a persisted job of the local
- * queue (the driver: lease.driver.ts). The model has one job; the worker runs with capacity 1.
+ * The job machine, walked against the job a real worker runs for a job of the local queue (the
+ * driver: job.driver.ts), once for a persisted job (with its lease and an upload URL) and once
+ * for a transient one; report.ts merges the two into the machine's coverage. The model has one
+ * job; the worker runs with capacity 1.
  */
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
-import { leaseMachine, OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
+import { DEFAULTS } from '../../machines/defaults.ts';
+import { jobMachine } from '../../machines/job.machine.ts';
 import type { JobFrame } from '../../machines/types.ts';
-import { ENGINE_ERROR, LeaseDriver, SMALL, UPLOAD_ERROR } from './lease.driver.ts';
+import { ENGINE_ERROR, JobDriver, SMALL, UPLOAD_ERROR } from './job.driver.ts';
 import { modelSuite } from './suite.ts';
 
-/** The model's job; the real one is the queue's (its id, token and upload URL differ). */
-const MODEL_JOB: JobFrame = {
+/** The model's jobs; the real ones are the queue's (their ids, tokens and upload URL differ). */
+const PERSISTED: JobFrame = {
   type: 'job',
   job_id: 'j',
   mode: 'persisted',
@@ -18,6 +21,8 @@ const MODEL_JOB: JobFrame = {
   payload: {},
   result_upload_url: 'http://queue/offload/result/j/1',
 };
+const TRANSIENT: JobFrame = { ...PERSISTED, mode: 'transient', fence_token: 0 };
+delete TRANSIENT.result_upload_url;
 
 const succeeded = (result: unknown, size: number) => ({
   type: 'WORK_SUCCEEDED',
@@ -26,35 +31,28 @@ const succeeded = (result: unknown, size: number) => ({
   size,
 });
 const SUCCEEDED_SMALL = succeeded(SMALL, JSON.stringify(SMALL).length);
-const SUCCEEDED_LARGE = succeeded('large', OFFLOAD_THRESHOLD_BYTES + 1_024);
+const SUCCEEDED_LARGE = succeeded('large', DEFAULTS.offloadThresholdBytes + 1_024);
 const PROGRESS = { type: 'WORK_PROGRESS', jobId: 'j', progress: 0.5, message: 'halfway' };
 const RENEW = { type: 'RENEW_DUE' };
 const REVOKED = { type: 'JOB_REVOKED', reason: 'cancelled' };
 const ENGINE_FAILED = { type: 'JOB_FAILED', message: ENGINE_ERROR };
-
-const EVENTS = [
-  SUCCEEDED_SMALL,
-  SUCCEEDED_LARGE,
-  { type: 'WORK_FAILED', jobId: 'j', message: 'the handler failed' },
-  PROGRESS,
-  REVOKED,
-  ENGINE_FAILED,
-];
+const FAILED = { type: 'WORK_FAILED', jobId: 'j', message: 'the handler failed' };
 
 /** The handler reports progress only while it runs; renewals are bounded to two. */
 function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   if (snapshot.hasTag('ended')) return false;
-  if (event.type === 'WORK_PROGRESS') return snapshot.matches({ held: 'working' });
+  if (event.type === 'WORK_PROGRESS') return snapshot.matches({ running: { work: 'working' } });
   if (event.type === 'RENEW_DUE') return snapshot.context.renewals < 2;
   return true;
 }
 
 modelSuite({
-  machine: leaseMachine,
-  input: { job: MODEL_JOB },
-  events: EVENTS,
+  machine: jobMachine,
+  part: 'persisted',
+  input: { job: PERSISTED },
+  events: [SUCCEEDED_SMALL, SUCCEEDED_LARGE, FAILED, PROGRESS, REVOKED, ENGINE_FAILED],
   filterEvents: canCause,
-  driver: () => new LeaseDriver(),
+  driver: () => new JobDriver('persisted'),
   scenarios: [
     // Renewed twice while running, progress on the way, then a small result inline.
     [RENEW, PROGRESS, RENEW, SUCCEEDED_SMALL],
@@ -70,5 +68,22 @@ modelSuite({
     [SUCCEEDED_LARGE, { type: 'JOB_INTERRUPTED' }],
     // Renewed under the old token, then superseded: nothing more under it.
     [RENEW, { type: 'JOB_SUPERSEDED' }],
+  ],
+});
+
+/** A transient job has no lease, no upload URL, and no newer dispatch (its token is 0). */
+modelSuite({
+  machine: jobMachine,
+  part: 'transient',
+  input: { job: TRANSIENT },
+  events: [SUCCEEDED_SMALL, FAILED, PROGRESS, REVOKED, ENGINE_FAILED],
+  filterEvents: (snapshot, event) =>
+    canCause(snapshot, event) &&
+    event.type !== 'JOB_SUPERSEDED' &&
+    !(event.type === 'WORK_SUCCEEDED' && (event as typeof SUCCEEDED_LARGE).size > 1_024),
+  driver: () => new JobDriver('transient'),
+  scenarios: [
+    // Progress, then a result: frames with token 0 and no renewal ever.
+    [PROGRESS, SUCCEEDED_SMALL],
   ],
 });

@@ -1,6 +1,6 @@
 /**
- * The lease model's driver: a real worker (capacity 1) on the local queue, one persisted job
- * with a result_upload_url, and the lease the worker spawns for it. The handler's work ends
+ * The job model's driver: a real worker (capacity 1) on the local queue, one job (persisted,
+ * with a result_upload_url; or transient), and the job actor the worker's gate runs for it. The handler's work ends
  * when the walk says (a small or a large result, a throw, progress on the way); revocation is
  * the queue's; supersession is a second dispatch with a higher token; interruption is a
  * shutdown whose grace period runs out; an engine failure is the worker's engine (the real
@@ -17,8 +17,8 @@ import {
   type EventObject,
   fromCallback,
 } from 'xstate';
+import { DEFAULTS } from '../../machines/defaults.ts';
 import { jobActorId } from '../../machines/job-actors.ts';
-import { OFFLOAD_THRESHOLD_BYTES } from '../../machines/lease.machine.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import type { JobAbortedError } from '../../src/errors.ts';
 import type { Job } from '../../src/jobs/types.ts';
@@ -30,11 +30,11 @@ import { eventually } from '../support/eventually.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
-import { JobWitness } from './lease.checks.ts';
+import { JobWitness } from './job.checks.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
-const WORKER = 'w-lease';
+const WORKER = 'w-job';
 /** Delays no other timer of the worker uses, so that firing one fires only what is meant. */
 const RENEW_MS = 7_000;
 const GRACE_MS = 3_000;
@@ -43,11 +43,11 @@ const UPLOAD_TIMEOUT_MS = 1_500;
 
 /** What the handler returns: a small result, and one that must be offloaded. */
 export const SMALL = { small: true };
-const LARGE = { text: 'x'.repeat(OFFLOAD_THRESHOLD_BYTES + 1_024) };
+const LARGE = { text: 'x'.repeat(DEFAULTS.offloadThresholdBytes + 1_024) };
 /** The job_error a crash of the engine's vLLM gives every running job. */
 export const ENGINE_ERROR = 'vLLM failed: vLLM exited on its own (exit code 1, signal none)';
-export const UPLOAD_DONE = 'xstate.done.actor.0.lease.held.uploading';
-export const UPLOAD_ERROR = 'xstate.error.actor.0.lease.held.uploading';
+export const UPLOAD_DONE = 'xstate.done.actor.0.job.running.work.uploading';
+export const UPLOAD_ERROR = 'xstate.error.actor.0.job.running.work.uploading';
 
 type Run = {
   job: Job;
@@ -56,12 +56,13 @@ type Run = {
   release: ReturnType<typeof deferred<unknown>>;
 };
 
-export class LeaseDriver implements Driver {
+export class JobDriver implements Driver {
+  readonly #mode: JobFrame['mode'];
   #queue!: LocalQueue;
   readonly #clock = new ManualClock();
   readonly #engine: CrashableEngine = crashableEngine();
   #worker!: Actor<ReturnType<typeof createWorkerLogic>>;
-  #lease!: AnyActorRef;
+  #job!: AnyActorRef;
   #recorder!: CoverageRecorder;
   #walk!: PlannedWalk;
   #step = 0;
@@ -71,6 +72,10 @@ export class LeaseDriver implements Driver {
   #witness!: JobWitness;
   #progressed = 0;
   #result: unknown;
+
+  constructor(mode: JobFrame['mode']) {
+    this.#mode = mode;
+  }
 
   async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
     this.#recorder = recorder;
@@ -84,12 +89,17 @@ export class LeaseDriver implements Driver {
     });
     this.#worker.start();
     await this.#queue.events.waitFor(eventIs('worker_registered'));
-    const { jobId } = this.#queue.createJob({ payload: { n: 1 }, config_id: 'cfg' });
+    const { jobId } = this.#queue.createJob({
+      payload: { n: 1 },
+      config_id: 'cfg',
+      mode: this.#mode,
+    });
     const isJob = eventIs('frame_out', (e) => e.frame.type === 'job' && e.frame.job_id === jobId);
     this.#dispatched = (await this.#queue.events.waitFor(isJob)).frame as JobFrame;
     this.#witness = new JobWitness(this.#queue, WORKER, this.#dispatched);
     await eventually(() => this.#runs.length === 1, 'the handler runs');
-    this.#lease = this.#worker.getSnapshot().children[jobActorId(jobId)] as AnyActorRef;
+    const gate = this.#worker.system.get('gate')!;
+    this.#job = gate.getSnapshot().children[jobActorId(jobId)] as AnyActorRef;
     this.#from = recorder.mark();
   }
 
@@ -132,7 +142,7 @@ export class LeaseDriver implements Driver {
     const run = this.#runs[0]!;
     switch (event.type) {
       case 'WORK_SUCCEEDED': {
-        const large = event.size > OFFLOAD_THRESHOLD_BYTES;
+        const large = event.size > DEFAULTS.offloadThresholdBytes;
         if (large) this.#arrangeUpload(later);
         this.#result = large ? LARGE : SMALL;
         run.release.resolve(this.#result);
@@ -185,7 +195,7 @@ export class LeaseDriver implements Driver {
   }
 
   realValue() {
-    return this.#lease.getSnapshot().value;
+    return this.#job.getSnapshot().value;
   }
 
   async check(snapshot: AnyMachineSnapshot): Promise<void> {
@@ -194,12 +204,13 @@ export class LeaseDriver implements Driver {
     await witness.renewed(c.renewals, this.#progressed);
     // A renewal is due while the lease is held, none once it ended (but a newer run's).
     const due = this.#clock.pending().filter((ms) => ms === RENEW_MS);
-    expect(due).toHaveLength(snapshot.matches('held') || snapshot.matches('superseded') ? 1 : 0);
-    if (snapshot.matches({ held: 'working' })) expect(witness.outcomes()).toEqual([]);
-    if (snapshot.matches({ held: 'uploading' })) await witness.uploading();
-    if (snapshot.matches('settled')) {
+    const held = snapshot.matches({ running: { lease: 'held' } }) || snapshot.matches('superseded');
+    expect(due).toHaveLength(held ? 1 : 0);
+    if (snapshot.matches({ running: { work: 'working' } })) expect(witness.outcomes()).toEqual([]);
+    if (snapshot.matches({ running: { work: 'uploading' } })) await witness.uploading();
+    if (['result', 'error', 'failed'].some((end) => snapshot.matches(end))) {
       await witness.settled(c.outcome, this.#result, c.result !== undefined);
-      if (c.outcome.message === ENGINE_ERROR) this.#expectAborted('engine_failed');
+      if (snapshot.matches('failed')) this.#expectAborted('engine_failed');
     }
     if (snapshot.matches('revoked') || snapshot.matches('superseded')) {
       this.#expectAborted(snapshot.value as 'revoked' | 'superseded');

@@ -1,0 +1,325 @@
+/**
+ * One job, transient or persisted: its work runs, a large result of a persisted job is PUT to
+ * its upload URL, and the job ends in one of six states, each tagged `ended`, with its outcome
+ * in the context and in the JOB_ENDED it sends its owner (the gate). A persisted job's lease is
+ * renewed with `job_progress` every RENEW_INTERVAL while its work runs; a transient job has no
+ * lease, and its frames carry fence token 0, as the reference SDK's do.
+ *
+ * The work itself is the `work` actor (src/jobs/work.ts): it fetches an offloaded payload, runs
+ * the handler with an AbortSignal, and reports WORK_* events.
+ */
+import { assign, cancel, raise, sendParent, sendTo, setup } from 'xstate';
+import { DEFAULTS } from './defaults.ts';
+import { connectionRef, sendFrame } from './outbound.ts';
+import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
+import {
+  ABORT_MESSAGES,
+  type AbortReason,
+  type JobCommand,
+  type JobEndState,
+  type JobFrame,
+  type JobOutcome,
+  type LogParams,
+  type WorkCommand,
+  type WorkEvent,
+} from './types.ts';
+
+export type JobInput = { job: JobFrame };
+
+export type JobContext = {
+  job: JobFrame;
+  jobId: string;
+  fenceToken: number;
+  /** The token this job's frames carry: the fence token, or 0 for a transient job. */
+  frameToken: number;
+  resultUploadUrl: string | undefined;
+  /** The result, held while it is uploaded (or sent inline when the upload fails). */
+  result: unknown;
+  renewals: number;
+  outcome: JobOutcome | undefined;
+};
+
+export type JobEvent =
+  | WorkEvent
+  | JobCommand
+  /** Each renewal schedules the next one. */
+  | { type: 'RENEW_DUE' };
+
+export type UploadInput = { url: string; result: unknown };
+
+const RENEWAL_ID = 'renewal';
+const ABORTS = {
+  JOB_REVOKED: 'revoked',
+  JOB_SUPERSEDED: 'superseded',
+  JOB_INTERRUPTED: 'shutdown',
+  JOB_FAILED: 'engine_failed',
+} as const satisfies Record<JobCommand['type'], AbortReason>;
+
+/** The outcome of an abort that sends nothing more for the job. */
+function aborted(reason: AbortReason) {
+  return { type: 'settle', params: { outcome: { kind: 'aborted', reason } } } as const;
+}
+
+/** The abort of the work that a command asks for. */
+function abortFor(command: JobCommand['type']) {
+  return { type: 'abortWork', params: { reason: ABORTS[command] } } as const;
+}
+
+/** An error sent to the queue and kept as the outcome. */
+const failWith = [
+  { type: 'sendError', params: ({ event }: { event: { message: string } }) => event },
+  {
+    type: 'settle',
+    params: ({ event }: { event: { message: string } }) => ({
+      outcome: { kind: 'error', message: event.message } as const,
+    }),
+  },
+] as const;
+
+/** One of the six ends: tagged `ended`, it tells the gate which it is. */
+function endState(state: JobEndState, description: string) {
+  return {
+    description,
+    tags: 'ended',
+    entry: { type: 'notifyEnded', params: { state } },
+  } as const;
+}
+
+export const jobMachine = setup({
+  types: {
+    context: {} as JobContext,
+    events: {} as JobEvent,
+    input: {} as JobInput,
+  },
+  actors: {
+    work: callbackNotProvided<WorkCommand, { job: JobFrame }>('job', 'work'),
+    upload: promiseNotProvided<void, UploadInput>('job', 'upload'),
+  },
+  guards: {
+    isPersisted: ({ context }) => context.job.mode === 'persisted',
+    shouldOffload: ({ context }, params: { size: number }) =>
+      context.resultUploadUrl !== undefined && params.size > DEFAULTS.offloadThresholdBytes,
+  },
+  actions: {
+    scheduleRenewal: raise({ type: 'RENEW_DUE' }, { delay: 'RENEW_INTERVAL', id: RENEWAL_ID }),
+    cancelRenewal: cancel(RENEWAL_ID),
+    countRenewal: assign({ renewals: ({ context }) => context.renewals + 1 }),
+    reportProgress: sendTo(
+      connectionRef,
+      ({ context }, params: { progress?: number; message?: string }) =>
+        sendFrame({
+          type: 'job_progress',
+          job_id: context.jobId,
+          fence_token: context.frameToken,
+          ...(params.progress === undefined ? {} : { progress: params.progress }),
+          status_message: params.message ?? 'processing',
+        }),
+    ),
+    holdResult: assign({ result: (_, params: { result: unknown }) => params.result }),
+    sendResult: sendTo(connectionRef, ({ context }, params: { result: unknown }) =>
+      sendFrame({
+        type: 'job_result',
+        job_id: context.jobId,
+        result: params.result as never,
+        fence_token: context.frameToken,
+      }),
+    ),
+    sendResultRef: sendTo(connectionRef, ({ context }) =>
+      sendFrame({ type: 'job_result_ref', job_id: context.jobId, fence_token: context.frameToken }),
+    ),
+    sendError: sendTo(connectionRef, ({ context }, params: { message: string }) =>
+      sendFrame({
+        type: 'job_error',
+        job_id: context.jobId,
+        error: params.message,
+        fence_token: context.frameToken,
+      }),
+    ),
+    abortWork: sendTo('work', (_, params: { reason: AbortReason }) => ({
+      type: 'ABORT' as const,
+      reason: params.reason,
+    })),
+    settle: assign((_, params: { outcome: JobOutcome }) => ({ outcome: params.outcome })),
+    notifyEnded: sendParent(({ context }, params: { state: JobEndState }) => ({
+      type: 'JOB_ENDED',
+      state: params.state,
+      jobId: context.jobId,
+      fenceToken: context.fenceToken,
+      outcome: context.outcome!,
+      endedAt: Date.now(),
+    })),
+    log: actionNotProvided('job', 'log') as (_: unknown, params: LogParams) => void,
+  },
+  delays: {
+    /** CASOLA_LEASE_RENEW_INTERVAL's counterpart: how often a persisted job's lease is renewed. */
+    RENEW_INTERVAL: DEFAULTS.renewIntervalMs,
+  },
+}).createMachine({
+  id: 'job',
+  context: ({ input }) => ({
+    job: input.job,
+    jobId: input.job.job_id,
+    fenceToken: input.job.fence_token,
+    frameToken: input.job.mode === 'persisted' ? input.job.fence_token : 0,
+    resultUploadUrl: input.job.result_upload_url,
+    result: undefined,
+    renewals: 0,
+    outcome: undefined,
+  }),
+  invoke: { id: 'work', src: 'work', input: ({ context }) => ({ job: context.job }) },
+  initial: 'running',
+  states: {
+    running: {
+      description: 'The job runs; nothing but progress and renewals has gone out for it',
+      type: 'parallel',
+      on: {
+        WORK_PROGRESS: { actions: { type: 'reportProgress', params: ({ event }) => event } },
+        JOB_REVOKED: {
+          target: 'revoked',
+          actions: [abortFor('JOB_REVOKED'), aborted('revoked')],
+        },
+        JOB_SUPERSEDED: {
+          target: 'superseded',
+          actions: [abortFor('JOB_SUPERSEDED'), aborted('superseded')],
+        },
+        JOB_INTERRUPTED: [
+          {
+            guard: 'isPersisted',
+            target: 'interrupted',
+            actions: [abortFor('JOB_INTERRUPTED'), aborted('shutdown')],
+          },
+          {
+            target: 'interrupted',
+            actions: [
+              abortFor('JOB_INTERRUPTED'),
+              { type: 'sendError', params: { message: ABORT_MESSAGES.shutdown } },
+              aborted('shutdown'),
+            ],
+          },
+        ],
+        JOB_FAILED: { target: 'failed', actions: [abortFor('JOB_FAILED'), ...failWith] },
+      },
+      states: {
+        work: {
+          description: 'The work and, for a large result, its upload',
+          initial: 'working',
+          states: {
+            working: {
+              description: "The work actor runs the job's handler",
+              on: {
+                WORK_SUCCEEDED: [
+                  {
+                    guard: { type: 'shouldOffload', params: ({ event }) => event },
+                    target: 'uploading',
+                    actions: { type: 'holdResult', params: ({ event }) => event },
+                  },
+                  {
+                    target: '#job.result',
+                    actions: [
+                      { type: 'sendResult', params: ({ event }) => event },
+                      {
+                        type: 'settle',
+                        params: { outcome: { kind: 'result', delivery: 'inline' } },
+                      },
+                    ],
+                  },
+                ],
+                WORK_FAILED: { target: '#job.error', actions: failWith },
+              },
+            },
+            uploading: {
+              description: "A large result is being PUT to the job's result_upload_url",
+              invoke: {
+                src: 'upload',
+                input: ({ context }) => ({ url: context.resultUploadUrl!, result: context.result }),
+                onDone: {
+                  target: '#job.result',
+                  actions: [
+                    {
+                      type: 'log',
+                      params: ({ context }) => ({
+                        level: 'debug',
+                        message: 'result uploaded to result_upload_url; sending its reference',
+                        fields: { job_id: context.jobId },
+                      }),
+                    },
+                    'sendResultRef',
+                    {
+                      type: 'settle',
+                      params: { outcome: { kind: 'result', delivery: 'offloaded' } },
+                    },
+                  ],
+                },
+                onError: {
+                  target: '#job.result',
+                  actions: [
+                    {
+                      type: 'log',
+                      params: ({ context, event }) => ({
+                        level: 'warn',
+                        message: 'result upload failed: sending the result inline instead',
+                        fields: { job_id: context.jobId, error: String(event.error) },
+                      }),
+                    },
+                    { type: 'sendResult', params: ({ context }) => ({ result: context.result }) },
+                    { type: 'settle', params: { outcome: { kind: 'result', delivery: 'inline' } } },
+                  ],
+                },
+              },
+            },
+          },
+        },
+        lease: {
+          description: 'The lease of a persisted job; a transient job has none',
+          initial: 'unleased',
+          states: {
+            unleased: {
+              description: 'A transient job: nothing to renew',
+              always: { guard: 'isPersisted', target: 'held' },
+            },
+            held: {
+              description: 'Renewed on schedule, also while the worker drains',
+              entry: 'scheduleRenewal',
+              exit: 'cancelRenewal',
+              on: {
+                RENEW_DUE: {
+                  actions: [
+                    { type: 'reportProgress', params: {} },
+                    'countRenewal',
+                    {
+                      type: 'log',
+                      params: ({ context }) => ({
+                        level: 'debug',
+                        message: 'lease renewed',
+                        fields: { job_id: context.jobId, renewals: context.renewals },
+                      }),
+                    },
+                    'scheduleRenewal',
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    // The ends are tagged `ended`, not `type: 'final'`: a final child sends its parent a done
+    // event named after its id (`xstate.done.actor.job:<job id>`), and xstate memoizes
+    // transition candidates per event type for good, so a new event type per job grew the
+    // owner by about 270 bytes per job. The owner stops the job on JOB_ENDED.
+    result: endState('result', 'The result went out, inline or by reference'),
+    error: endState('error', 'The handler failed: a job_error carries its message'),
+    revoked: endState('revoked', 'The queue took the job back: work aborted, nothing more sent'),
+    superseded: endState(
+      'superseded',
+      'A newer dispatch of the job replaced this run: nothing more sent under it',
+    ),
+    interrupted: endState(
+      'interrupted',
+      'Shutdown ran out of time: a transient job is answered with an error; a persisted one is left to its lease',
+    ),
+    failed: endState('failed', 'vLLM failed: a job_error names the cause'),
+  },
+});
+
+export type JobMachine = typeof jobMachine;

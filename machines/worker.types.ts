@@ -1,0 +1,73 @@
+/**
+ * The worker machine's types, and the pure helpers its actions use: its input, context,
+ * events and output, the heartbeat status of a failure, the line of each registration.
+ */
+import type { EngineFailure } from './engine.machine.ts';
+import type { FrameRejection, LogParams, QueueFrame } from './types.ts';
+
+export type HeartbeatStatus = 'starting' | 'active' | 'error' | 'fatal' | 'failed' | 'stopping';
+
+export type WorkerInput = {
+  workerId: string;
+  configId: string;
+  /** Jobs run at once, advertised in `register`. */
+  capacity: number;
+  /** Backpressure thresholds on vLLM's waiting requests. Default 0 and 0. */
+  pauseThreshold?: number;
+  resumeThreshold?: number;
+};
+
+export type WorkerContext = {
+  settings: WorkerInput;
+  /** Why the worker is going down with exit code 1, when it is. */
+  failure: EngineFailure | undefined;
+  startupMs: number | undefined;
+  /** Results the queue did not confirm before the connection closed at shutdown. */
+  undelivered: number;
+};
+
+/** 1: vLLM or the GPU failed; 3: results were not delivered (each logged with its job id). */
+export type WorkerOutput = { exitCode: 0 | 1 | 3; failure: EngineFailure | undefined };
+
+export type WorkerEvent =
+  /** A signal, or the SDK's stop(). A second one cuts the waits for jobs and the queue short. */
+  | { type: 'SHUTDOWN_REQUESTED'; signal?: string }
+  | { type: 'HEARTBEAT_DUE' }
+  /** Raised after an engine failure has been recorded and reported. */
+  | { type: 'SHUTDOWN_FOR_FAILURE' }
+  | { type: 'BACKPRESSURE_READING'; waiting: number }
+  /** From the engine. */
+  | { type: 'ENGINE_READY'; startupMs: number }
+  | { type: 'ENGINE_UNHEALTHY'; reason: string }
+  | { type: 'ENGINE_RECOVERED' }
+  | { type: 'ENGINE_FAILED'; failure: EngineFailure }
+  | { type: 'ENGINE_STOPPED' }
+  /** From the connection. */
+  | { type: 'QUEUE_CONNECTED'; connections: number }
+  | { type: 'QUEUE_DISCONNECTED' }
+  | { type: 'QUEUE_FRAME'; frame: QueueFrame }
+  | { type: 'QUEUE_FRAME_REJECTED'; rejection: FrameRejection }
+  | { type: 'CONNECTION_CLOSED'; undelivered: number }
+  /** From the gate. */
+  | { type: 'GATE_DRAINED' };
+
+export type FrameOf<T extends QueueFrame['type']> = Extract<QueueFrame, { type: T }>;
+
+/** The heartbeat status a failure is reported with (worker.md, start-up and vLLM output). */
+export function failureStatus(failure: EngineFailure): HeartbeatStatus {
+  if (failure.kind === 'fatal' || failure.kind === 'gpu') return 'fatal';
+  if (failure.kind === 'retryable' || failure.kind === 'crashed') return 'error';
+  return 'failed';
+}
+
+/** The line for each registration: the first, and each after a reconnect. */
+export function registeredLog(connections: number): LogParams {
+  return {
+    level: 'info',
+    message:
+      connections <= 1
+        ? 'registered with the queue'
+        : `registered with the queue again after a reconnect (connection ${connections})`,
+    fields: { connections },
+  };
+}
