@@ -90,7 +90,7 @@ function renderJobs(jobs, recent, now) {
   }));
   $('#recent-empty').hidden = recent.length > 0;
   const leases = jobs.filter((job) => job.lease);
-  $('[data-caption="lease"]').textContent = leases.length === 0
+  $('[data-caption="job"]').textContent = leases.length === 0
     ? 'no persisted job running'
     : leases.map((job) => job.jobId + ': ' + job.state).join(', ');
 }
