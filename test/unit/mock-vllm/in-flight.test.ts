@@ -60,7 +60,7 @@ describe('/metrics', () => {
     const after = await gauges();
     expect(after.running).toBe('0.0');
     expect(after.text).toContain(
-      'vllm:request_success_total{engine="0",model_name="served-model"} 2.0',
+      'vllm:request_success_total{engine="0",finished_reason="stop",model_name="served-model"} 2.0',
     );
   });
 
