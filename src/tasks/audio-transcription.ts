@@ -34,7 +34,7 @@ const schema = z
       .optional(),
     audio_url: httpUrl.optional(),
     // vLLM refuses srt and vtt ("Currently only support response_format`text`, `json` or
-    // `verbose_json`", vllm/entrypoints/openai/speech_to_text.py, v0.11.0).
+    // `verbose_json`", vllm/entrypoints/openai/speech_to_text.py at 01d83a8).
     response_format: z
       .enum(TRANSCRIPT_FORMATS, { error: 'vLLM serves json, text or verbose_json' })
       .default('json'),
@@ -74,7 +74,7 @@ async function audioBytes(payload: Payload, ctx: TaskContext): Promise<Buffer> {
   return downloaded.bytes;
 }
 
-/** `verbose_json` answers carry the duration as a string (`duration=str(...)`, vLLM 0.11.0). */
+/** `verbose_json` answers carry the duration as a string (`duration=str(...)`, speech_to_text.py at 01d83a8). */
 const seconds = z.union([
   z.number(),
   z

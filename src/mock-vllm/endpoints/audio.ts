@@ -1,7 +1,8 @@
 /**
  * POST /v1/audio/speech (vLLM-Omni's OpenAICreateSpeechRequest, vllm_omni/entrypoints/openai/
  * protocol/audio.py at 0131cb5: bytes of the requested format, a playable WAV for `wav`) and
- * POST /v1/audio/transcriptions (vLLM 0.11.0, vllm/entrypoints/openai/speech_to_text.py:
+ * POST /v1/audio/transcriptions (vllm/entrypoints/openai/speech_to_text.py at 01d83a8 and the
+ * 0.11-series protocol.py, as test/fixtures/vllm/audio-transcriptions.json names them:
  * multipart in; JSON, verbose JSON with `duration` as a string, or plain text out).
  */
 import { z } from 'zod';
@@ -62,7 +63,7 @@ const transcriptionFieldsSchema = z.looseObject({
 
 type Transcript = { text: string; duration: number; language?: string; temperature?: number };
 
-/** speech_to_text.py's refusal, as vLLM words it (two strings joined without a space). */
+/** speech_to_text.py's refusal as worded at 01d83a8 (two strings joined without a space). */
 const FORMAT_REFUSED = 'Currently only support response_format`text`, `json` or `verbose_json`';
 
 function verbose({ text, duration, language, temperature }: Transcript): unknown {
@@ -78,13 +79,14 @@ function verbose({ text, duration, language, temperature }: Transcript): unknown
     compression_ratio: 1,
     no_speech_prob: 0,
   };
-  // TranscriptionResponseVerbose(duration=str(...)): vLLM sends the duration as a string.
+  // TranscriptionResponseVerbose(duration=str(...)), dumped whole (model_dump()): the duration
+  // as a string, `words` null, and no `task` field (test/fixtures/vllm/audio-transcriptions.json).
   return {
-    task: 'transcribe',
     language: language ?? 'en',
     duration: String(duration),
     text,
     segments: [segment],
+    words: null,
   };
 }
 
