@@ -53,7 +53,8 @@ function logStart(log: VllmLog, options: ResolvedOptions): void {
 /**
  * uvicorn's keep-alive as vLLM runs it: a connection idle this long is closed, without a
  * `Keep-Alive` header to say so (`timeout_keep_alive=envs.VLLM_HTTP_TIMEOUT_KEEP_ALIVE`,
- * default 5 s, vllm/entrypoints/openai/api_server.py, v0.11.0).
+ * `VLLM_HTTP_TIMEOUT_KEEP_ALIVE` default "5" in vllm/envs.py, passed by
+ * vllm/entrypoints/openai/api_server.py).
  */
 const UVICORN_KEEP_ALIVE_MS = 5_000;
 
