@@ -82,13 +82,31 @@ const inspectTarget = z.string().transform((value, context) => {
   return z.NEVER;
 });
 
+/**
+ * Why `token` cannot be sent as `Authorization: Bearer <token>`, or undefined when it can: an
+ * HTTP header carries visible ASCII only, and Node throws (ERR_INVALID_CHAR) on anything else,
+ * e.g. an en dash or a newline pasted along with the token. The problem never quotes the token.
+ */
+export function bearerTokenProblem(token: string): string | undefined {
+  const index = [...token].findIndex((char) => !/^[\x21-\x7e]$/.test(char));
+  if (index === -1) return undefined;
+  const char = [...token][index]!;
+  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `has ${code} at character ${index + 1}, which an HTTP header cannot carry (only visible ASCII, no spaces)`;
+}
+
+const bearerToken = z.string().superRefine((value, context) => {
+  const problem = bearerTokenProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
+});
+
 const MIB = 1024 * 1024;
 
 export const environmentSchema = z.object({
   CASOLA_WS_URL: required.pipe(wsUrl),
   CASOLA_CONFIG_ID: required,
   CASOLA_API_URL: httpUrl.optional(),
-  CASOLA_API_TOKEN: text.optional(),
+  CASOLA_API_TOKEN: bearerToken.optional(),
   CASOLA_INSTANCE_ID: text.optional(),
   RUNPOD_POD_ID: text.optional(),
   CONTAINER_ID: text.optional(),
@@ -130,7 +148,8 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   CASOLA_WS_URL: "set it to the queue's base URL, e.g. wss://queue.example.com",
   CASOLA_CONFIG_ID: 'set it to the id of the job config this worker serves',
   CASOLA_API_URL: "set it to the platform API's base URL, or unset it to send no heartbeats",
-  CASOLA_API_TOKEN: "set it to the worker's API token",
+  CASOLA_API_TOKEN:
+    "set it to the worker's API token as issued (a copy-paste can bring in a dash or quote that is not ASCII)",
   CASOLA_INSTANCE_ID: 'set it to a name for this instance, or unset it to derive one',
   RUNPOD_POD_ID: 'unset it, or set CASOLA_INSTANCE_ID',
   CONTAINER_ID: 'unset it, or set CASOLA_INSTANCE_ID',

@@ -220,6 +220,16 @@ describe('bad configuration', () => {
     ['CASOLA_INSPECT', 'yes', 'is neither `sky` nor a ws:// URL'],
     ['CASOLA_INSPECT', 'http://127.0.0.1:1', 'is neither `sky` nor a ws:// URL'],
     ['CASOLA_MAX_FRAME_BYTES', '64MiB', 'is not a number'],
+    [
+      'CASOLA_API_TOKEN',
+      'tok–0123456789',
+      'has U+2013 at character 4, which an HTTP header cannot carry (only visible ASCII, no spaces)',
+    ],
+    [
+      'CASOLA_API_TOKEN',
+      'tok en-0123456789',
+      'has U+0020 at character 4, which an HTTP header cannot carry (only visible ASCII, no spaces)',
+    ],
   ])('%s=%s: %s', (name, value, problem) => {
     const found = problems({ ...REQUIRED, [name]: value });
     expect(found).toHaveLength(1);

@@ -34,6 +34,15 @@ describe('createWorker options', () => {
     [{ wsurl: 'ws://q' }, "options has no option 'wsurl' (a misspelling?)"],
     [{ timings: { pingInterval: 5 } }, "timings has no option 'pingInterval' (a misspelling?)"],
     [{ onJob: undefined }, 'onJob must be a function (the job handler)'],
+    // Sent as `Authorization: Bearer ...`: Node throws ERR_INVALID_CHAR in the socket's connect.
+    [
+      { apiToken: 'token\n' },
+      'apiToken has U+000A at character 6, which an HTTP header cannot carry (only visible ASCII, no spaces)',
+    ],
+    [
+      { apiToken: 'tok–0123456789' },
+      'apiToken has U+2013 at character 4, which an HTTP header cannot carry (only visible ASCII, no spaces)',
+    ],
     [{ maxFrameBytes: 0 }, 'maxFrameBytes must be at least 1'],
     [{ timings: { renewIntervalMs: -5 } }, 'timings.renewIntervalMs must be at least 1 ms'],
     [

@@ -62,4 +62,26 @@ describe('casola-worker run: bad configuration', () => {
       "CASOLA_WS_URL='http://queue.example.com' is not a ws:// or wss:// URL",
     );
   });
+
+  it('exits 2 on an API token an HTTP header cannot carry, having started nothing', async () => {
+    sink = await startHttpSink();
+    const worker = startWorkerProcess({
+      PATH: pathWithoutNvidiaSmi(),
+      CASOLA_WS_URL: 'ws://127.0.0.1:1',
+      CASOLA_CONFIG_ID: 'cfg',
+      CASOLA_API_URL: sink.url,
+      // An en dash from a copy-paste: the first heartbeat or register would throw ERR_INVALID_CHAR.
+      CASOLA_API_TOKEN: 'tok–0123456789',
+      VLLM_MODEL: 'm',
+      VLLM_SERVE_COMMAND: MOCK_VLLM_COMMAND,
+    });
+    expect(await worker.exitCode).toBe(2);
+    expect(worker.stdout.filter((line) => line !== '')).toEqual([]);
+    const message = worker.stderr.join('\n');
+    expect(message).toContain(
+      "CASOLA_API_TOKEN='****6789' has U+2013 at character 4, which an HTTP header cannot carry",
+    );
+    expect(message).not.toContain('tok–');
+    expect(sink.requests).toEqual([]);
+  });
 });
