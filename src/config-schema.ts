@@ -87,7 +87,7 @@ const inspectTarget = z.string().transform((value, context) => {
  * HTTP header carries visible ASCII only, and Node throws (ERR_INVALID_CHAR) on anything else,
  * e.g. an en dash or a newline pasted along with the token. The problem never quotes the token.
  */
-export function bearerTokenProblem(token: string): string | undefined {
+function bearerTokenProblem(token: string): string | undefined {
   const index = [...token].findIndex((char) => !/^[\x21-\x7e]$/.test(char));
   if (index === -1) return undefined;
   const char = [...token][index]!;
@@ -95,7 +95,8 @@ export function bearerTokenProblem(token: string): string | undefined {
   return `has ${code} at character ${index + 1}, which an HTTP header cannot carry (only visible ASCII, no spaces)`;
 }
 
-const bearerToken = z.string().superRefine((value, context) => {
+/** A bearer token (`CASOLA_API_TOKEN`, the SDK's `apiToken`). */
+export const bearerToken = z.string({ error: 'must be a string' }).superRefine((value, context) => {
   const problem = bearerTokenProblem(value);
   if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
 });

@@ -4,7 +4,7 @@
  * NaN is dropped) or a timer that fires every millisecond.
  */
 import { z } from 'zod';
-import { bearerTokenProblem, hasNoFragment, MAX_TIMER_MS } from './config-schema.ts';
+import { bearerToken, hasNoFragment, MAX_TIMER_MS } from './config-schema.ts';
 import { WorkerOptionsError } from './errors.ts';
 
 const ms = (min: number) =>
@@ -39,13 +39,7 @@ const optionsSchema = z.strictObject(
       .int({ error: 'must be a whole number of jobs' })
       .min(1, { error: 'must be at least 1' })
       .optional(),
-    apiToken: z
-      .string({ error: 'must be a string' })
-      .superRefine((value, context) => {
-        const problem = bearerTokenProblem(value);
-        if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+    apiToken: bearerToken.optional(),
     onJob: z.custom<unknown>((value) => typeof value === 'function', {
       error: 'must be a function (the job handler)',
     }),
