@@ -11,6 +11,7 @@
 import { createInspector } from '@statelyai/inspect';
 import { WebSocket } from 'ws';
 import type { Logger } from '../observability/logger.ts';
+import { redactUrl } from '../observability/redact.ts';
 import { toJsonText } from './serialize.ts';
 import type { InspectionSink } from './types.ts';
 
@@ -26,6 +27,8 @@ export type WebSocketInspectorOptions = {
 
 export function attachWebSocketInspector(options: WebSocketInspectorOptions): InspectionSink {
   const { url, logger, retryMs = 5_000, maxDeferred = 200 } = options;
+  // The URL may carry credentials (`ws://user:password@...`, `?token=`): logs get it without them.
+  const shown = redactUrl(url);
   const deferred: string[] = [];
   let socket: WebSocket | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -36,15 +39,15 @@ export function attachWebSocketInspector(options: WebSocketInspectorOptions): In
     const ws = new WebSocket(url);
     socket = ws;
     ws.on('open', () => {
-      logger.info({ url }, 'Stately inspector connected: inspection events go to it');
+      logger.info({ url: shown }, 'Stately inspector connected: inspection events go to it');
       for (const text of deferred.splice(0)) ws.send(text);
     });
     ws.on('error', (error) => {
       if (stopped || warned) return;
       warned = true;
       logger.warn(
-        { url, error: error.message },
-        `the Stately inspector at ${url} cannot be reached: the worker carries on without it ` +
+        { url: shown, error: error.message },
+        `the Stately inspector at ${shown} cannot be reached: the worker carries on without it ` +
           `and tries again every ${retryMs} ms (is its server running?)`,
       );
     });

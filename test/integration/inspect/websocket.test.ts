@@ -22,6 +22,17 @@ type Received = {
   snapshot?: { value?: unknown; status?: string };
 };
 
+/** Credentials in CASOLA_INSPECT: no log line (and so no shipped entry) may show them. */
+const PASSWORD = 'S3cretPW';
+const TOKEN = 'inspect-tok-77';
+
+function expectNoCredentials(lines: readonly string[]): void {
+  for (const line of lines) {
+    expect(line).not.toContain(PASSWORD);
+    expect(line).not.toContain(TOKEN);
+  }
+}
+
 const receivers: WebSocketServer[] = [];
 afterEach(async () => {
   for (const server of receivers.splice(0)) {
@@ -42,19 +53,23 @@ async function startReceiver() {
     });
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `ws://127.0.0.1:${port}`, received, closed };
+  return { url: `ws://admin:${PASSWORD}@127.0.0.1:${port}/?token=${TOKEN}`, received, closed };
 }
 
 describe('the WebSocket inspector', () => {
   it("receives a real run's actor registrations, snapshots and events", async () => {
     const receiver = await startReceiver();
-    const { queue, worker } = await workers.start({ CASOLA_INSPECT: receiver.url });
+    const { queue, worker, logs } = await workers.start({ CASOLA_INSPECT: receiver.url });
     await queue.events.waitFor(eventIs('worker_registered'), { timeoutMs: 20_000 });
     const job = queue.createJob({ payload: { task: 'openai/embeddings', input: 'hello' } });
     expect((await job.outcome).status).toBe('completed');
     worker.shutdown('test');
     expect((await worker.done).exitCode).toBe(0);
     await receiver.closed;
+    expect(logs.entries().map((e) => e.msg)).toContain(
+      'Stately inspector connected: inspection events go to it',
+    );
+    expectNoCredentials(logs.lines());
 
     const { received } = receiver;
     for (const event of received) {
@@ -86,7 +101,8 @@ describe('the WebSocket inspector', () => {
   });
 
   it('warns once when the inspector cannot be reached, and the run completes', async () => {
-    const nowhere = `ws://127.0.0.1:${await freePort()}`;
+    const port = await freePort();
+    const nowhere = `ws://admin:${PASSWORD}@127.0.0.1:${port}/?token=${TOKEN}`;
     const { queue, worker, logs } = await workers.start({ CASOLA_INSPECT: nowhere });
     await queue.events.waitFor(eventIs('worker_registered'), { timeoutMs: 20_000 });
     const job = queue.createJob({ payload: { task: 'openai/embeddings', input: 'hello' } });
@@ -98,8 +114,11 @@ describe('the WebSocket inspector', () => {
     expect(warnings).toEqual([
       expect.objectContaining({
         level: 40,
-        msg: expect.stringContaining(`the Stately inspector at ${nowhere} cannot be reached`),
+        msg: expect.stringContaining(
+          `the Stately inspector at ws://admin:****@127.0.0.1:${port}/?token=**** cannot be reached`,
+        ),
       }),
     ]);
+    expectNoCredentials(logs.lines());
   });
 });
