@@ -11,6 +11,8 @@ import type { Duplex } from 'node:stream';
 import { createInspector } from '@statelyai/inspect';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { SlowClients } from '../status/slow-clients.ts';
+import { closeWithin } from './close.ts';
 import { toJsonText } from './serialize.ts';
 
 type Client = { socket: WebSocket; next: (event: InspectionEvent) => void };
@@ -19,10 +21,12 @@ export class InspectionRelay {
   readonly #server = new WebSocketServer({ noServer: true });
   readonly #clients = new Set<Client>();
   readonly #root: () => AnyActorRef | undefined;
+  readonly #slow: SlowClients;
 
-  /** `root`: the worker's root actor, once there is one. */
-  constructor(root: () => AnyActorRef | undefined) {
+  /** `root`: the worker's root actor, once there is one; `slow`: cuts off browsers that do not read. */
+  constructor(root: () => AnyActorRef | undefined, slow: SlowClients) {
     this.#root = root;
+    this.#slow = slow;
   }
 
   get clients(): number {
@@ -38,17 +42,22 @@ export class InspectionRelay {
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#connected(ws));
   }
 
-  /** Closes every browser's socket. */
-  close(): void {
-    for (const { socket } of this.#clients) socket.close(1001, 'worker stopped');
+  /** Closes every browser's socket; one that does not answer the close is cut off. */
+  async close(): Promise<void> {
+    const sockets = [...this.#clients].map((client) => client.socket);
     this.#clients.clear();
     this.#server.close();
+    await Promise.all(sockets.map((socket) => closeWithin(socket, 1001, 'worker stopped')));
   }
 
   #connected(socket: WebSocket): void {
     const inspector = createInspector({
       send: (event) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(toJsonText(event));
+        if (socket.readyState !== WebSocket.OPEN) return;
+        if (this.#slow.tooSlow('websocket', '/inspect/ws', socket.bufferedAmount)) {
+          this.#clients.delete(client);
+          socket.terminate();
+        } else socket.send(toJsonText(event));
       },
     });
     const client: Client = { socket, next: (event) => inspector.inspect.next?.(event) };

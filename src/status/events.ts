@@ -1,13 +1,17 @@
 /**
  * /debug/events: Server-Sent Events carrying the debug state. A page gets the state at once,
  * then again after the machines change; changes are coalesced so that a burst of transitions
- * costs one message, and nothing is read while no page listens.
+ * costs one message, and nothing is read while no page listens. A page that stops reading is
+ * disconnected once its backlog passes the slow-client bound.
  */
 import type { ServerResponse } from 'node:http';
+import type { SlowClients } from './slow-clients.ts';
 
 export type StateStreamOptions = {
   /** Reads the state to send. */
   read: () => unknown;
+  /** Decides when a page that does not read is cut off. */
+  slow: SlowClients;
   /** The shortest time between two messages, in ms. Default 25. */
   intervalMs?: number;
 };
@@ -15,11 +19,13 @@ export type StateStreamOptions = {
 export class StateStream {
   readonly #pages = new Set<ServerResponse>();
   readonly #read: () => unknown;
+  readonly #slow: SlowClients;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: StateStreamOptions) {
     this.#read = options.read;
+    this.#slow = options.slow;
     this.#intervalMs = options.intervalMs ?? 25;
   }
 
@@ -39,7 +45,7 @@ export class StateStream {
     }
     this.#pages.add(response);
     response.on('close', () => this.#pages.delete(response));
-    response.write(this.#message());
+    this.#send(response, this.#message());
   }
 
   /** Something changed: the pages hear of it within `intervalMs`. */
@@ -63,7 +69,14 @@ export class StateStream {
 
   #broadcast(): void {
     const message = this.#message();
-    for (const page of this.#pages) page.write(message);
+    for (const page of this.#pages) this.#send(page, message);
+  }
+
+  #send(page: ServerResponse, message: string): void {
+    if (this.#slow.tooSlow('sse', '/debug/events', page.writableLength)) {
+      this.#pages.delete(page);
+      page.destroy();
+    } else page.write(message);
   }
 
   #message(): string {

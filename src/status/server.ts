@@ -20,7 +20,17 @@ import { debugState } from './debug-state.ts';
 import { StateStream } from './events.ts';
 import { JobLedger } from './jobs.ts';
 import { answer, pathOf, statusRoutes } from './routes.ts';
+import { SlowClients } from './slow-clients.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
+
+/**
+ * Most connections the status server holds at once; more are closed as they arrive. Pages,
+ * probes and scrapers need a handful; without a cap, idle connections are memory anyone who
+ * reaches the port can take. Default 256 connections.
+ */
+export const STATUS_MAX_CONNECTIONS = 256;
+/** A connection that has not sent a whole request's headers by then is closed. Default 10 000 ms. */
+export const STATUS_HEADERS_TIMEOUT_MS = 10_000;
 
 export type StatusServerOptions = {
   /** The port; 0 picks a free one. */
@@ -31,6 +41,8 @@ export type StatusServerOptions = {
   logger?: Logger;
   /** Task names /metrics always labels as they are (the rest share a capped set). Default none. */
   tasks?: readonly string[];
+  /** Most bytes waiting for one page or browser before it is disconnected. Default 1 MiB. */
+  slowClientLimitBytes?: number;
 };
 
 export type StatusServer = {
@@ -54,15 +66,10 @@ class WorkerStatusServer implements StatusServer {
   readonly #logger: Logger;
   readonly #metrics = new WorkerMetrics();
   readonly #ledger = new JobLedger({ onEnded: (job) => this.#metrics.jobEnded(job) });
-  readonly #relay = new InspectionRelay(() => this.#root);
-  readonly #stream = new StateStream({
-    read: () => (this.#root ? debugState(this.#root, this.#ledger) : {}),
-  });
-  readonly #routes = statusRoutes({
-    metrics: this.#metrics,
-    ledger: this.#ledger,
-    stream: this.#stream,
-  });
+  readonly #slow: SlowClients;
+  readonly #relay: InspectionRelay;
+  readonly #stream: StateStream;
+  readonly #routes;
   #root: AnyActorRef | undefined;
   #http: Server | undefined;
   #url: string | undefined;
@@ -74,6 +81,23 @@ class WorkerStatusServer implements StatusServer {
     this.#host = options.host ?? '0.0.0.0';
     this.#logger = options.logger ?? silentLogger();
     this.#metrics.pinTasks(options.tasks ?? []);
+    this.#slow = new SlowClients({
+      logger: this.#logger,
+      onDropped: (kind) => this.#metrics.clientDropped(kind),
+      ...(options.slowClientLimitBytes === undefined
+        ? {}
+        : { limitBytes: options.slowClientLimitBytes }),
+    });
+    this.#relay = new InspectionRelay(() => this.#root, this.#slow);
+    this.#stream = new StateStream({
+      read: () => (this.#root ? debugState(this.#root, this.#ledger) : {}),
+      slow: this.#slow,
+    });
+    this.#routes = statusRoutes({
+      metrics: this.#metrics,
+      ledger: this.#ledger,
+      stream: this.#stream,
+    });
   }
 
   readonly inspect = (event: InspectionEvent): void => {
@@ -89,9 +113,24 @@ class WorkerStatusServer implements StatusServer {
   async listen(worker: AnyActorRef): Promise<string | undefined> {
     if (this.#closed) return undefined;
     this.#root = worker;
-    const http = createServer((request, response) => {
-      void answer(this.#routes, request, response, this.#root, this.#logger);
+    const http = createServer(
+      {
+        headersTimeout: STATUS_HEADERS_TIMEOUT_MS,
+        requestTimeout: STATUS_HEADERS_TIMEOUT_MS,
+        // How often those timeouts are checked (Node's default, 30 s, triples the wait).
+        connectionsCheckingInterval: 1_000,
+      },
+      (request, response) => {
+        void answer(this.#routes, request, response, this.#root, this.#logger);
+      },
+    );
+    http.maxConnections = STATUS_MAX_CONNECTIONS;
+    // Node's headersTimeout counts from a request's first byte: a connection that sends none
+    // would stay open for good. Once a request comes, Node's own timeouts take over.
+    http.on('connection', (socket) => {
+      socket.setTimeout(STATUS_HEADERS_TIMEOUT_MS, () => socket.destroy());
     });
+    http.on('request', (request) => request.socket.setTimeout(0));
     http.on('upgrade', (request, socket, head) => {
       if (pathOf(request) === '/inspect/ws') this.#relay.upgrade(request, socket, head);
       else socket.destroy();
@@ -116,7 +155,7 @@ class WorkerStatusServer implements StatusServer {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stream.close();
-    this.#relay.close();
+    await this.#relay.close();
     const http = this.#http;
     this.#http = undefined;
     if (http !== undefined) await stop(http);

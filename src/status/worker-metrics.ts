@@ -7,6 +7,7 @@ import { hasTag, runningJobs } from '../worker/state.ts';
 import { childrenOf, machineOf, viewActor } from './actors.ts';
 import type { EndedJob, JobLedger } from './jobs.ts';
 import { Counter, Gauge, Histogram, renderMetrics } from './metrics.ts';
+import type { ClientKind } from './slow-clients.ts';
 
 /** Distinct task labels /metrics keeps (the vLLM worker has seven tasks); the rest are `other`. */
 export const MAX_TASK_LABELS = 32;
@@ -38,6 +39,10 @@ export class WorkerMetrics {
     'casola_outbox_dropped_total',
     'Results dropped because the outbox was full.',
   );
+  readonly #clientsDropped = new Counter(
+    'casola_status_clients_dropped_total',
+    'Status-server clients (sse, websocket) disconnected because they stopped reading.',
+  );
   readonly #ready = new Gauge('casola_engine_ready', '1 while the engine (vLLM) is ready.');
   readonly #startup = new Gauge(
     'casola_engine_startup_seconds',
@@ -68,6 +73,10 @@ export class WorkerMetrics {
     this.#duration.observe(job.durationMs / 1000, labels);
   }
 
+  clientDropped(kind: ClientKind): void {
+    this.#clientsDropped.inc({ client: kind });
+  }
+
   /**
    * `payload.task` comes from whoever submits jobs: a label per distinct value would let them
    * grow /metrics (and Prometheus) without end. Short names, and at most MAX_TASK_LABELS of them.
@@ -95,6 +104,7 @@ export class WorkerMetrics {
       this.#connected,
       this.#outbox,
       this.#dropped,
+      this.#clientsDropped,
       this.#ready,
       this.#startup,
       ...Object.values(this.#states),

@@ -6,13 +6,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createActor, createMachine } from 'xstate';
+import { assign, createActor, createMachine } from 'xstate';
 import { attachWebSocketInspector } from '../../../src/inspect/websocket.ts';
 import { captureLogs } from '../../support/log-capture.ts';
 import { until } from '../../support/sdk-worker.ts';
 
 const servers: Server[] = [];
+const stuck: WebSocketServer[] = [];
 afterEach(async () => {
+  for (const server of stuck.splice(0)) {
+    for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  }
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -40,6 +45,23 @@ async function flakyInspector(refusals: number) {
   const { port } = http.address() as AddressInfo;
   return { url: `ws://127.0.0.1:${port}`, received, attempts: () => attempts };
 }
+
+/** Accepts one connection and never reads from it (a receiver whose host is stuck). */
+async function stuckInspector() {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  stuck.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('connection', (ws) => ws.pause());
+  const { port } = server.address() as AddressInfo;
+  return { url: `ws://127.0.0.1:${port}`, connections: () => server.clients.size };
+}
+
+/** Every TICK makes inspection events of about 200 KB (the context goes with each snapshot). */
+const heavy = createMachine({
+  id: 'heavy',
+  context: { blob: 'x'.repeat(200_000), ticks: 0 },
+  on: { TICK: { actions: assign({ ticks: ({ context }) => context.ticks + 1 }) } },
+});
 
 const machine = createMachine({ id: 'm', initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } });
 
@@ -93,5 +115,37 @@ describe('attachWebSocketInspector', () => {
     const attempts = inspector.attempts();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(inspector.attempts()).toBe(attempts);
+  });
+
+  it('drops events for a receiver that stops reading (said once), and stops without its answer', async () => {
+    const inspector = await stuckInspector();
+    const logs = captureLogs();
+    const sink = attachWebSocketInspector({
+      url: inspector.url,
+      logger: logs.logger,
+      limitBytes: 256 * 1024,
+    });
+    const actor = createActor(heavy, { inspect: (event) => sink.observe(event) }).start();
+    await until(() => inspector.connections() === 1, 5_000, 'the connection');
+    const notReading = () =>
+      logs.entries().filter((e) => String(e.msg).includes('is not reading')).length;
+    const deadline = Date.now() + 20_000;
+    while (notReading() === 0) {
+      if (Date.now() > deadline) throw new Error('no event was dropped');
+      for (let i = 0; i < 10; i++) actor.send({ type: 'TICK' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (let i = 0; i < 10; i++) actor.send({ type: 'TICK' });
+    actor.stop();
+    // The receiver never reads the close frame: stop() cuts the socket off instead of waiting.
+    await sink.stop();
+    expect(notReading()).toBe(1);
+    const summary = logs.entries().filter((e) => e.dropped_events !== undefined);
+    expect(summary).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringMatching(/^\d+ inspection events were dropped because/),
+      }),
+    ]);
   });
 });
