@@ -5,6 +5,7 @@
  * must never take the worker down.
  */
 import { postJson } from '../http/post-json.ts';
+import { FLUSH_DEADLINE_MS, withinDeadline } from './deadline.ts';
 import type { Logger } from './logger.ts';
 import { redactUrl } from './redact.ts';
 
@@ -47,6 +48,11 @@ export type LogShipperOptions = {
   batchBytes?: number;
   /** Give up on one POST after this many milliseconds. Default 10 000 ms. */
   timeoutMs?: number;
+  /**
+   * How long the last flush at stop() may take, all batches together; what is left then is
+   * dropped and counted. Default 10 000 ms.
+   */
+  stopDeadlineMs?: number;
 };
 
 export type LogShipperStats = {
@@ -69,7 +75,11 @@ export type LogShipper = {
   flush(): Promise<boolean>;
   /** Flushes every `flushIntervalMs` (an unref'd timer: it keeps no process alive). */
   start(): void;
-  /** Stops the timer, then flushes what is left; resolves as `flush` does. */
+  /**
+   * Stops the timer, then flushes what is left; resolves as `flush` does, or false at
+   * `stopDeadlineMs`, when what is still buffered is dropped (logged with the count). Entries
+   * pushed after stop() are ignored: nothing would ship them.
+   */
   stop(): Promise<boolean>;
   stats(): LogShipperStats;
 };
@@ -78,6 +88,12 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   const { url, token, logger, maxEntries = 10_000, batchSize = 1_000 } = options;
   const { maxBytes = 16 * 1024 * 1024, batchBytes = 512 * 1024 } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const stopDeadlineMs = options.stopDeadlineMs ?? FLUSH_DEADLINE_MS;
+  /**
+   * `stopping` once stop() is called: no new entries; `expired` once its deadline has passed:
+   * what is left, a batch still under way included, is dropped.
+   */
+  let phase: 'shipping' | 'stopping' | 'expired' = 'shipping';
   const buffer: LogEntry[] = [];
   /** The size of the buffered entries, as sizeOf counts it. */
   let bufferedBytes = 0;
@@ -150,10 +166,14 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       );
       return true;
     }
+    logger.warn(fields, `log batch not shipped: ${result.reason}`);
+    if (phase === 'expired') {
+      counts.dropped += entries.length;
+      return false;
+    }
     buffer.unshift(...entries);
     for (const entry of entries) bufferedBytes += sizeOf(entry);
     trim();
-    logger.warn(fields, `log batch not shipped: ${result.reason}`);
     return false;
   }
 
@@ -182,7 +202,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   return {
     enabled: Boolean(url && token),
     push(entry) {
-      if (!url || !token) return;
+      if (!url || !token || phase !== 'shipping') return;
       buffer.push(entry);
       bufferedBytes += sizeOf(entry);
       trim();
@@ -196,7 +216,19 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     stop() {
       clearInterval(timer);
       timer = undefined;
-      return flush();
+      phase = 'stopping';
+      return withinDeadline(flush(), stopDeadlineMs, () => {
+        phase = 'expired';
+        const left = buffer.length;
+        buffer.length = 0;
+        bufferedBytes = 0;
+        counts.dropped += left;
+        logger.warn(
+          { url: redactUrl(url ?? ''), dropped: left, deadline_ms: stopDeadlineMs },
+          `the log flush at shutdown ran out of time (${stopDeadlineMs} ms): ${left} entries still buffered are dropped`,
+        );
+        return false;
+      });
     },
     stats: () => ({ buffered: buffer.length, ...counts }),
   };

@@ -5,6 +5,7 @@
  */
 import { getText } from '../http/get-text.ts';
 import { postJson } from '../http/post-json.ts';
+import { FLUSH_DEADLINE_MS, withinDeadline } from './deadline.ts';
 import type { Logger } from './logger.ts';
 import { type NvidiaSmiRunner, readGpuMetrics } from './nvidia-smi.ts';
 import { sumMetric } from './prometheus.ts';
@@ -87,14 +88,22 @@ export type MetricsReporterOptions = {
   logger: Logger;
   /** Give up on one POST after this many milliseconds. Default 10 000 ms. */
   timeoutMs?: number;
+  /** How long the last report at stop() may take, snapshot and POST together. Default 10 000 ms. */
+  stopDeadlineMs?: number;
 };
 
 export type MetricsReporter = {
   /** Whether anything is sent (URL and token both set). */
   readonly enabled: boolean;
-  /** Reports every `intervalMs` (an unref'd timer: it keeps no process alive). */
+  /**
+   * Reports every `intervalMs` (an unref'd timer: it keeps no process alive); a tick while the
+   * last report is still under way (a slow nvidia-smi or endpoint) is skipped.
+   */
   start(): void;
-  /** Stops the timer and sends a last snapshot; resolves as `reportNow` does. */
+  /**
+   * Stops the timer and sends a last snapshot; resolves as `reportNow` does, or false at
+   * `stopDeadlineMs` (logged).
+   */
   stop(): Promise<boolean>;
   /**
    * Collects and sends one snapshot now. Resolves true when it was delivered (or metrics are
@@ -105,7 +114,10 @@ export type MetricsReporter = {
 
 export function createMetricsReporter(options: MetricsReporterOptions): MetricsReporter {
   const { url, token, logger, intervalMs = 30_000, timeoutMs = 10_000 } = options;
+  const stopDeadlineMs = options.stopDeadlineMs ?? FLUSH_DEADLINE_MS;
   let timer: NodeJS.Timeout | undefined;
+  /** Whether a tick's report is under way: the next tick is skipped rather than piled up. */
+  let ticking: 'idle' | 'reporting' = 'idle';
 
   async function reportNow(): Promise<boolean> {
     if (!url || !token) return true;
@@ -135,13 +147,25 @@ export function createMetricsReporter(options: MetricsReporterOptions): MetricsR
     enabled: Boolean(url && token),
     start() {
       if (!url || !token || timer !== undefined) return;
-      timer = setInterval(() => void reportNow(), intervalMs);
+      timer = setInterval(() => {
+        if (ticking === 'reporting') return;
+        ticking = 'reporting';
+        void reportNow().finally(() => {
+          ticking = 'idle';
+        });
+      }, intervalMs);
       timer.unref();
     },
     stop() {
       clearInterval(timer);
       timer = undefined;
-      return reportNow();
+      return withinDeadline(reportNow(), stopDeadlineMs, () => {
+        logger.warn(
+          { url: redactUrl(url ?? ''), deadline_ms: stopDeadlineMs },
+          `the last metrics snapshot was not delivered within ${stopDeadlineMs} ms: shutdown goes on without it`,
+        );
+        return false;
+      });
     },
     reportNow,
   };

@@ -22,16 +22,38 @@ export type NvidiaSmiRunner = (
 
 /**
  * A runner that executes `binary` with execa (no shell). A missing binary reads as absent.
+ *
+ * At its timeout nvidia-smi is killed and abandoned: execa's own timeout kills it and then
+ * waits for its output to close, which a wedged driver (a process in D state, or a child that
+ * holds the pipe) never does, and start-up or shutdown would wait with it. While an abandoned
+ * one has not exited, the next call answers `timedOut` at once rather than leave another behind.
  * @param binary the executable. Default `nvidia-smi`, found on PATH.
  */
 export function createNvidiaSmiRunner(binary = 'nvidia-smi'): NvidiaSmiRunner {
+  let abandoned = false;
   return async (args, options) => {
-    const result = await execa(binary, args, {
-      reject: false,
-      timeout: options.timeoutMs,
-      stdin: 'ignore',
+    if (abandoned) return { timedOut: true };
+    const child = execa(binary, args, { reject: false, stdin: 'ignore' });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timedOut'>((resolve) => {
+      timer = setTimeout(() => resolve('timedOut'), options.timeoutMs);
     });
-    if (result.timedOut) return { timedOut: true };
+    const result = await Promise.race([child, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timedOut') {
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.catch(() => undefined);
+      const process = child.nodeChildProcess;
+      if (process.exitCode === null && process.signalCode === null) {
+        abandoned = true;
+        process.once('exit', () => {
+          abandoned = false;
+        });
+      }
+      return { timedOut: true };
+    }
     if (result.code === 'ENOENT') return { absent: true };
     return {
       exitCode: result.exitCode ?? -1,

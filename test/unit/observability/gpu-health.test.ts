@@ -304,4 +304,10 @@ describe('createNvidiaSmiRunner (execa)', () => {
     const path = await script('exec sleep 30');
     expect(await createNvidiaSmiRunner(path)([], { timeoutMs: 100 })).toEqual({ timedOut: true });
   });
+
+  it('abandons at its timeout a binary whose output stays open (a wedged driver)', async () => {
+    // The shell is killed; the sleep it started keeps stdout open for a minute.
+    const path = await script('sleep 60; echo late');
+    expect(await createNvidiaSmiRunner(path)([], { timeoutMs: 100 })).toEqual({ timedOut: true });
+  });
 });

@@ -247,4 +247,24 @@ describe('log shipper', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect(shippedEntries()).toEqual([entry(1), entry(2)]);
   });
+
+  it('ends the flush at stop at its deadline against a slow endpoint, dropping and counting the rest', async () => {
+    // Each batch is answered after 300 ms (inside the POST timeout): 5 batches would take 1.5 s.
+    env.sink.respond(PATH, { delayMs: 300 });
+    const logShipper = shipper({ batchSize: 10, stopDeadlineMs: 500 });
+    for (const e of range(1, 50)) logShipper.push(e);
+    expect(await logShipper.stop()).toBe(false);
+    logShipper.push(entry(51));
+    const { buffered, dropped } = logShipper.stats();
+    expect(buffered).toBe(0);
+    expect(dropped).toBeGreaterThanOrEqual(20);
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({
+        msg: expect.stringMatching(
+          /^the log flush at shutdown ran out of time \(500 ms\): \d+ entries still buffered are dropped$/,
+        ),
+      }),
+    ]);
+    expect(shippedEntries()).not.toContainEqual(entry(51));
+  });
 });

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { describe, expect, it, vi } from 'vitest';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   collectSnapshot,
   createMetricsReporter,
+  createNvidiaSmiRunner,
   type MetricsReporterOptions,
   type MetricsSnapshot,
   type NvidiaSmiResult,
@@ -22,6 +25,19 @@ vllm:num_requests_waiting{engine="1",model_name="default"} 1.0
 `;
 
 const env = useTelemetryHarness(TOKEN);
+
+let scripts: string | undefined;
+let hungNvidiaSmi = '';
+beforeAll(async () => {
+  scripts = await mkdtemp(join(tmpdir(), 'nvidia-smi-hung-'));
+  hungNvidiaSmi = join(scripts, 'nvidia-smi');
+  // The shell dies at the kill; its sleep keeps stdout open, as a wedged driver keeps the process.
+  await writeFile(hungNvidiaSmi, '#!/bin/sh\nsleep 60\n');
+  await chmod(hungNvidiaSmi, 0o755);
+});
+afterAll(async () => {
+  if (scripts) await rm(scripts, { recursive: true, force: true });
+});
 
 const replay =
   (result: NvidiaSmiResult): NvidiaSmiRunner =>
@@ -193,5 +209,36 @@ describe('metrics reporter', () => {
     expect(await metrics.stop()).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
     expect(env.sink.requestsTo(PATH)).toHaveLength(1);
+  });
+
+  it('resolves stop at its deadline when nvidia-smi hangs (a wedged driver), saying so', async () => {
+    const collect = () =>
+      collectSnapshot({
+        runner: createNvidiaSmiRunner(hungNvidiaSmi),
+        metricsUrl: `${env.sink.url}/vllm-metrics`,
+        runningJobIds: () => [],
+        startedAt: Date.now(),
+      });
+    expect(await reporter({ collect, stopDeadlineMs: 300 }).stop()).toBe(false);
+    expect(env.warnings()).toEqual([
+      expect.objectContaining({
+        msg: 'the last metrics snapshot was not delivered within 300 ms: shutdown goes on without it',
+      }),
+    ]);
+  });
+
+  it('takes no new snapshot while the last one is still under way', async () => {
+    let calls = 0;
+    const metrics = reporter({
+      intervalMs: 5,
+      collect: () => {
+        calls += 1;
+        return new Promise<MetricsSnapshot>(() => undefined);
+      },
+    });
+    metrics.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toBe(1);
+    await metrics.stop();
   });
 });
