@@ -305,8 +305,23 @@ export const workerMachine = setup({
           always: 'flushing',
         },
         flushing: {
-          description: 'Logs and metrics are shipped one last time.',
+          description: 'Logs and metrics are shipped one last time, within their deadline.',
           invoke: { src: 'flushTelemetry', onDone: 'closing', onError: 'closing' },
+          on: {
+            SHUTDOWN_REQUESTED: {
+              target: 'closing',
+              actions: [
+                'endGrace',
+                {
+                  type: 'log',
+                  params: {
+                    level: 'warn',
+                    message: 'second signal: not waiting for logs, metrics or the queue',
+                  },
+                },
+              ],
+            },
+          },
         },
         closing: {
           description:

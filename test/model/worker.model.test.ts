@@ -54,7 +54,7 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
       if (snapshot.matches('booting')) return e.failure.kind === 'fatal';
       return e.failure.kind === 'crashed' && (online || waiting);
     case 'SHUTDOWN_REQUESTED':
-      // A second signal while the walk holds the telemetry flush ends the connection's wait.
+      // The walk holds the telemetry flush: a second signal ends it and the connection's wait.
       return (
         !snapshot.matches('shuttingDown') ||
         waiting ||

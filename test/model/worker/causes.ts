@@ -90,12 +90,24 @@ async function shutdownEvent(
     case 'SHUTDOWN_REQUESTED': {
       const second = model.matches('shuttingDown');
       if (!second && model.matches('online') && drainWaits(book.next)) await holdJob(system, book);
+      const flushing = model.matches({ shuttingDown: 'flushing' });
+      if (flushing) {
+        // The signal comes while the endpoints hold the flush's requests; it is left hanging,
+        // and the final heartbeat that comes next is held as after a flush.
+        await system.eventually(
+          () => TELEMETRY.every((path) => system.sink.requestsTo(path).length > 0),
+          'the flush under way',
+        );
+        if (!failed) system.sink.respond(HEARTBEATS, { hang: true });
+      }
       system.worker.shutdown(second ? 'SIGINT' : 'SIGTERM');
       if (second) {
         interruptAll();
-        const line = model.matches({ shuttingDown: 'draining' })
-          ? 'second signal: not waiting for running jobs'
-          : 'second signal: not waiting for the queue';
+        const line = flushing
+          ? 'second signal: not waiting for logs, metrics or the queue'
+          : model.matches({ shuttingDown: 'draining' })
+            ? 'second signal: not waiting for running jobs'
+            : 'second signal: not waiting for the queue';
         fact(book, `the log line '${line}'`, () => system.logged(line));
       }
       return match;
