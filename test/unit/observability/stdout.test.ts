@@ -87,6 +87,14 @@ describe('stdout', () => {
     expectAccounted(await exited);
   });
 
+  it('exits although nothing ever reads stdout (a stalled log driver), with the exit code it chose', async () => {
+    const run = flood();
+    await run.logged();
+    run.child.stdin.end();
+    // Before: the synchronous flush at exit retried for ever, and the process never ended.
+    expect((await run.child).exitCode).toBe(0);
+  });
+
   it('drops nothing while what waits stays under the limit (the default 16 MiB)', async () => {
     const run = flood(STDOUT_LIMIT_BYTES);
     run.read();
