@@ -7,7 +7,13 @@ import type { z } from 'zod';
 import { environmentFixes, environmentSchema } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import { withPath } from './net/http-base.ts';
-import { redactArgs, SENSITIVE_NAME } from './observability/redact.ts';
+import {
+  redactArgs,
+  redactValues,
+  SENSITIVE_NAME,
+  secretArgValues,
+} from './observability/redact.ts';
+import { splitArgs } from './split-args.ts';
 
 /** Where `CASOLA_INSPECT` attaches the Stately inspector. */
 export type InspectTarget = { kind: 'sky' } | { kind: 'websocket'; url: string };
@@ -189,7 +195,12 @@ const MIN_CHARS_TO_SHOW_TAIL = 12;
  */
 export function maskValue(name: string, value: string): string {
   if (value === '') return value;
-  if (!SENSITIVE_NAME.test(name)) return redactArgs(value.split(' ')).join(' ');
+  if (!SENSITIVE_NAME.test(name)) {
+    // Quoted flags (`'--api-key' 'sk-...'`) too: the values of secret flags as a shell splits them.
+    const split = splitArgs(value);
+    const secrets = split.ok ? secretArgValues(split.args) : [];
+    return redactValues(redactArgs(value.split(' ')).join(' '), secrets);
+  }
   return value.length < MIN_CHARS_TO_SHOW_TAIL ? '****' : `****${value.slice(-4)}`;
 }
 

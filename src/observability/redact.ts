@@ -36,3 +36,23 @@ export function redactArgs(args: readonly string[]): string[] {
     return redactUrl(arg);
   });
 }
+
+/**
+ * The values of the secret-named flags in `args` (`--api-key X`, `--hf-token=X`): what a
+ * program that echoes its own arguments would print. vLLM does, at start-up
+ * (vllm-project/vllm main, vllm/entrypoints/serve/utils/api_utils.py `log_non_default_args`:
+ * `non-default args: {..., 'api_key': ['sk-...']}`; vllm/entrypoints/utils.py before).
+ */
+export function secretArgValues(args: readonly string[]): string[] {
+  return args.flatMap((arg, i) => {
+    const [flag, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (value !== undefined) return SENSITIVE_FLAG.test(flag) && value !== '' ? [value] : [];
+    const next = args[i + 1];
+    return SENSITIVE_FLAG.test(arg) && next !== undefined && !next.startsWith('-') ? [next] : [];
+  });
+}
+
+/** `text` with every occurrence of each secret replaced by `****`. */
+export function redactValues(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('****'), text);
+}

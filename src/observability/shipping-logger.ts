@@ -11,6 +11,7 @@
 import { format } from 'node:util';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogEntry, LogLevel, LogShipper } from './log-shipper.ts';
+import { redactValues } from './redact.ts';
 import { stdoutStream } from './stdout.ts';
 
 export type ShippingLoggerOptions = {
@@ -25,10 +26,16 @@ export type ShippingLoggerOptions = {
    * `vllm` (a child binding would write the key twice on every line).
    */
   source?: 'worker' | 'vllm';
+  /**
+   * Values never written or shipped: each is replaced by `****` in the message (vLLM's lines
+   * echo its arguments, `--api-key` included). Default none.
+   */
+  secrets?: readonly string[];
 };
 
 export function createShippingLogger(options: ShippingLoggerOptions): Logger {
   const { shipper } = options;
+  const secrets = (options.secrets ?? []).filter((secret) => secret !== '');
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   return pino(
     {
@@ -36,6 +43,11 @@ export function createShippingLogger(options: ShippingLoggerOptions): Logger {
       base: { source: options.source ?? 'worker' },
       hooks: {
         logMethod(args, method, levelValue) {
+          if (secrets.length > 0) {
+            for (const [i, arg] of args.entries()) {
+              if (typeof arg === 'string') args[i] = redactValues(arg, secrets);
+            }
+          }
           if (shipper.enabled) shipper.push(toEntry(this, args, levelValue));
           method.apply(this, args);
         },

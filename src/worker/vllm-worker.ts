@@ -15,6 +15,7 @@ import { createLogShipper } from '../observability/log-shipper.ts';
 import type { Logger } from '../observability/logger.ts';
 import { collectSnapshot, createMetricsReporter } from '../observability/metrics-reporter.ts';
 import { createNvidiaSmiRunner, type NvidiaSmiRunner } from '../observability/nvidia-smi.ts';
+import { secretArgValues } from '../observability/redact.ts';
 import { createShippingLogger } from '../observability/shipping-logger.ts';
 import { runTask, TASK_NAMES } from '../tasks/index.ts';
 import { createBackpressureActor } from './backpressure.ts';
@@ -102,7 +103,12 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
   const engine = createEngineLogic({
     settings,
     logger,
-    vllmLogger: createShippingLogger({ shipper, source: 'vllm', ...destination }),
+    vllmLogger: createShippingLogger({
+      shipper,
+      source: 'vllm',
+      secrets: secretArgValues(config.vllmExtraArgs),
+      ...destination,
+    }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,
     ...options.engine,
     gpu: {
