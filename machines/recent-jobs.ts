@@ -3,13 +3,23 @@
  * settlements had, to recognise re-deliveries. A value, never mutated: `remember` returns a
  * new one that shares the old one's closed chunks, so it costs O(1) amortised where copying
  * a thousand entries per job had cost more than anything else a job does.
+ *
+ * Job ids come from the queue and may be long: besides the count, the ids held are bounded by
+ * MAX_ID_CHARS (the oldest chunks are forgotten first, so huge ids shorten the memory).
  */
 
 /** One settlement; `seq` counts settlements from 0. */
 type Entry = { readonly jobId: string; readonly fenceToken: number; readonly seq: number };
 
-/** Closed settlements: job id → its latest entry in the chunk; `newest` is the highest seq. */
-type Chunk = { readonly newest: number; readonly jobs: Readonly<Record<string, Entry>> };
+/**
+ * Closed settlements: job id → its latest entry in the chunk; `newest` is the highest seq,
+ * `chars` the length of its ids.
+ */
+type Chunk = {
+  readonly newest: number;
+  readonly chars: number;
+  readonly jobs: Readonly<Record<string, Entry>>;
+};
 
 export type RecentJobs = {
   /** Settlements so far. An entry is remembered while fewer than `size` came after it. */
@@ -21,6 +31,11 @@ export type RecentJobs = {
 };
 
 const CHUNK_SIZE = 64;
+
+/** Most characters of job ids remembered: 1 Mi (about 2 MiB). 40 ids of 8 MB had held 750 MB. */
+export const MAX_ID_CHARS = 1024 * 1024;
+/** The open chunk closes at this many characters of ids, so that the bound can drop it. */
+const CHUNK_CHARS = MAX_ID_CHARS / 16;
 
 export const noRecentJobs: RecentJobs = { count: 0, open: [], chunks: [] };
 
@@ -38,9 +53,17 @@ export function remember(
 ): RecentJobs {
   const count = recent.count + 1;
   const open = [...recent.open, { jobId, fenceToken, seq: recent.count }];
-  if (open.length < CHUNK_SIZE) return { count, open, chunks: recent.chunks };
+  if (open.length < CHUNK_SIZE && charsOf(open) < CHUNK_CHARS) {
+    return { count, open, chunks: recent.chunks };
+  }
   const chunks = [...recent.chunks, close(open)].filter((chunk) => count - chunk.newest <= size);
+  let chars = chunks.reduce((sum, chunk) => sum + chunk.chars, 0);
+  while (chars > MAX_ID_CHARS && chunks.length > 1) chars -= chunks.shift()!.chars;
   return { count, open: [], chunks };
+}
+
+function charsOf(entries: readonly Entry[]): number {
+  return entries.reduce((sum, entry) => sum + entry.jobId.length, 0);
 }
 
 function latestEntry(recent: RecentJobs, jobId: string): Entry | undefined {
@@ -58,5 +81,5 @@ function close(entries: readonly Entry[]): Chunk {
   // A prototype-less record: job ids are data, and `__proto__` is just another id.
   const jobs: Record<string, Entry> = Object.create(null);
   for (const entry of entries) jobs[entry.jobId] = entry;
-  return { newest: entries.at(-1)!.seq, jobs };
+  return { newest: entries.at(-1)!.seq, chars: charsOf(entries), jobs };
 }

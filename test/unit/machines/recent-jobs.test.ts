@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_ID_CHARS,
   noRecentJobs,
   type RecentJobs,
   recentToken,
@@ -36,6 +37,17 @@ describe('recent jobs (the gate memory)', () => {
       recent.open.length + recent.chunks.reduce((n, c) => n + Object.keys(c.jobs).length, 0);
     expect(stored).toBeLessThanOrEqual(1_128);
     expect(stored).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('bounds the characters of the ids it holds, not only their count (huge job ids)', () => {
+    // 40 ids of 1 Mi characters each: by count alone all 40 stayed.
+    const huge = Array.from({ length: 40 }, (_, i) => `${i}:`.padEnd(1024 * 1024, 'x'));
+    const recent = settle(huge, 1_000);
+    const held = [...recent.open, ...recent.chunks.flatMap((c) => Object.values(c.jobs))];
+    const chars = held.reduce((sum, entry) => sum + entry.jobId.length, 0);
+    expect(chars).toBeLessThanOrEqual(MAX_ID_CHARS + 2 * 1024 * 1024);
+    // The newest is still known: a re-delivery of the job just settled is recognised.
+    expect(recentToken(recent, huge.at(-1)!, 1_000)).toBe(39);
   });
 
   it('takes any string as a job id, __proto__ included', () => {
