@@ -3,7 +3,9 @@
  * Any failure (status, network, timeout) rejects, and the job falls back to sending inline.
  *
  * The JSON text is streamed, never held whole: a first pass counts its bytes (presigned PUTs
- * want a Content-Length), the second writes it chunk by chunk as the socket takes it.
+ * want a Content-Length), the second writes it chunk by chunk as the socket takes it. An answer
+ * that comes before the whole body was taken (a 200 from a server that does not read) is a
+ * failure: the result is not there.
  */
 import { Readable } from 'node:stream';
 import { request } from 'undici';
@@ -24,16 +26,31 @@ export async function uploadResult(
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.uploadTimeoutMs;
   const length = jsonByteLength(input.result);
+  const body = { state: 'sending' as 'sending' | 'sent' };
   const response = await request(input.url, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', 'content-length': String(length) },
-    body: Readable.from(jsonChunks(input.result), { objectMode: false }),
+    body: Readable.from(sendAll(jsonChunks(input.result), body), { objectMode: false }),
     signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
   });
   await response.body.dump();
   if (response.statusCode < 200 || response.statusCode >= 300) {
     throw new Error(`result upload answered HTTP ${response.statusCode}`);
   }
+  if (body.state !== 'sent') {
+    throw new Error(
+      `result upload answered HTTP ${response.statusCode} before taking the whole result (${length} bytes)`,
+    );
+  }
+}
+
+/** The chunks, then `sent` once the last one has been taken. */
+function* sendAll(
+  chunks: Iterable<string>,
+  body: { state: 'sending' | 'sent' },
+): Generator<string> {
+  yield* chunks;
+  body.state = 'sent';
 }
 
 export function createUploadActor(options: UploadOptions = {}) {
