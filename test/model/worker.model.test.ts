@@ -54,11 +54,13 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
       if (snapshot.matches('booting')) return e.failure.kind === 'fatal';
       return e.failure.kind === 'crashed' && (online || waiting);
     case 'SHUTDOWN_REQUESTED':
-      // The walk holds the telemetry flush: a second signal ends it and the connection's wait.
+      // The walk holds the telemetry flush (a second signal ends it and the connection's wait)
+      // and, with no failure, the final heartbeat (one ends only the connection's wait).
       return (
         !snapshot.matches('shuttingDown') ||
         waiting ||
-        snapshot.matches({ shuttingDown: 'flushing' })
+        snapshot.matches({ shuttingDown: 'flushing' }) ||
+        (snapshot.matches({ shuttingDown: 'reporting' }) && failure === undefined)
       );
     case 'SHUTDOWN_FOR_FAILURE':
       return false;
