@@ -42,6 +42,8 @@ function logStart(log: VllmLog, options: ResolvedOptions): void {
     host: options.host,
     port: options.port,
     served_model_name: [options.servedModelName],
+    // As vLLM prints it (vllm/entrypoints/serve/utils/api_utils.py log_non_default_args): verbatim.
+    ...(options.apiKey === undefined ? {} : { api_key: [options.apiKey] }),
   };
   log.info('utils.py:326', `non-default args: ${JSON.stringify(args)}`);
   if (options.ignoredArgs.length > 0) {

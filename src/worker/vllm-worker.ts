@@ -106,7 +106,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
     vllmLogger: createShippingLogger({
       shipper,
       source: 'vllm',
-      secrets: secretArgValues(config.vllmExtraArgs),
+      secrets: [...secretArgValues(config.vllmExtraArgs), config.vllmApiKey ?? ''],
       ...destination,
     }),
     startupTimeoutMs: config.vllmStartupTimeoutMs,
