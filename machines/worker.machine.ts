@@ -1,8 +1,8 @@
 /**
  * The worker: the root actor of the process, and its lifecycle. It starts the engine, connects
  * to the queue once the engine is ready, relays backpressure to the gate, and runs the shutdown
- * sequence of worker.md: drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and
- * metrics → close the connection → heartbeat `stopping` → stop vLLM → exit code.
+ * sequence: drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics →
+ * close the connection → heartbeat `stopping` → stop vLLM → exit code.
  *
  * Children (by system id): `engine`, `connection` and `gate`; the gate owns the running jobs.
  * A custom (SDK) worker runs this same machine with an engine that is ready at once and no
