@@ -12,12 +12,14 @@ export type ReadmeEntry = {
 
 const LEGEND = [
   'How to read them: a black dot points at the state a compound state starts in; a double',
-  'border marks a final state. Arrows are labelled `EVENT [guard]`; dashed ones fire after a',
-  'named delay (`after DELAY`), dotted ones need no event (`always [guard]`), `done: actor` and',
-  'red `error: actor` ones follow an invoked actor. A dashed "any state" box stands for',
-  'transitions declared on the compound state around it: they apply in every child. The lines',
-  'under a name list the actors the state invokes, its tags, and its transitions without a',
-  'target (`(ignored)`: the event is swallowed). In the SVG, hover a state for its comment.',
+  'border marks a final state, and a dashed border a parallel state, whose regions are active',
+  "together (the job's `work` and `lease`). Arrows are labelled `EVENT [guard]`; dashed ones",
+  'fire after a named delay (`after DELAY`), dotted ones need no event (`always [guard]`),',
+  '`done: actor` and red `error: actor` ones follow an invoked actor. A dashed "any state" box',
+  'stands for transitions declared on the compound state around it: they apply in every child.',
+  'The lines under a name list the actors the state invokes, its tags, and its transitions',
+  'without a target (`(ignored)`: the event is swallowed). In the SVG, hover a state for its',
+  'comment.',
 ];
 
 export function toReadme(entries: ReadmeEntry[]): string {
