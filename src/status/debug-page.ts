@@ -1,6 +1,6 @@
 /**
  * /debug: one self-contained HTML page (no CDN, works offline) that draws every machine and
- * highlights each actor's live state, with the running jobs and their lease state and the
+ * highlights each actor's live state, with the running jobs and their job state and the
  * jobs that ended last. The diagrams are the SVGs of visualizations/, inlined; the script
  * (debug-page-script.ts) keeps everything current from /debug/events.
  */
@@ -78,7 +78,7 @@ export function debugPage(title: string, diagrams: readonly Diagram[]): string {
   </section>
   <section>
     <h2>Running jobs</h2>
-    <table id="jobs"><thead><tr><th>job</th><th>task</th><th>mode</th><th>lease state</th><th>fence</th><th>renewals</th><th>running for</th></tr></thead><tbody></tbody></table>
+    <table id="jobs"><thead><tr><th>job</th><th>task</th><th>mode</th><th>job state</th><th>fence</th><th>renewals</th><th>running for</th></tr></thead><tbody></tbody></table>
     <p id="jobs-empty" class="empty">none</p>
     <h2>Recently ended</h2>
     <table id="recent"><thead><tr><th>job</th><th>task</th><th>mode</th><th>final state</th><th>outcome</th><th>took</th></tr></thead><tbody></tbody></table>

@@ -1,6 +1,6 @@
 /**
  * /debug/state: every actor's current state, active state ids and key context (no secrets, no
- * payloads), the running jobs with their lease state, and the jobs that ended last.
+ * payloads), the running jobs with their job state, and the jobs that ended last.
  */
 import type { AnyActorRef } from 'xstate';
 import { jobActorId } from '../../machines/job-actors.ts';
