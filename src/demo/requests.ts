@@ -49,9 +49,16 @@ async function persisted(queueUrl: string, payload: unknown): Promise<Record<str
   }
 }
 
+/** A video result in a line, naming only what it holds (speech-to-video may give no size). */
 const video = (result: Record<string, unknown>) =>
-  `${result.width}x${result.height}, ${result.num_frames} frames at ${result.fps} fps, ` +
-  `${String(result.video_b64).length} base64 chars, seed ${result.seed_used}`;
+  [
+    result.width != null ? `${result.width}x${result.height}` : 'size not given',
+    result.num_frames != null ? `${result.num_frames} frames at ${result.fps} fps` : undefined,
+    `${String(result.video_b64).length} base64 chars`,
+    result.seed_used != null ? `seed ${result.seed_used}` : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join(', ');
 
 export const DEMO_REQUESTS: DemoRequest[] = [
   {
