@@ -8,7 +8,7 @@
  * The work itself is the `work` actor (src/jobs/work.ts): it fetches an offloaded payload, runs
  * the handler with an AbortSignal, and reports WORK_* events.
  */
-import { assign, cancel, raise, sendParent, sendTo, setup } from 'xstate';
+import { assign, cancel, enqueueActions, raise, sendParent, sendTo, setup } from 'xstate';
 import { DEFAULTS } from './defaults.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
@@ -171,8 +171,29 @@ export const jobMachine = setup({
   states: {
     running: {
       description: 'The job runs; nothing but progress and renewals has gone out for it',
-      type: 'parallel',
+      // A persisted job's lease is renewed while it runs; a transient job has none. A guard,
+      // not a parallel lease region: a region per job doubled what XState spends on a
+      // transient job (issue 17, README "Benchmarks").
+      entry: enqueueActions(({ check, enqueue }) => {
+        if (check('isPersisted')) enqueue('scheduleRenewal');
+      }),
+      exit: 'cancelRenewal',
       on: {
+        RENEW_DUE: {
+          actions: [
+            { type: 'reportProgress', params: {} },
+            'countRenewal',
+            {
+              type: 'log',
+              params: ({ context }) => ({
+                level: 'debug',
+                message: 'lease renewed',
+                fields: { job_id: context.jobId, renewals: context.renewals },
+              }),
+            },
+            'scheduleRenewal',
+          ],
+        },
         WORK_PROGRESS: { actions: { type: 'reportProgress', params: ({ event }) => event } },
         JOB_REVOKED: {
           target: 'revoked',
@@ -199,105 +220,68 @@ export const jobMachine = setup({
         ],
         JOB_FAILED: { target: 'failed', actions: [abortFor('JOB_FAILED'), ...failWith] },
       },
+      initial: 'working',
       states: {
-        work: {
-          description: 'The work and, for a large result, its upload',
-          initial: 'working',
-          states: {
-            working: {
-              description: "The work actor runs the job's handler",
-              on: {
-                WORK_SUCCEEDED: [
+        working: {
+          description: "The work actor runs the job's handler",
+          on: {
+            WORK_SUCCEEDED: [
+              {
+                guard: { type: 'shouldOffload', params: ({ event }) => event },
+                target: 'uploading',
+                actions: { type: 'holdResult', params: ({ event }) => event },
+              },
+              {
+                target: '#job.result',
+                actions: [
+                  { type: 'sendResult', params: ({ event }) => event },
                   {
-                    guard: { type: 'shouldOffload', params: ({ event }) => event },
-                    target: 'uploading',
-                    actions: { type: 'holdResult', params: ({ event }) => event },
-                  },
-                  {
-                    target: '#job.result',
-                    actions: [
-                      { type: 'sendResult', params: ({ event }) => event },
-                      {
-                        type: 'settle',
-                        params: { outcome: { kind: 'result', delivery: 'inline' } },
-                      },
-                    ],
+                    type: 'settle',
+                    params: { outcome: { kind: 'result', delivery: 'inline' } },
                   },
                 ],
-                WORK_FAILED: { target: '#job.error', actions: failWith },
               },
-            },
-            uploading: {
-              description: "A large result is being PUT to the job's result_upload_url",
-              invoke: {
-                src: 'upload',
-                input: ({ context }) => ({ url: context.resultUploadUrl!, result: context.result }),
-                onDone: {
-                  target: '#job.result',
-                  actions: [
-                    {
-                      type: 'log',
-                      params: ({ context }) => ({
-                        level: 'debug',
-                        message: 'result uploaded to result_upload_url; sending its reference',
-                        fields: { job_id: context.jobId },
-                      }),
-                    },
-                    'sendResultRef',
-                    {
-                      type: 'settle',
-                      params: { outcome: { kind: 'result', delivery: 'offloaded' } },
-                    },
-                  ],
-                },
-                onError: {
-                  target: '#job.result',
-                  actions: [
-                    {
-                      type: 'log',
-                      params: ({ context, event }) => ({
-                        level: 'warn',
-                        message: 'result upload failed: sending the result inline instead',
-                        fields: { job_id: context.jobId, error: String(event.error) },
-                      }),
-                    },
-                    { type: 'sendResult', params: ({ context }) => ({ result: context.result }) },
-                    { type: 'settle', params: { outcome: { kind: 'result', delivery: 'inline' } } },
-                  ],
-                },
-              },
-            },
+            ],
+            WORK_FAILED: { target: '#job.error', actions: failWith },
           },
         },
-        lease: {
-          description: 'The lease of a persisted job; a transient job has none',
-          initial: 'unleased',
-          states: {
-            unleased: {
-              description: 'A transient job: nothing to renew',
-              always: { guard: 'isPersisted', target: 'held' },
-            },
-            held: {
-              description: 'Renewed on schedule, also while the worker drains',
-              entry: 'scheduleRenewal',
-              exit: 'cancelRenewal',
-              on: {
-                RENEW_DUE: {
-                  actions: [
-                    { type: 'reportProgress', params: {} },
-                    'countRenewal',
-                    {
-                      type: 'log',
-                      params: ({ context }) => ({
-                        level: 'debug',
-                        message: 'lease renewed',
-                        fields: { job_id: context.jobId, renewals: context.renewals },
-                      }),
-                    },
-                    'scheduleRenewal',
-                  ],
+        uploading: {
+          description: "A large result is being PUT to the job's result_upload_url",
+          invoke: {
+            src: 'upload',
+            input: ({ context }) => ({ url: context.resultUploadUrl!, result: context.result }),
+            onDone: {
+              target: '#job.result',
+              actions: [
+                {
+                  type: 'log',
+                  params: ({ context }) => ({
+                    level: 'debug',
+                    message: 'result uploaded to result_upload_url; sending its reference',
+                    fields: { job_id: context.jobId },
+                  }),
                 },
-              },
+                'sendResultRef',
+                {
+                  type: 'settle',
+                  params: { outcome: { kind: 'result', delivery: 'offloaded' } },
+                },
+              ],
+            },
+            onError: {
+              target: '#job.result',
+              actions: [
+                {
+                  type: 'log',
+                  params: ({ context, event }) => ({
+                    level: 'warn',
+                    message: 'result upload failed: sending the result inline instead',
+                    fields: { job_id: context.jobId, error: String(event.error) },
+                  }),
+                },
+                { type: 'sendResult', params: ({ context }) => ({ result: context.result }) },
+                { type: 'settle', params: { outcome: { kind: 'result', delivery: 'inline' } } },
+              ],
             },
           },
         },

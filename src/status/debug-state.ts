@@ -14,7 +14,7 @@ export type RunningJobView = {
   mode: 'transient' | 'persisted';
   task: string;
   fenceToken: number;
-  /** The job actor's state, e.g. `running.work(working),lease(held)`. */
+  /** The job actor's state, e.g. `running.working`. */
   state: string;
   startedAt: number;
   /** The job actor of a persisted job (its lease); undefined for a transient job. */

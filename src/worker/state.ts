@@ -10,7 +10,7 @@ import { jobActorId } from '../../machines/job-actors.ts';
 import type { RunningJob } from '../../machines/running-jobs.ts';
 
 export type JobState = RunningJob & {
-  /** The job machine's state, e.g. `running.work(working),lease(held)`. */
+  /** The job machine's state, e.g. `running.working`. */
   state: string;
 };
 

@@ -55,9 +55,9 @@ describe('/debug', () => {
       payload: { task: 'openai/chat-completion', messages: [{ role: 'user', content: 'hi' }] },
     });
     const running = page.locator(`#jobs tr[data-job="${job.jobId}"]`);
-    await running.and(page.locator('[data-state="running.work(working),lease(held)"]')).waitFor();
+    await running.and(page.locator('[data-state="running.working"]')).waitFor();
     expect(await running.locator('td').nth(1).textContent()).toBe('openai/chat-completion');
-    expect(await page.locator('[id="job.running.work.working"]').getAttribute('class')).toContain(
+    expect(await page.locator('[id="job.running.working"]').getAttribute('class')).toContain(
       'active',
     );
     await page.screenshot({ path: join(ARTIFACTS, 'debug-page.png'), fullPage: true });
@@ -66,9 +66,9 @@ describe('/debug', () => {
     await ended.and(page.locator('[data-state="result"][data-outcome="result"]')).waitFor();
     await running.waitFor({ state: 'detached' });
     expect((await job.outcome).status).toBe('completed');
-    expect(
-      await page.locator('[id="job.running.work.working"]').getAttribute('class'),
-    ).not.toContain('active');
+    expect(await page.locator('[id="job.running.working"]').getAttribute('class')).not.toContain(
+      'active',
+    );
 
     worker.shutdown('test');
     await worker.done;

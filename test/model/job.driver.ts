@@ -46,8 +46,8 @@ export const SMALL = { small: true };
 const LARGE = { text: 'x'.repeat(DEFAULTS.offloadThresholdBytes + 1_024) };
 /** The job_error a crash of the engine's vLLM gives every running job. */
 export const ENGINE_ERROR = 'vLLM failed: vLLM exited on its own (exit code 1, signal none)';
-export const UPLOAD_DONE = 'xstate.done.actor.0.job.running.work.uploading';
-export const UPLOAD_ERROR = 'xstate.error.actor.0.job.running.work.uploading';
+export const UPLOAD_DONE = 'xstate.done.actor.0.job.running.uploading';
+export const UPLOAD_ERROR = 'xstate.error.actor.0.job.running.uploading';
 
 type Run = {
   job: Job;
@@ -202,12 +202,13 @@ export class JobDriver implements Driver {
     const c = snapshot.context;
     const witness = this.#witness;
     await witness.renewed(c.renewals, this.#progressed);
-    // A renewal is due while the lease is held, none once it ended (but a newer run's).
+    // A renewal is due while a persisted job runs, none once it ended (but a newer run's).
     const due = this.#clock.pending().filter((ms) => ms === RENEW_MS);
-    const held = snapshot.matches({ running: { lease: 'held' } }) || snapshot.matches('superseded');
+    const held =
+      (snapshot.matches('running') && c.job.mode === 'persisted') || snapshot.matches('superseded');
     expect(due).toHaveLength(held ? 1 : 0);
-    if (snapshot.matches({ running: { work: 'working' } })) expect(witness.outcomes()).toEqual([]);
-    if (snapshot.matches({ running: { work: 'uploading' } })) await witness.uploading();
+    if (snapshot.matches({ running: 'working' })) expect(witness.outcomes()).toEqual([]);
+    if (snapshot.matches({ running: 'uploading' })) await witness.uploading();
     if (['result', 'error', 'failed'].some((end) => snapshot.matches(end))) {
       await witness.settled(c.outcome, this.#result, c.result !== undefined);
       if (snapshot.matches('failed')) this.#expectAborted('engine_failed');

@@ -41,7 +41,7 @@ const FAILED = { type: 'WORK_FAILED', jobId: 'j', message: 'the handler failed' 
 /** The handler reports progress only while it runs; renewals are bounded to two. */
 function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   if (snapshot.hasTag('ended')) return false;
-  if (event.type === 'WORK_PROGRESS') return snapshot.matches({ running: { work: 'working' } });
+  if (event.type === 'WORK_PROGRESS') return snapshot.matches({ running: 'working' });
   if (event.type === 'RENEW_DUE') return snapshot.context.renewals < 2;
   return true;
 }
@@ -80,6 +80,8 @@ modelSuite({
   filterEvents: (snapshot, event) =>
     canCause(snapshot, event) &&
     event.type !== 'JOB_SUPERSEDED' &&
+    // Nothing schedules a renewal for a transient job.
+    event.type !== 'RENEW_DUE' &&
     !(event.type === 'WORK_SUCCEEDED' && (event as typeof SUCCEEDED_LARGE).size > 1_024),
   driver: () => new JobDriver('transient'),
   scenarios: [

@@ -6,7 +6,8 @@
  *   - child: a child machine per job, keyed by its job id (spawn, one event, it tells the
  *     parent, the parent stops it): the least an actor per job costs;
  *   - job: the real job machine's whole life for one persisted job (spawned with a work
- *     actor that succeeds at once, settles inline, stopped on JOB_ENDED).
+ *     actor that succeeds at once, settles inline, stopped on JOB_ENDED);
+ *   - transient: the same for one transient job.
  * The SDK's budget for a job at half of floor 1's rate is about twice the queue's CPU per job
  * (the queue, not floor 1, sets floor 1's rate), so these show how much of it is spent before
  * any socket, JSON or validation work.
@@ -91,6 +92,15 @@ function stopWhenAllEnded(parent: { getSnapshot(): { children: object }; stop():
   if (left !== 0) throw new Error(`${left} job actors were still running after their jobs`);
 }
 
+/** Each job's whole life in the job machine, one after another. */
+function jobLives(jobId: (i: number) => string, mode: JobFrame['mode']): void {
+  const parent = createActor(parentOf(job)).start();
+  for (let i = 0; i < JOBS_PER_ROUND; i += 1) {
+    parent.send({ type: 'START', job: jobFrame(jobId(i), 1, mode) });
+  }
+  stopWhenAllEnded(parent);
+}
+
 function cpuMicros(): number {
   const { user, system } = process.cpuUsage();
   return user + system;
@@ -118,20 +128,21 @@ const MEASURES = {
     }
     stopWhenAllEnded(parent);
   },
-  job: (jobId: (i: number) => string) => {
-    const parent = createActor(parentOf(job)).start();
-    for (let i = 0; i < JOBS_PER_ROUND; i += 1) {
-      parent.send({ type: 'START', job: jobFrame(jobId(i), 1, 'persisted') });
-    }
-    stopWhenAllEnded(parent);
-  },
+  job: (jobId: (i: number) => string) => jobLives(jobId, 'persisted'),
+  transient: (jobId: (i: number) => string) => jobLives(jobId, 'transient'),
 } satisfies Record<string, (jobId: (i: number) => string) => void>;
 
 export const xstateCostScenario: Scenario = {
   name: 'reference/xstate-per-job',
-  describe: 'CPU µs per job in XState alone: an event, a child machine per job, a persisted job',
+  describe:
+    'CPU µs per job in XState alone: an event, a child machine per job, a persisted and a transient job',
   run: async (context) => {
-    const samples: Record<keyof typeof MEASURES, number[]> = { event: [], child: [], job: [] };
+    const samples: Record<keyof typeof MEASURES, number[]> = {
+      event: [],
+      child: [],
+      job: [],
+      transient: [],
+    };
     const names = Object.keys(MEASURES) as Array<keyof typeof MEASURES>;
     // Round 0 warms up and is not counted.
     for (let r = 0; r <= context.rounds; r += 1) {
@@ -143,6 +154,7 @@ export const xstateCostScenario: Scenario = {
     const event = round(median(samples.event));
     const child = round(median(samples.child));
     const jobLife = round(median(samples.job));
+    const transient = round(median(samples.transient));
     return [
       {
         scenario: 'reference/xstate-per-job',
@@ -150,7 +162,8 @@ export const xstateCostScenario: Scenario = {
         event_us: event,
         child_machine_us: child,
         job_us: jobLife,
-        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a persisted job's whole life ${jobLife} µs`,
+        transient_job_us: transient,
+        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a persisted job's whole life ${jobLife} µs, a transient one's ${transient} µs`,
       },
     ];
   },
