@@ -172,8 +172,8 @@ export const jobMachine = setup({
     running: {
       description: 'The job runs; nothing but progress and renewals has gone out for it',
       // A persisted job's lease is renewed while it runs; a transient job has none. A guard,
-      // not a parallel lease region: a region per job doubled what XState spends on a
-      // transient job (issue 17, README "Benchmarks").
+      // not a parallel lease region, whose snapshots and eventless check every job paid for on
+      // every event (issue 17, README "Benchmarks").
       entry: enqueueActions(({ check, enqueue }) => {
         if (check('isPersisted')) enqueue('scheduleRenewal');
       }),
