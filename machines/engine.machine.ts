@@ -31,7 +31,14 @@ export type EngineFailure = {
 
 export type GpuCheckOutput = { ok: true } | { ok: false; message: string };
 
+export type EngineInput = {
+  /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together, in ms. Default 600 000 ms. */
+  startupTimeoutMs?: number;
+};
+
 export type EngineContext = {
+  /** VLLM_STARTUP_TIMEOUT in force, in ms: it bounds start-up and its failure names it. */
+  startupTimeoutMs: number;
   /** When the current start-up phase began (ms since the epoch). */
   phaseStartedAt: number;
   /** Duration of each finished start-up phase, in ms. */
@@ -71,6 +78,14 @@ export type EngineNotice =
 export type ProcessCommand = { type: 'TERMINATE' } | { type: 'KILL' };
 
 type Phase = keyof EngineContext['phases'];
+
+/** The failure of a start-up that outlived VLLM_STARTUP_TIMEOUT: the value in force, and the fix. */
+export function startupTimeoutFailure(startupTimeoutMs: number): EngineFailure {
+  return {
+    kind: 'startup_timeout',
+    message: `vLLM did not become healthy within ${startupTimeoutMs / 1000} s (VLLM_STARTUP_TIMEOUT): raise VLLM_STARTUP_TIMEOUT if the model needs longer to download and load, or read vLLM's last lines for why it stalled`,
+  };
+}
 
 /** What a failure event means; `starting`: before ready, when vLLM's last error is the cause. */
 function failureFrom(event: EngineEvent, starting = false): EngineFailure {
@@ -117,6 +132,7 @@ export const engineMachine = setup({
   types: {
     context: {} as EngineContext,
     events: {} as EngineEvent,
+    input: {} as EngineInput,
   },
   actors: {
     gpuCheck: promiseNotProvided<GpuCheckOutput>('engine', 'gpuCheck'),
@@ -161,14 +177,15 @@ export const engineMachine = setup({
     log: actionNotProvided('engine', 'log') as (_: unknown, params: LogParams) => void,
   },
   delays: {
-    /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together. */
-    STARTUP_TIMEOUT: DEFAULTS.startupTimeoutMs,
+    /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together (the input's). */
+    STARTUP_TIMEOUT: ({ context }) => context.startupTimeoutMs,
     /** SIGTERM first; SIGKILL after this long. */
     KILL_GRACE: DEFAULTS.killGraceMs,
   },
 }).createMachine({
   id: 'engine',
-  context: () => ({
+  context: ({ input }) => ({
+    startupTimeoutMs: input?.startupTimeoutMs ?? DEFAULTS.startupTimeoutMs,
     phaseStartedAt: Date.now(),
     phases: {},
     startupMs: undefined,
@@ -246,12 +263,9 @@ export const engineMachine = setup({
               target: '#engine.running.startupTimeout',
               actions: {
                 type: 'fail',
-                params: {
-                  failure: {
-                    kind: 'startup_timeout',
-                    message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
-                  },
-                },
+                params: ({ context }) => ({
+                  failure: startupTimeoutFailure(context.startupTimeoutMs),
+                }),
               },
             },
           },

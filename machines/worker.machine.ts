@@ -105,6 +105,10 @@ export const workerMachine = setup({
       id: 'engine',
       systemId: 'engine',
       src: 'engine',
+      input: ({ context: { settings } }) =>
+        settings.startupTimeoutMs === undefined
+          ? {}
+          : { startupTimeoutMs: settings.startupTimeoutMs },
       // The engine stops only when told to (stoppingEngine). Waiting for its done event rather
       // than its ENGINE_STOPPED notice means the worker ends after the engine has finished.
       onDone: '.exited',

@@ -15,6 +15,8 @@ export type WorkerInput = {
   /** Backpressure thresholds on vLLM's waiting requests. Default 0 and 0. */
   pauseThreshold?: number;
   resumeThreshold?: number;
+  /** VLLM_STARTUP_TIMEOUT, in ms, for the engine. Default 600 000 ms. */
+  startupTimeoutMs?: number;
 };
 
 export type WorkerContext = {

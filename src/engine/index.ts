@@ -17,8 +17,6 @@ export type EngineOptions = {
   logger: Logger;
   /** vLLM's own lines go here (source `vllm`). Default: `logger`, with source `vllm` bound. */
   vllmLogger?: Logger;
-  /** VLLM_STARTUP_TIMEOUT. Default 600 000 ms. */
-  startupTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. Default 5 000 ms. */
   killGraceMs?: number;
   gpu: { runner: NvidiaSmiRunner; expectedGpuName?: string; expectedVramGb?: number };
@@ -51,9 +49,6 @@ export function createEngineLogic(options: EngineOptions) {
     },
     actions: { log: logAction(logger) },
     delays: {
-      ...(options.startupTimeoutMs === undefined
-        ? {}
-        : { STARTUP_TIMEOUT: options.startupTimeoutMs }),
       ...(options.killGraceMs === undefined ? {} : { KILL_GRACE: options.killGraceMs }),
     },
   });

@@ -109,7 +109,6 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       secrets: [...secretArgValues(config.vllmExtraArgs), config.vllmApiKey ?? ''],
       ...destination,
     }),
-    startupTimeoutMs: config.vllmStartupTimeoutMs,
     ...options.engine,
     gpu: {
       runner,
@@ -171,6 +170,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       capacity: config.capacity,
       pauseThreshold: config.backpressurePauseThreshold,
       resumeThreshold: config.backpressureResumeThreshold,
+      startupTimeoutMs: config.vllmStartupTimeoutMs,
     },
     ...watch.actorOptions,
   });

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
-import type { EngineEvent } from '../../machines/engine.machine.ts';
+import { type EngineEvent, startupTimeoutFailure } from '../../machines/engine.machine.ts';
 
 export type Event<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
@@ -125,16 +125,24 @@ function afterStop(events: readonly EventObject[]): string | undefined {
   return undefined;
 }
 
-/** What the parent must hear when the engine moves from `before` to `after` on `event`. */
+/**
+ * What the parent must hear when the engine moves from `before` to `after` on `event`. The
+ * model runs with the default VLLM_STARTUP_TIMEOUT; the walk's engine with `startupTimeoutMs`,
+ * which its start-up timeout failure names.
+ */
 export function expectedNotice(
   before: AnyMachineSnapshot | undefined,
   after: AnyMachineSnapshot,
   event: AnyEventObject | undefined,
+  startupTimeoutMs: number,
 ): unknown {
   if (before === undefined || JSON.stringify(before.value) === JSON.stringify(after.value)) {
     return undefined;
   }
   if (after.matches('stopped')) return { type: 'ENGINE_STOPPED' };
+  if (after.matches({ running: 'startupTimeout' })) {
+    return { type: 'ENGINE_FAILED', failure: startupTimeoutFailure(startupTimeoutMs) };
+  }
   if (after.matches('gpuFailed') || after.hasTag('failed')) {
     return { type: 'ENGINE_FAILED', failure: after.context.failure };
   }

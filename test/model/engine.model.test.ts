@@ -50,9 +50,11 @@ class EngineDriver implements Driver {
   #model: AnyMachineSnapshot | undefined;
   #lastEvent: AnyEventObject | undefined;
   #notices: unknown[] = [];
+  #startupTimeoutMs = 0;
 
   async start(recorder: CoverageRecorder, { events }: PlannedWalk): Promise<void> {
     const setup = setupFor(events);
+    this.#startupTimeoutMs = setup.startupTimeoutMs;
     this.#ignoresSigterm = setup.mockArgs.includes('--ignore-sigterm');
     this.#engine = await startEngine({
       extraArgs: setup.mockArgs,
@@ -115,7 +117,7 @@ class EngineDriver implements Driver {
   }
 
   async check(model: AnyMachineSnapshot): Promise<void> {
-    const notice = expectedNotice(this.#model, model, this.#lastEvent);
+    const notice = expectedNotice(this.#model, model, this.#lastEvent, this.#startupTimeoutMs);
     if (notice !== undefined) this.#notices.push(notice);
     this.#model = model;
     const sent = this.#trace.sentSoFar().filter((event) => event.type.startsWith('ENGINE_'));

@@ -86,7 +86,6 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
       extraArgs: options.extraArgs ?? [],
     },
     logger: logs.logger,
-    startupTimeoutMs: options.startupTimeoutMs ?? WAIT_MS,
     killGraceMs: options.killGraceMs ?? 2_000,
     gpu: options.gpu ?? { runner: noNvidiaSmi },
     health: options.health ?? {
@@ -101,7 +100,12 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
     actors: { engine },
   }).createMachine({
     context: { notices: [] },
-    invoke: { id: 'engine', systemId: 'engine', src: 'engine' },
+    invoke: {
+      id: 'engine',
+      systemId: 'engine',
+      src: 'engine',
+      input: { startupTimeoutMs: options.startupTimeoutMs ?? WAIT_MS },
+    },
     on: {
       '*': {
         guard: ({ event }) => event.type.startsWith('ENGINE_'),

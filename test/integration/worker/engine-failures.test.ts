@@ -127,7 +127,8 @@ describe('casola-worker run: vLLM failures', () => {
       instance_id: INSTANCE_ID,
       queue_id: QUEUE_ID,
       status: 'failed',
-      error_message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
+      // The value in force and what to do (issue 18 item 8).
+      error_message: `vLLM did not become healthy within 0.5 s (VLLM_STARTUP_TIMEOUT): raise VLLM_STARTUP_TIMEOUT if the model needs longer to download and load, or read vLLM's last lines for why it stalled`,
     });
   });
 });

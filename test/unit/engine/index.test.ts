@@ -127,7 +127,7 @@ describe.concurrent('engine start-up', () => {
     const { failure } = await engine.next('ENGINE_FAILED');
     expect(failure).toEqual({
       kind: 'startup_timeout',
-      message: 'vLLM did not become healthy before VLLM_STARTUP_TIMEOUT',
+      message: `vLLM did not become healthy within 0.3 s (VLLM_STARTUP_TIMEOUT): raise VLLM_STARTUP_TIMEOUT if the model needs longer to download and load, or read vLLM's last lines for why it stalled`,
     });
     expect(engine.state()).toEqual({ running: 'startupTimeout' });
     const pid = engine.context().pid as number;
