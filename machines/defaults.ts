@@ -19,6 +19,11 @@ export const DEFAULTS = {
   settledMemory: 1_000,
   /** VLLM_STARTUP_TIMEOUT: spawn, health and models check together, in ms. */
   startupTimeoutMs: 600_000,
+  /**
+   * VLLM_UNHEALTHY_TIMEOUT: how long running jobs wait for an unhealthy vLLM (/health failing)
+   * before they are given up, in ms.
+   */
+  unhealthyTimeoutMs: 60_000,
   /** vLLM gets SIGTERM first, and SIGKILL after this long, in ms. */
   killGraceMs: 5_000,
   /** Backpressure: pause when vLLM's waiting requests exceed this. */

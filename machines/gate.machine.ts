@@ -54,17 +54,30 @@ const START_OFFERED = [
   'spawnOffered',
 ] as const;
 
-/** A job offered while draining will not run. */
-const REFUSE_DRAINING = [
-  { type: 'log', params: ({ event }: { event: OfferEvent }) => refusalLog(event.job, 'draining') },
-  {
-    type: 'sendRefusals',
+/** A job offered while the gate does not admit any will not run. */
+function refuseOffered(reason: RefusalReason) {
+  return [
+    { type: 'log', params: ({ event }: { event: OfferEvent }) => refusalLog(event.job, reason) },
+    {
+      type: 'sendRefusals',
+      params: ({ event }: { event: OfferEvent }) => ({ jobs: [event.job], reason }),
+    },
+  ] as const;
+}
+const REFUSE_DRAINING = refuseOffered('draining');
+
+/** A job the gate has seen under this token or a newer one is not run again. */
+const IGNORE_REDELIVERY = {
+  guard: { type: 'isRedelivery', params: offered },
+  actions: {
+    type: 'log',
     params: ({ event }: { event: OfferEvent }) => ({
-      jobs: [event.job],
-      reason: 'draining' as const,
+      level: 'info' as const,
+      message: 're-delivered job ignored: it already ran or runs under this fence token',
+      fields: { job_id: event.job.job_id, fence_token: event.job.fence_token },
     }),
   },
-] as const;
+} as const;
 
 export const gateMachine = setup({
   types: {
@@ -127,6 +140,21 @@ export const gateMachine = setup({
         return running;
       },
     }),
+    /**
+     * vLLM stayed unhealthy: a transient job fails with `message`; a persisted one is cut off
+     * as at shutdown, with its own reason (nothing sent, no more renewals), so its lease
+     * expires and the queue re-dispatches it.
+     */
+    abandonAll: ({ context, self }, params: { message: string }) => {
+      const children = self.getSnapshot().children as Record<string, { send(e: JobCommand): void }>;
+      for (const [jobId, run] of Object.entries(context.running)) {
+        children[jobActorId(jobId)]?.send(
+          run.mode === 'persisted'
+            ? { type: 'JOB_INTERRUPTED', reason: 'engine_unhealthy' }
+            : { type: 'JOB_FAILED', message: params.message },
+        );
+      }
+    },
     /** One command to every running job (direct sends: their order does not matter). */
     commandAll: ({ context, self }, params: { command: JobCommand }) => {
       const children = self.getSnapshot().children as Record<string, { send(e: JobCommand): void }>;
@@ -190,17 +218,7 @@ export const gateMachine = setup({
   initial: 'accepting',
   on: {
     JOB_OFFERED: [
-      {
-        guard: { type: 'isRedelivery', params: offered },
-        actions: {
-          type: 'log',
-          params: ({ event }) => ({
-            level: 'info',
-            message: 're-delivered job ignored: it already ran or runs under this fence token',
-            fields: { job_id: event.job.job_id, fence_token: event.job.fence_token },
-          }),
-        },
-      },
+      IGNORE_REDELIVERY,
       {
         guard: { type: 'supersedesRun', params: offered },
         actions: [
@@ -308,6 +326,12 @@ export const gateMachine = setup({
         },
       ],
     },
+    ABANDON_JOBS: {
+      actions: [
+        { type: 'markEnding', params: ({ context }) => ({ jobIds: Object.keys(context.running) }) },
+        { type: 'abandonAll', params: ({ event }) => event },
+      ],
+    },
     DRAIN: '.draining',
   },
   states: {
@@ -317,21 +341,42 @@ export const gateMachine = setup({
         BACKPRESSURE_READING: {
           guard: { type: 'overPauseThreshold', params: ({ event }) => event },
           target: 'paused',
+          actions: 'sendPause',
         },
-        PAUSE_REQUESTED: 'paused',
+        PAUSE_REQUESTED: { target: 'paused', actions: 'sendPause' },
+        ENGINE_UNHEALTHY: { target: 'unhealthy.wasAccepting', actions: 'sendPause' },
       },
     },
     paused: {
       description:
-        'The queue was told `pause` (vLLM is backed up); jobs sent before that still run',
-      entry: 'sendPause',
+        'The queue was told `pause` (vLLM is backed up, or the SDK paused); jobs sent before that still run',
       on: {
+        ENGINE_UNHEALTHY: 'unhealthy.wasPaused',
         BACKPRESSURE_READING: {
           guard: { type: 'atOrBelowResumeThreshold', params: ({ event }) => event },
           target: 'accepting',
           actions: 'sendResume',
         },
         RESUME_REQUESTED: { target: 'accepting', actions: 'sendResume' },
+      },
+    },
+    unhealthy: {
+      description:
+        "vLLM's /health fails: the queue was told `pause`, and jobs offered meanwhile are refused",
+      on: { JOB_OFFERED: [IGNORE_REDELIVERY, { actions: refuseOffered('engine_unhealthy') }] },
+      initial: 'wasAccepting',
+      states: {
+        wasAccepting: {
+          description: 'Paused for vLLM alone: `resume` once it is healthy again',
+          on: {
+            ENGINE_RECOVERED: { target: '#gate.accepting', actions: 'sendResume' },
+            PAUSE_REQUESTED: 'wasPaused',
+          },
+        },
+        wasPaused: {
+          description: 'Paused before (backpressure, the SDK): still paused once vLLM is healthy',
+          on: { ENGINE_RECOVERED: '#gate.paused', RESUME_REQUESTED: 'wasAccepting' },
+        },
       },
     },
     draining: {

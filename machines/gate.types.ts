@@ -45,7 +45,16 @@ export type GateEvent =
   /** Shutdown's grace period ran out: every running job is cut off. */
   | { type: 'INTERRUPT_JOBS' }
   /** vLLM failed: every running job ends with an error naming the cause. */
-  | { type: 'FAIL_JOBS'; message: string };
+  | { type: 'FAIL_JOBS'; message: string }
+  /** vLLM's /health fails: the queue is told `pause`, and offered jobs are refused. */
+  | { type: 'ENGINE_UNHEALTHY' }
+  /** vLLM's /health answers 200 again: `resume`, unless someone else had paused. */
+  | { type: 'ENGINE_RECOVERED' }
+  /**
+   * vLLM stayed unhealthy too long: transient jobs end with `message` as their error;
+   * persisted ones stop renewing and send nothing, so the queue re-dispatches them.
+   */
+  | { type: 'ABANDON_JOBS'; message: string };
 
 /** What the gate tells its parent. */
 export type GateNotice = { type: 'GATE_DRAINED' };

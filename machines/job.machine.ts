@@ -207,7 +207,15 @@ export const jobMachine = setup({
           {
             guard: 'isPersisted',
             target: 'interrupted',
-            actions: [abortFor('JOB_INTERRUPTED'), aborted('shutdown')],
+            actions: [
+              abortFor('JOB_INTERRUPTED'),
+              {
+                type: 'settle',
+                params: ({ event }) => ({
+                  outcome: { kind: 'aborted', reason: event.reason ?? 'shutdown' },
+                }),
+              },
+            ],
           },
           {
             target: 'interrupted',

@@ -4,11 +4,12 @@
  */
 import type { FrameRejection, JobFrame, LogParams, OutboundFrame } from './types.ts';
 
-export type RefusalReason = 'at_capacity' | 'draining';
+export type RefusalReason = 'at_capacity' | 'draining' | 'engine_unhealthy';
 
 const REASONS: Record<RefusalReason, string> = {
   at_capacity: 'worker at capacity: every slot and waiting place is taken',
   draining: 'worker is draining (shutting down): the job was not started',
+  engine_unhealthy: 'vLLM is unhealthy (its /health fails): the job was not started',
 };
 
 export const refusals = {

@@ -79,6 +79,10 @@ const ENDINGS: Record<OutcomeLabel, { level: LogParams['level']; message: string
   superseded: { level: 'info', message: 'job superseded by a newer dispatch' },
   shutdown: { level: 'warn', message: 'job cut off by shutdown' },
   engine_failed: { level: 'warn', message: 'job failed: vLLM failed' },
+  engine_unhealthy: {
+    level: 'warn',
+    message: 'job given up: vLLM stayed unhealthy; left to its lease, for the queue to re-dispatch',
+  },
 };
 
 /** The one log line of a job's end: id, task, mode, outcome, duration (and the error). */

@@ -19,7 +19,9 @@ export type AbortReason =
   /** Shutdown's grace period ran out before the job finished. */
   | 'shutdown'
   /** vLLM failed; the job ends with a `job_error` naming the cause. */
-  | 'engine_failed';
+  | 'engine_failed'
+  /** vLLM stayed unhealthy too long: a persisted job is left to its lease, to be re-dispatched. */
+  | 'engine_unhealthy';
 
 /** What the job's handler sees as `signal.reason.message`, and a cut-off transient job's error. */
 export const ABORT_MESSAGES = {
@@ -27,6 +29,7 @@ export const ABORT_MESSAGES = {
   superseded: 'a newer dispatch of the same job replaced this run',
   shutdown: 'the worker shut down before the job finished',
   engine_failed: 'vLLM failed while the job ran',
+  engine_unhealthy: 'vLLM stayed unhealthy while the job ran',
 } as const satisfies Record<AbortReason, string>;
 
 /** How a job ended, as data. */
@@ -61,8 +64,11 @@ export type JobCommand =
   | { type: 'JOB_REVOKED'; reason: string }
   /** A newer dispatch of this job replaced this run. */
   | { type: 'JOB_SUPERSEDED' }
-  /** Shutdown's grace period ran out. */
-  | { type: 'JOB_INTERRUPTED' }
+  /**
+   * Shutdown's grace period ran out (`shutdown`, the default), or vLLM stayed unhealthy
+   * (`engine_unhealthy`, sent to persisted jobs only).
+   */
+  | { type: 'JOB_INTERRUPTED'; reason?: 'shutdown' | 'engine_unhealthy' }
   /** vLLM failed; the job ends with an error naming the cause. */
   | { type: 'JOB_FAILED'; message: string };
 

@@ -17,10 +17,13 @@ import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './pl
 import { rejectionLog } from './refusals.ts';
 import type { LogParams, QueueFrame } from './types.ts';
 import {
+  abandonedJobError,
   type FrameOf,
   failureStatus,
+  gaveUpLog,
   type HeartbeatStatus,
   registeredLog,
+  unhealthyTimeoutMs,
   type WorkerContext,
   type WorkerEvent,
   type WorkerInput,
@@ -79,6 +82,12 @@ export const workerMachine = setup({
       type: 'FAIL_JOBS' as const,
       message: params.message,
     })),
+    pauseGate: sendTo('gate', { type: 'ENGINE_UNHEALTHY' }),
+    resumeGate: sendTo('gate', { type: 'ENGINE_RECOVERED' }),
+    abandonJobs: sendTo('gate', (_, params: { message: string }) => ({
+      type: 'ABANDON_JOBS' as const,
+      message: params.message,
+    })),
     relayBackpressure: sendTo('gate', (_, params: { waiting: number }) => ({
       type: 'BACKPRESSURE_READING' as const,
       waiting: params.waiting,
@@ -91,6 +100,8 @@ export const workerMachine = setup({
     GRACE_PERIOD: DEFAULTS.gracePeriodMs,
     /** CASOLA_HEARTBEAT_INTERVAL. */
     HEARTBEAT_INTERVAL: DEFAULTS.heartbeatIntervalMs,
+    /** VLLM_UNHEALTHY_TIMEOUT: running jobs are given up after vLLM is unhealthy this long. */
+    UNHEALTHY_TIMEOUT: ({ context }) => unhealthyTimeoutMs(context),
   },
 }).createMachine({
   id: 'worker',
@@ -245,23 +256,51 @@ export const workerMachine = setup({
             },
             ENGINE_UNHEALTHY: {
               target: 'degraded',
-              actions: {
-                type: 'log',
-                params: ({ event }) => ({
-                  level: 'warn',
-                  message: `vLLM is unhealthy: ${event.reason}`,
-                }),
-              },
+              actions: [
+                {
+                  type: 'log',
+                  params: ({ event }) => ({
+                    level: 'warn',
+                    message: `vLLM is unhealthy: ${event.reason}; no job is taken until it recovers`,
+                  }),
+                },
+                'pauseGate',
+              ],
             },
           },
         },
         degraded: {
-          description: "vLLM's /health fails: `active` heartbeats are skipped until it recovers.",
+          description:
+            "vLLM's /health fails: the gate pauses, `active` heartbeats are skipped until it recovers.",
           on: {
             HEARTBEAT_DUE: { actions: 'scheduleHeartbeat' },
             ENGINE_RECOVERED: {
               target: 'serving',
-              actions: { type: 'log', params: { level: 'info', message: 'vLLM is healthy again' } },
+              actions: [
+                { type: 'log', params: { level: 'info', message: 'vLLM is healthy again' } },
+                'resumeGate',
+              ],
+            },
+          },
+          initial: 'waiting',
+          states: {
+            waiting: {
+              description: 'Running jobs wait for vLLM to recover, up to UNHEALTHY_TIMEOUT.',
+              after: {
+                UNHEALTHY_TIMEOUT: {
+                  target: 'gaveUp',
+                  actions: [
+                    { type: 'log', params: ({ context }) => gaveUpLog(context) },
+                    {
+                      type: 'abandonJobs',
+                      params: ({ context }) => ({ message: abandonedJobError(context) }),
+                    },
+                  ],
+                },
+              },
+            },
+            gaveUp: {
+              description: 'Running jobs were given up; the gate stays paused until vLLM recovers.',
             },
           },
         },

@@ -2,6 +2,7 @@
  * The worker machine's types, and the pure helpers its actions use: its input, context,
  * events and output, the heartbeat status of a failure, the line of each registration.
  */
+import { DEFAULTS } from './defaults.ts';
 import type { EngineFailure } from './engine.machine.ts';
 import type { FrameRejection, LogParams, QueueFrame } from './types.ts';
 
@@ -17,6 +18,8 @@ export type WorkerInput = {
   resumeThreshold?: number;
   /** VLLM_STARTUP_TIMEOUT, in ms, for the engine. Default 600 000 ms. */
   startupTimeoutMs?: number;
+  /** VLLM_UNHEALTHY_TIMEOUT: running jobs are given up after vLLM is unhealthy this long, in ms. Default 60 000 ms. */
+  unhealthyTimeoutMs?: number;
 };
 
 export type WorkerContext = {
@@ -71,5 +74,23 @@ export function registeredLog(connections: number): LogParams {
         ? 'registered with the queue'
         : `registered with the queue again after a reconnect (connection ${connections})`,
     fields: { connections },
+  };
+}
+
+/** VLLM_UNHEALTHY_TIMEOUT in force, in ms. */
+export function unhealthyTimeoutMs(context: WorkerContext): number {
+  return context.settings.unhealthyTimeoutMs ?? DEFAULTS.unhealthyTimeoutMs;
+}
+
+/** The error a transient job given up on an unhealthy vLLM is answered with. */
+export function abandonedJobError(context: WorkerContext): string {
+  return `vLLM was unhealthy (its /health failing) for ${unhealthyTimeoutMs(context) / 1000} s (VLLM_UNHEALTHY_TIMEOUT): the job was given up`;
+}
+
+/** The one line said when running jobs are given up on an unhealthy vLLM. */
+export function gaveUpLog(context: WorkerContext): LogParams {
+  return {
+    level: 'error',
+    message: `vLLM has been unhealthy for ${unhealthyTimeoutMs(context) / 1000} s (VLLM_UNHEALTHY_TIMEOUT): running jobs are given up: transient ones are answered with job_error, persisted ones are no longer renewed, so the queue re-dispatches them when their leases expire`,
   };
 }

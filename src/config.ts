@@ -83,6 +83,11 @@ export type WorkerConfig = {
   vllmApiKey?: string;
   /** `VLLM_STARTUP_TIMEOUT` in milliseconds: wait for vLLM to be healthy. Default 600 000 ms. */
   vllmStartupTimeoutMs: number;
+  /**
+   * `VLLM_UNHEALTHY_TIMEOUT` in milliseconds: how long running jobs wait for an unhealthy vLLM
+   * before they are given up. Default 60 000 ms.
+   */
+  vllmUnhealthyTimeoutMs: number;
   /** `CASOLA_STATUS_PORT`: the status server's port (0 picks a free one). Default unset (off). */
   statusPort?: number;
   /** `CASOLA_INSPECT`: `sky` or a ws:// URL for the Stately inspector. Default unset (off). */
@@ -146,6 +151,7 @@ function toConfig(vars: z.output<typeof environmentSchema>): WorkerConfig {
     vllmOmni: vars.VLLM_OMNI,
     vllmApiKey: vars.VLLM_API_KEY,
     vllmStartupTimeoutMs: vars.VLLM_STARTUP_TIMEOUT,
+    vllmUnhealthyTimeoutMs: vars.VLLM_UNHEALTHY_TIMEOUT,
     statusPort: vars.CASOLA_STATUS_PORT,
     inspect: vars.CASOLA_INSPECT,
     maxFrameBytes: vars.CASOLA_MAX_FRAME_BYTES,

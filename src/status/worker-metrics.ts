@@ -20,7 +20,7 @@ const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 export class WorkerMetrics {
   readonly #jobs = new Counter(
     'casola_jobs_total',
-    'Jobs that ended, by task and outcome (result, error, revoked, superseded, shutdown, engine_failed).',
+    'Jobs that ended, by task and outcome (result, error, revoked, superseded, shutdown, engine_failed, engine_unhealthy).',
   );
   readonly #duration = new Histogram(
     'casola_job_duration_seconds',

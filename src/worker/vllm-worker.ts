@@ -171,6 +171,7 @@ export function startVllmWorker(options: VllmWorkerOptions): VllmWorker {
       pauseThreshold: config.backpressurePauseThreshold,
       resumeThreshold: config.backpressureResumeThreshold,
       startupTimeoutMs: config.vllmStartupTimeoutMs,
+      unhealthyTimeoutMs: config.vllmUnhealthyTimeoutMs,
     },
     ...watch.actorOptions,
   });

@@ -4,7 +4,8 @@
  * real frames from the queue; a job ends when its handler is released, or at once when the
  * gate told it to end (revoked, cut off, failed); pause, resume and drain come through the
  * gate's own events as the SDK sends them, and the worker's commands to cut off or fail every
- * job as the worker sends them; backpressure readings come from a test-fed source in place of
+ * job as the worker sends them, and vLLM's loss and return of health as the worker relays
+ * them; backpressure readings come from a test-fed source in place of
  * vLLM's /metrics.
  */
 import { expect } from 'vitest';
@@ -115,6 +116,7 @@ class GateDriver implements Driver {
         break;
       case 'INTERRUPT_JOBS':
       case 'FAIL_JOBS':
+      case 'ABANDON_JOBS':
         this.#endingRuns(Object.keys(gate.getSnapshot().context.running));
         gate.send(event);
         break;
@@ -148,7 +150,8 @@ class GateDriver implements Driver {
       .sort();
     expect(real).toEqual(running);
     const seen = () => this.#queue.workers().find((w) => w.workerId === 'w-gate');
-    if (snapshot.matches('paused')) await this.#eventually(() => seen()?.paused === true);
+    if (snapshot.matches('paused') || snapshot.matches('unhealthy'))
+      await this.#eventually(() => seen()?.paused === true);
     if (snapshot.matches('accepting')) await this.#eventually(() => seen()?.paused === false);
     if (snapshot.matches('draining') || snapshot.matches('drained')) {
       await this.#eventually(() => seen()?.draining === true);
@@ -233,6 +236,7 @@ modelSuite({
       rejection: { ok: false, reason: 'invalid_fields', preview: '', detail: '', jobId: 'x' },
     },
     { type: 'FAIL_JOBS', message: 'vLLM failed: model walk' },
+    { type: 'ABANDON_JOBS', message: 'vLLM was unhealthy: model walk' },
   ],
   filterEvents: causable,
   serializeState: stateKey,

@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
       vllmExtraArgs: [],
       vllmServeCommand: 'vllm',
       vllmStartupTimeoutMs: 600_000,
+      vllmUnhealthyTimeoutMs: 60_000,
       maxFrameBytes: 64 * 1024 * 1024,
     });
   });
@@ -104,6 +105,7 @@ describe('loadConfig defaults', () => {
       VLLM_EXTRA_ARGS: `--max-model-len 4096 --chat-template "{{ a b }}" --x={"y":1} a\\b`,
       VLLM_SERVE_COMMAND: 'vllm-omni',
       VLLM_STARTUP_TIMEOUT: '30',
+      VLLM_UNHEALTHY_TIMEOUT: '2.5',
       CASOLA_STATUS_PORT: '0',
       CASOLA_INSPECT: 'sky',
       CASOLA_MAX_FRAME_BYTES: '1024',
@@ -137,6 +139,7 @@ describe('loadConfig defaults', () => {
       ],
       vllmServeCommand: 'vllm-omni',
       vllmStartupTimeoutMs: 30_000,
+      vllmUnhealthyTimeoutMs: 2_500,
       statusPort: 0,
       inspect: { kind: 'sky' },
       maxFrameBytes: 1024,

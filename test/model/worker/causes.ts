@@ -35,6 +35,9 @@ export const shutdownStep = (kind: 'after' | 'done' | 'error', state: string) =>
     ? `xstate.after.GRACE_PERIOD.worker.shuttingDown.${state}`
     : `xstate.${kind}.actor.0.worker.shuttingDown.${state}`;
 
+/** VLLM_UNHEALTHY_TIMEOUT running out while vLLM's /health fails. */
+export const GAVE_UP = 'xstate.after.UNHEALTHY_TIMEOUT.worker.online.degraded.waiting';
+
 /** Makes `event` happen, the model being in `model`. */
 export async function makeHappen(
   system: WorkerSystem,
@@ -57,6 +60,12 @@ export async function makeHappen(
     case 'ENGINE_RECOVERED':
       await system.controlVllm('/mock/health', { healthy: event.type === 'ENGINE_RECOVERED' });
       return ofType;
+    case GAVE_UP: {
+      // The timer runs out by itself; one line says the running jobs were given up.
+      const line = 'running jobs are given up';
+      fact(book, `the log line '${line}'`, () => system.logged(line));
+      return ofType;
+    }
     case 'BACKPRESSURE_READING':
       await system.controlVllm('/mock/queue-depth', { depth: event.waiting });
       fact(book, 'the queue told to pause', () => system.queue.workers()[0]?.paused === true);

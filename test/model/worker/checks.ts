@@ -63,6 +63,12 @@ async function online(world: World, snapshot: AnyMachineSnapshot, stillThere: bo
   const actives = statuses(system).filter((s) => s === 'active');
   expect(actives.length).toBeLessThanOrEqual(causes.length);
   if (!stillThere) return;
+  if (snapshot.matches({ online: 'degraded' })) {
+    await system.eventually(
+      () => system.queue.workers().find((w) => w.workerId === WORKER_ID)?.paused === true,
+      'the queue told to pause while vLLM is unhealthy',
+    );
+  }
   const health = await fetch(`${system.vllmUrl}/health`);
   expect(health.status).toBe(snapshot.matches({ online: 'serving' }) ? 200 : 503);
   await jobsInFlight(world);

@@ -21,7 +21,7 @@ import { processExists } from '../../support/engine-harness.ts';
 import type { CoverageRecorder } from '../coverage.ts';
 import type { PlannedWalk } from '../planner.ts';
 import type { Driver } from '../runner.ts';
-import { type Bookkeeping, makeHappen, shutdownStep } from './causes.ts';
+import { type Bookkeeping, GAVE_UP, makeHappen, shutdownStep } from './causes.ts';
 import { checkState } from './checks.ts';
 import { type Setup, WorkerSystem } from './system.ts';
 
@@ -38,6 +38,7 @@ function setupFor(walk: readonly EventObject[]): Setup {
     graceS: has(shutdownStep('after', 'draining')) ? 1 : 60,
     backpressureS: has('BACKPRESSURE_READING') ? 0.05 : 0,
     healthWatchMs: has('ENGINE_UNHEALTHY') ? 20 : 60_000,
+    unhealthyS: has(GAVE_UP) ? 0.2 : 3_600,
   };
 }
 

@@ -35,6 +35,8 @@ export type Setup = {
   backpressureS: number;
   /** Between /health probes once vLLM is ready, in ms. */
   healthWatchMs: number;
+  /** VLLM_UNHEALTHY_TIMEOUT in seconds. */
+  unhealthyS: number;
 };
 
 /** What the mock says of itself: requests in flight (`running`) and received so far. */
@@ -208,6 +210,7 @@ function configFor(queue: LocalQueue, sink: HttpSink, port: number, walkSetup: S
     VLLM_OMNI: 'true',
     VLLM_EXTRA_ARGS: [...extraArgs, '--disable-uvicorn-access-log'].join(' '),
     VLLM_STARTUP_TIMEOUT: '20',
+    VLLM_UNHEALTHY_TIMEOUT: String(walkSetup.unhealthyS),
   });
   if (!loaded.ok) throw loaded.error;
   return loaded.config;
