@@ -47,6 +47,12 @@ export type EngineCall = {
   timeoutMs: number;
   /** The job's signal: aborting it aborts the call. */
   signal: AbortSignal;
+  /**
+   * Never sent twice: the call creates engine-side state (a video job), and a second copy
+   * would make state whose id the worker never learns. Default: false (a call that went out on
+   * a reused socket closed unanswered is sent once more).
+   */
+  sendOnce?: boolean;
 };
 
 export type EngineReply = { status: number; contentType: string; body: Buffer };
@@ -88,16 +94,20 @@ function failure(call: EngineCall, baseUrl: string, timedOut: boolean, cause: un
   );
 }
 
-const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
-
 /**
- * The connection closed before any byte of an answer: the server closed an idle pooled socket
- * as the request went out (uvicorn does so without notice). Sending again is safe, as the
- * server never started on it.
+ * The pooled socket the request went out on closed before any byte of its answer, and that
+ * socket had answered an earlier request: the server closed an idle keep-alive socket as the
+ * request went out (uvicorn does so without notice), so it never read the request. undici's
+ * SocketError ("other side closed", lib/dispatcher/client-h1.js, undici 8.13) carries the
+ * socket's `bytesRead`; more than 0 means earlier answers were read on it, as undici sends one
+ * request at a time on a socket (pipelining 1). A fresh socket (0 bytes read) may have been
+ * closed after the server read the request, and an error without socket info (ECONNRESET,
+ * EPIPE) says nothing of the socket: neither is sent again.
  */
-function closedBeforeAnswer(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CLOSED_CODES.has(code);
+function closedReusedSocket(error: unknown): boolean {
+  const { code, socket } = (error ?? {}) as { code?: unknown; socket?: { bytesRead?: unknown } };
+  const bytesRead = socket?.bytesRead;
+  return code === 'UND_ERR_SOCKET' && typeof bytesRead === 'number' && bytesRead > 0;
 }
 
 /** Sends `call` to vLLM; a 2xx comes back as bytes, anything else throws a TaskError. */
@@ -130,7 +140,7 @@ export async function callEngine(engine: EngineTarget, call: EngineCall): Promis
   let reply: EngineReply;
   try {
     const response = await send().catch((error: unknown) => {
-      if (signal.aborted || !closedBeforeAnswer(error)) throw error;
+      if (signal.aborted || call.sendOnce === true || !closedReusedSocket(error)) throw error;
       return send();
     });
     const body = Buffer.from(await response.body.arrayBuffer());

@@ -119,6 +119,8 @@ export async function generateVideo(
     form: formOf(ctx, fields),
     timeoutMs: CALL_TIMEOUT_MS,
     signal: ctx.signal,
+    // Creates a job: a second copy would be a job whose id the worker never learns.
+    sendOnce: true,
   });
   const job = parseEngineAnswer(PATH, jobSchema, jsonOrText(created.body));
   ctx.logger.info({ video_id: job.id }, 'vLLM-Omni video job created');

@@ -141,21 +141,26 @@ describe('engine keep-alive', () => {
     expect(ENGINE_KEEP_ALIVE_MS).toBeLessThan(5_000);
   });
 
-  it('sends a request again, once, when the pooled socket it went out on closes unanswered', async () => {
-    // An HTTP/1.1 server that answers the first request on a connection and then closes it
-    // when the next request arrives, without a byte: what a uvicorn closing an idle socket
-    // looks like to a request that raced the close.
+  /**
+   * An HTTP/1.1 server that answers the first `answered` requests on a connection and then
+   * closes it when the next request has arrived whole, without a byte: with 1, what a uvicorn
+   * closing an idle socket looks like to a request that raced the close; with 0, a server that
+   * read the request and went away.
+   */
+  async function closingServer(answered: number) {
     const connections: Socket[] = [];
+    let requests = 0;
     const server = createServer((socket) => {
       connections.push(socket);
-      let answered = false;
+      let count = 0;
       let received = '';
       socket.on('data', (chunk) => {
         received += chunk.toString('latin1');
         if (!received.endsWith('\r\n\r\n{}')) return;
         received = '';
-        if (answered) return void socket.destroy();
-        answered = true;
+        requests += 1;
+        count += 1;
+        if (count > answered) return void socket.destroy();
         socket.write(
           'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
         );
@@ -164,22 +169,64 @@ describe('engine keep-alive', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     const engine = { baseUrl: `http://127.0.0.1:${port}` };
-    const call = () =>
-      postJson(engine, { path: '/v1/x', json: {}, timeoutMs: 5_000, signal: never });
-    /** Resolves once the pool holds an idle socket to the server, as between two jobs. */
-    const pooled = async () => {
-      const idle = () =>
-        (engineAgent.stats[engine.baseUrl] as { free?: number } | undefined)?.free ?? 0;
-      while (idle() < 1) await setImmediate();
+    return {
+      engine,
+      connections,
+      requests: () => requests,
+      call: (sendOnce?: boolean) =>
+        callEngine(engine, {
+          method: 'POST',
+          path: '/v1/x',
+          json: {},
+          timeoutMs: 5_000,
+          signal: never,
+          sendOnce,
+        }).then((reply) => JSON.parse(reply.body.toString()) as unknown),
+      /** Resolves once the pool holds an idle socket to the server, as between two jobs. */
+      pooled: async () => {
+        const idle = () =>
+          (engineAgent.stats[engine.baseUrl] as { free?: number } | undefined)?.free ?? 0;
+        while (idle() < 1) await setImmediate();
+      },
+      close: async () => {
+        for (const socket of connections) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
     };
+  }
+
+  it('sends a request again, once, when the pooled socket it went out on closes unanswered', async () => {
+    const server = await closingServer(1);
     try {
-      await expect(call()).resolves.toEqual({});
-      await pooled();
-      await expect(call()).resolves.toEqual({});
-      expect(connections).toHaveLength(2);
+      await expect(server.call()).resolves.toEqual({});
+      await server.pooled();
+      await expect(server.call()).resolves.toEqual({});
+      expect(server.connections).toHaveLength(2);
+      expect(server.requests()).toBe(3);
     } finally {
-      for (const socket of connections) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
+    }
+  });
+
+  it('does not send again a request whose fresh socket closed after the server read it', async () => {
+    const server = await closingServer(0);
+    try {
+      await expect(server.call()).rejects.toMatchObject({ reason: 'engine_unreachable' });
+      expect(server.requests()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('never sends a sendOnce call twice, even when its pooled socket closes unanswered', async () => {
+    const server = await closingServer(1);
+    try {
+      await expect(server.call()).resolves.toEqual({});
+      await server.pooled();
+      await expect(server.call(true)).rejects.toMatchObject({ reason: 'engine_unreachable' });
+      expect(server.requests()).toBe(2);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -1,9 +1,13 @@
+import { createServer } from 'node:net';
+import { setImmediate } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { callEngine, engineAgent } from '../../../src/http/engine-agent.ts';
 import { runTask } from '../../../src/tasks/index.ts';
 import {
   DEFAULT_VIDEO_FORM,
   startTestMockVllm,
   type TestMockVllm,
+  taskContext,
 } from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
@@ -100,6 +104,41 @@ describe('fal/text-to-video', () => {
     });
     expect(routes().at(-1)).toMatch(/^DELETE \/v1\/videos\/video_gen_/);
     expect(routes()).not.toContain(expect.stringMatching(/\/content$/));
+  });
+
+  it('never sends the creation of a video twice, even on a pooled socket closed unanswered', async () => {
+    // Answers the first request on a connection, then closes it once the next one (the
+    // multipart POST, ending in its closing boundary) has arrived whole, without a byte.
+    const requests: string[] = [];
+    const server = createServer((socket) => {
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        if (!received.endsWith('\r\n\r\n') && !received.endsWith('--\r\n')) return;
+        requests.push(received.slice(0, received.indexOf(' HTTP/')));
+        received = '';
+        if (requests.length > 1) return void socket.destroy();
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const never = new AbortController().signal;
+    try {
+      await callEngine(
+        { baseUrl },
+        { method: 'GET', path: '/health', timeoutMs: 5_000, signal: never },
+      );
+      while (((engineAgent.stats[baseUrl] as { free?: number } | undefined)?.free ?? 0) < 1) {
+        await setImmediate();
+      }
+      await expect(
+        runTask({ task: TASK, prompt: 'p' }, taskContext(baseUrl)),
+      ).rejects.toMatchObject({ reason: 'engine_unreachable' });
+      expect(requests).toEqual(['GET /health', 'POST /v1/videos']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('fails at once, naming the mode, on plain vLLM', async () => {
