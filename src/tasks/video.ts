@@ -105,6 +105,48 @@ async function deleteJob(ctx: TaskContext, id: string): Promise<void> {
   }
 }
 
+/** `promise`, or the signal's reason as soon as `signal` aborts (the promise goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
+/**
+ * Creates the engine's job. The POST goes without the job's signal, as aborting it could leave
+ * a job the engine had created with an id that never came back; and it is never sent twice
+ * (a second copy would be a job no one knows of). A job revoked meanwhile stops waiting at
+ * once, and the id the POST's answer then brings is deleted. A POST that fails without an
+ * answer (its own timeout, vLLM gone) brings no id, so there is nothing to delete.
+ */
+async function createJob(ctx: TaskContext, fields: VideoFields): Promise<VideoJob> {
+  const creating = callEngine(ctx.engine, {
+    method: 'POST',
+    path: PATH,
+    form: formOf(ctx, fields),
+    timeoutMs: CALL_TIMEOUT_MS,
+    signal: new AbortController().signal,
+    sendOnce: true,
+  }).then((created) => parseEngineAnswer(PATH, jobSchema, jsonOrText(created.body)));
+  try {
+    return await untilAborted(creating, ctx.signal);
+  } catch (error) {
+    if (!ctx.signal.aborted) throw error;
+    void creating.then(
+      (job) => deleteJob(ctx, job.id),
+      () => undefined, // no answer: no id, so no job to delete
+    );
+    throw new TaskError('aborted', 'job aborted while vLLM-Omni created its video', {
+      cause: error,
+    });
+  }
+}
+
 /** Generates one video with vLLM-Omni; `timeoutMs` bounds it from creation to content. */
 export async function generateVideo(
   ctx: TaskContext,
@@ -113,16 +155,7 @@ export async function generateVideo(
 ): Promise<GeneratedVideo> {
   const started = performance.now();
   const deadline = Date.now() + timeoutMs;
-  const created = await callEngine(ctx.engine, {
-    method: 'POST',
-    path: PATH,
-    form: formOf(ctx, fields),
-    timeoutMs: CALL_TIMEOUT_MS,
-    signal: ctx.signal,
-    // Creates a job: a second copy would be a job whose id the worker never learns.
-    sendOnce: true,
-  });
-  const job = parseEngineAnswer(PATH, jobSchema, jsonOrText(created.body));
+  const job = await createJob(ctx, fields);
   ctx.logger.info({ video_id: job.id }, 'vLLM-Omni video job created');
   try {
     const done = await awaitCompletion(ctx, job, deadline);

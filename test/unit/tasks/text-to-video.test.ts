@@ -5,6 +5,7 @@ import { callEngine, engineAgent } from '../../../src/http/engine-agent.ts';
 import { runTask } from '../../../src/tasks/index.ts';
 import {
   DEFAULT_VIDEO_FORM,
+  requestsReceived,
   startTestMockVllm,
   type TestMockVllm,
   taskContext,
@@ -104,6 +105,22 @@ describe('fal/text-to-video', () => {
     });
     expect(routes().at(-1)).toMatch(/^DELETE \/v1\/videos\/video_gen_/);
     expect(routes()).not.toContain(expect.stringMatching(/\/content$/));
+  });
+
+  it('deletes the engine job whose id comes back after the job was revoked during its creation', async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const revoke = new AbortController();
+    mock.events.on('request', (request) => {
+      if (request.method === 'POST' && request.path === '/v1/videos') revoke.abort();
+    });
+    await expect(
+      runTask({ task: TASK, prompt: 'p' }, mock.context(revoke.signal)),
+    ).rejects.toMatchObject({ reason: 'aborted' });
+    await requestsReceived(mock, 2);
+    expect(routes()).toEqual([
+      'POST /v1/videos',
+      expect.stringMatching(/^DELETE \/v1\/videos\/video_gen_/),
+    ]);
   });
 
   it('never sends the creation of a video twice, even on a pooled socket closed unanswered', async () => {
