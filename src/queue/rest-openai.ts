@@ -28,7 +28,8 @@ export async function chatCompletions(
   if (!body.ok) return answerFailure(response, body);
   // The queue streams; the job itself is one answer.
   const { stream, stream_options: streamOptions, ...parameters } = body.value;
-  const payload = { task: 'openai/chat-completion', ...parameters } as JsonValue;
+  // The route names the task: a body field `task` must not pick another one.
+  const payload = { ...parameters, task: 'openai/chat-completion' } as JsonValue;
   const result = await runTransient(deps, payload, parameters.model, chatResult);
   if (!result.ok) return answerFailure(response, result);
   const completion = result.value.completion as Completion;
@@ -64,7 +65,7 @@ export async function embeddings(
   const body = await readJson(deps, request, embeddingsBody);
   if (!body.ok) return answerFailure(response, body);
   const { model } = body.value;
-  const payload = { task: 'openai/embeddings', ...body.value } as JsonValue;
+  const payload = { ...body.value, task: 'openai/embeddings' } as JsonValue;
   const result = await runTransient(deps, payload, model, embeddingsResult);
   if (!result.ok) return answerFailure(response, result);
   const { embeddings: vectors, prompt_tokens, total_tokens } = result.value;

@@ -34,6 +34,27 @@ describe('the OpenAI JSON routes', () => {
     });
   });
 
+  it("a body field `task` does not replace the route's task", async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    const chat = postJson(`${queue.httpUrl}/v1/chat/completions`, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      task: 'fal/text-to-video',
+    });
+    const chatPayload = await answerNextJob(worker, { result: { completion: { choices: [] } } });
+    expect(chatPayload).toMatchObject({ task: 'openai/chat-completion' });
+    expect((await chat).status).toBe(200);
+    const embed = postJson(`${queue.httpUrl}/v1/embeddings`, {
+      model: 'm',
+      input: 'a',
+      task: 'fal/text-to-video',
+    });
+    const embedPayload = await answerNextJob(worker, { result: { embeddings: [] } });
+    expect(embedPayload).toMatchObject({ task: 'openai/embeddings' });
+    expect((await embed).status).toBe(200);
+  });
+
   it('POST /v1/images/generations sends fal/text-to-image and maps images to data', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
