@@ -24,32 +24,41 @@ export function redactUrl(text: string): string {
   return url.toString();
 }
 
-/** Command-line arguments with the value of every secret-named flag replaced by `****`. */
-export function redactArgs(args: readonly string[]): string[] {
-  return args.map((arg, i) => {
-    const [flag, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (value !== undefined && SENSITIVE_FLAG.test(flag)) return `${flag}=****`;
-    const previous = args[i - 1];
-    if (previous !== undefined && !previous.includes('=') && SENSITIVE_FLAG.test(previous)) {
-      return arg.startsWith('-') ? arg : '****';
+/**
+ * Which of `args` are secret values: the value of a secret-named flag (`--api-key=X`) and every
+ * argument after one up to the next flag (`--api-key X Y`: vLLM declares `api_key: list[str]`,
+ * nargs `+`, vllm-project/vllm main, vllm/entrypoints/openai/cli_args.py). The one rule both
+ * redactions below read.
+ */
+function secretValueAt(args: readonly string[]): Array<string | undefined> {
+  let inSecret = false;
+  return args.map((arg) => {
+    if (arg.startsWith('-')) {
+      const [flag, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+      inSecret = SENSITIVE_FLAG.test(flag);
+      return inSecret && value !== undefined && value !== '' ? value : undefined;
     }
-    return redactUrl(arg);
+    return inSecret ? arg : undefined;
+  });
+}
+
+/** Command-line arguments with the values of every secret-named flag replaced by `****`. */
+export function redactArgs(args: readonly string[]): string[] {
+  const secrets = secretValueAt(args);
+  return args.map((arg, i) => {
+    if (secrets[i] === undefined) return redactUrl(arg);
+    return arg.startsWith('-') ? `${arg.slice(0, arg.indexOf('=') + 1)}****` : '****';
   });
 }
 
 /**
- * The values of the secret-named flags in `args` (`--api-key X`, `--hf-token=X`): what a
+ * The values of the secret-named flags in `args` (`--api-key X Y`, `--hf-token=X`): what a
  * program that echoes its own arguments would print. vLLM does, at start-up
  * (vllm-project/vllm main, vllm/entrypoints/serve/utils/api_utils.py `log_non_default_args`:
- * `non-default args: {..., 'api_key': ['sk-...']}`; vllm/entrypoints/utils.py before).
+ * `non-default args: {..., 'api_key': ['sk-...', 'sk-...']}`; vllm/entrypoints/utils.py before).
  */
 export function secretArgValues(args: readonly string[]): string[] {
-  return args.flatMap((arg, i) => {
-    const [flag, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (value !== undefined) return SENSITIVE_FLAG.test(flag) && value !== '' ? [value] : [];
-    const next = args[i + 1];
-    return SENSITIVE_FLAG.test(arg) && next !== undefined && !next.startsWith('-') ? [next] : [];
-  });
+  return secretValueAt(args).filter((value): value is string => value !== undefined);
 }
 
 /** `text` with every occurrence of each secret replaced by `****`. */

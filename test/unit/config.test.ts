@@ -326,6 +326,15 @@ describe('describeEnvironment', () => {
     ]);
   });
 
+  it('hides every value of a flag that takes several (vLLM --api-key k1 k2), either spelling', () => {
+    expect(maskValue('VLLM_EXTRA_ARGS', '--api-key sk-one sk-two --max-model-len 8192')).toBe(
+      '--api-key **** **** --max-model-len 8192',
+    );
+    expect(maskValue('VLLM_EXTRA_ARGS', "--api-key=sk-one 'sk-two' --enforce-eager")).toBe(
+      '--api-key=**** **** --enforce-eager',
+    );
+  });
+
   it('masks token, key, secret, password, credential and auth values (any case)', () => {
     const lines = describeEnvironment(env);
     expect(lines).toContain('CASOLA_API_TOKEN=****abcd');

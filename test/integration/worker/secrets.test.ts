@@ -127,13 +127,18 @@ describe('casola-worker run: the API token never leaks', () => {
 
   it("when vLLM echoes its own arguments, --api-key's value among them", async () => {
     const vllmKey = 'sk-vllm-KEY-31337';
-    const { sink, worker } = await harness.start({ mockArgs: ['--api-key', vllmKey] });
+    // vLLM's --api-key takes several keys (api_key: list[str]): the second one is as secret.
+    const otherKey = 'sk-vllm-OTHER-4711';
+    const { sink, worker } = await harness.start({
+      mockArgs: ['--api-key', vllmKey, otherKey, '--api-key=sk-vllm-EQ-2718'],
+    });
     // The mock, as vLLM's start-up does (non-default args: {..., 'api_key': [...]}), prints it.
     await worker.waitForLine(/non-default args: .*api_key\W+\*\*\*\*\W/);
     worker.signal('SIGTERM');
     expect(await worker.exitCode).toBe(0);
     const found = texts(worker, sink);
-    expect(found.filter(([, text]) => text.includes(vllmKey))).toEqual([]);
+    const keys = [vllmKey, otherKey, 'sk-vllm-EQ-2718'];
+    expect(found.filter(([, text]) => keys.some((key) => text.includes(key)))).toEqual([]);
     const shipped = sink.requestsTo(SINK_PATHS.logs).map((request) => request.rawBody);
     expect(shipped.some((body) => /non-default args: .*api_key\W+\*\*\*\*\W/.test(body))).toBe(
       true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactArgs, redactUrl } from '../../../src/observability/redact.ts';
+import { redactArgs, redactUrl, secretArgValues } from '../../../src/observability/redact.ts';
 
 describe('redactUrl', () => {
   it.each([
@@ -42,5 +42,19 @@ describe('redactArgs', () => {
       '--token',
       '--enforce-eager',
     ]);
+  });
+
+  it('hides every value after a secret flag up to the next flag (vLLM --api-key takes several)', () => {
+    const args = ['--api-key', 'sk-one', 'sk-two', '--port', '8000', '--hf-token=hf_x', 'hf_y'];
+    expect(redactArgs(args)).toEqual([
+      '--api-key',
+      '****',
+      '****',
+      '--port',
+      '8000',
+      '--hf-token=****',
+      '****',
+    ]);
+    expect(secretArgValues(args)).toEqual(['sk-one', 'sk-two', 'hf_x', 'hf_y']);
   });
 });
