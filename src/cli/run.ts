@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { environmentHelp } from './environment-help.ts';
-import { watchParent } from './parent-watch.ts';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -11,15 +10,7 @@ export function registerRunCommand(program: Command): void {
     .addHelpText('after', environmentHelp)
     .action(async () => {
       const { runWorkerCommand } = await import('../worker/command.ts');
-      // A worker whose parent died (npx killed, a supervisor gone) stops as on SIGTERM.
-      const unwatch = watchParent((parent) => {
-        process.stderr.write(
-          `casola-worker: the parent process ${parent} is gone; stopping as on SIGTERM\n`,
-        );
-        process.kill(process.pid, 'SIGTERM');
-      });
       const code = await runWorkerCommand(process.env);
-      unwatch();
       // Exit at once: keep-alive sockets and timers must not hold a stopped worker open.
       process.exit(code);
     });

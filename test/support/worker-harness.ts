@@ -43,6 +43,8 @@ export type WorkerRunOptions = {
   waitRegistered?: boolean;
   /** Start the worker as the leader of a process group of its own, as a shell does. */
   ownProcessGroup?: boolean;
+  /** Start the worker as the child of a shell (`sh -c`): `worker.pid` and `signal` are the shell's. */
+  underShell?: boolean;
   queue?: LocalQueueOptions;
 };
 
@@ -89,7 +91,10 @@ export function useWorkerHarness(scope: 'test' | 'file' = 'test') {
         mockArgs: options.mockArgs ?? [],
         overrides: options.env ?? {},
       });
-      const worker = startWorkerProcess(env, { ownProcessGroup: options.ownProcessGroup ?? false });
+      const worker = startWorkerProcess(env, {
+        ownProcessGroup: options.ownProcessGroup ?? false,
+        underShell: options.underShell ?? false,
+      });
       opened.push({ close: () => worker.stop() });
       if (options.waitRegistered ?? true) {
         await Promise.race([

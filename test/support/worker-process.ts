@@ -66,9 +66,13 @@ export type WorkerProcess = {
 
 export function startWorkerProcess(
   env: Record<string, string>,
-  options: { ownProcessGroup?: boolean } = {},
+  options: { ownProcessGroup?: boolean; underShell?: boolean } = {},
 ): WorkerProcess {
-  const child = execa(process.execPath, [CLI, 'run'], {
+  // `; exit $?` keeps the shell from exec-ing the worker: it stays the worker's parent.
+  const [file, args] = options.underShell
+    ? ['sh', ['-c', '"$0" "$@"; exit $?', process.execPath, CLI, 'run']]
+    : [process.execPath, [CLI, 'run']];
+  const child = execa(file, args, {
     env,
     extendEnv: false,
     reject: false,
