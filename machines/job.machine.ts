@@ -97,8 +97,11 @@ export const jobMachine = setup({
   },
   guards: {
     isPersisted: ({ context }) => context.job.mode === 'persisted',
+    // protocol.md offloads persisted jobs only: a transient job's result always goes inline.
     shouldOffload: ({ context }, params: { size: number }) =>
-      context.resultUploadUrl !== undefined && params.size > DEFAULTS.offloadThresholdBytes,
+      context.job.mode === 'persisted' &&
+      context.resultUploadUrl !== undefined &&
+      params.size > DEFAULTS.offloadThresholdBytes,
   },
   actions: {
     scheduleRenewal: raise({ type: 'RENEW_DUE' }, { delay: 'RENEW_INTERVAL', id: RENEWAL_ID }),

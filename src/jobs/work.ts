@@ -60,7 +60,7 @@ export async function runJob(
   // Only a persisted job with an upload URL may offload, and only the threshold matters: the
   // count stops past it, so a huge result is never serialised just to be measured.
   const size =
-    frame.result_upload_url === undefined
+    frame.mode !== 'persisted' || frame.result_upload_url === undefined
       ? 0
       : jsonByteLength(result, DEFAULTS.offloadThresholdBytes);
   report({ type: 'WORK_SUCCEEDED', jobId, result, size });
