@@ -76,6 +76,27 @@ const failWith = [
   },
 ] as const;
 
+/** The result held while it uploaded, sent inline instead, and kept as the outcome. */
+const sendHeldResultInline = [
+  {
+    type: 'sendResult',
+    params: ({ context }: { context: JobContext }) => ({ result: context.result }),
+  },
+  { type: 'settle', params: { outcome: { kind: 'result', delivery: 'inline' } } },
+] as const;
+
+/** The warning that a result's upload was cut short, and why, before it goes inline. */
+function abandonUpload(why: string) {
+  return {
+    type: 'log',
+    params: ({ context }: { context: JobContext }) => ({
+      level: 'warn' as const,
+      message: `${why} during the result upload: sending the result inline instead`,
+      fields: { job_id: context.jobId },
+    }),
+  } as const;
+}
+
 /** One of the six ends: tagged `ended`, it tells the gate which it is. */
 function endState(state: JobEndState, description: string) {
   return {
@@ -258,6 +279,18 @@ export const jobMachine = setup({
         },
         uploading: {
           description: "A large result is being PUT to the job's result_upload_url",
+          // The result exists: a shutdown out of time or a vLLM failure during its PUT sends
+          // it inline rather than throw it away (the parent's handlers would end it unsent).
+          on: {
+            JOB_INTERRUPTED: {
+              target: '#job.result',
+              actions: [abandonUpload('shutdown ran out of time'), ...sendHeldResultInline],
+            },
+            JOB_FAILED: {
+              target: '#job.result',
+              actions: [abandonUpload('vLLM failed'), ...sendHeldResultInline],
+            },
+          },
           invoke: {
             src: 'upload',
             input: ({ context }) => ({ url: context.resultUploadUrl!, result: context.result }),
@@ -290,8 +323,7 @@ export const jobMachine = setup({
                     fields: { job_id: context.jobId, error: String(event.error) },
                   }),
                 },
-                { type: 'sendResult', params: ({ context }) => ({ result: context.result }) },
-                { type: 'settle', params: { outcome: { kind: 'result', delivery: 'inline' } } },
+                ...sendHeldResultInline,
               ],
             },
           },

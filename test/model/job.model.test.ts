@@ -62,9 +62,9 @@ modelSuite({
     [SUCCEEDED_LARGE, RENEW, { type: UPLOAD_ERROR }],
     // Revoked during the upload: no result, inline or by reference.
     [SUCCEEDED_LARGE, REVOKED],
-    // vLLM fails during the upload: the job ends with the engine's error, not its result.
+    // vLLM fails during the upload: the result exists, so it goes inline.
     [SUCCEEDED_LARGE, ENGINE_FAILED],
-    // Shutdown runs out of time during the upload: nothing is sent for the job.
+    // Shutdown runs out of time during the upload: the result goes inline.
     [SUCCEEDED_LARGE, { type: 'JOB_INTERRUPTED' }],
     // Renewed under the old token, then superseded: nothing more under it.
     [RENEW, { type: 'JOB_SUPERSEDED' }],

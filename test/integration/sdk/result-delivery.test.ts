@@ -1,6 +1,7 @@
 /**
  * A finished result always reaches the queue: a transient job's result goes inline whatever
- * its size (protocol.md offloads persisted jobs only).
+ * its size (protocol.md offloads persisted jobs only), and a persisted job's result whose PUT
+ * outlasts the grace period is sent inline rather than thrown away.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CasolaWorker, createWorker, type WorkerOptions } from '../../../src/sdk.ts';
@@ -60,5 +61,16 @@ describe('result delivery', () => {
       { type: 'job_result', job_id: 't1', fence_token: 0, bytes: BIG.length + 2 },
     ]);
     expect(sink.requestsTo('/result')).toEqual([]);
+  });
+
+  it('sends a persisted result inline when its PUT outlasts the grace period', async () => {
+    const { queue, sink, worker, connection } = await start({ timings: { gracePeriodMs: 300 } });
+    const frame = { ...jobFrame('p1', 5, 'persisted'), result_upload_url: `${sink.url}/result` };
+    queue.send(connection, frame);
+    await sink.waitFor((r) => r.path === '/result');
+    await worker.stop();
+    expect(outcomes(queue)).toEqual([
+      { type: 'job_result', job_id: 'p1', fence_token: 5, bytes: BIG.length + 2 },
+    ]);
   });
 });
