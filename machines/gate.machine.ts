@@ -54,6 +54,19 @@ const START_OFFERED = [
   'spawnOffered',
 ] as const;
 
+/** The waiting jobs that fit the free slots, oldest first. */
+const startable = (context: GateContext) =>
+  context.waiting.slice(0, Math.max(context.capacity - entryCount(context.running), 0));
+
+/** On recovery, the waiting jobs that fit start, each said at debug level. */
+const START_WAITING = [
+  {
+    type: 'log',
+    params: ({ context }: { context: GateContext }) => startable(context).map(startLog),
+  },
+  'startWaiting',
+] as const;
+
 /** A job offered while the gate does not admit any will not run. */
 function refuseOffered(reason: RefusalReason) {
   return [
@@ -121,6 +134,16 @@ export const gateMachine = setup({
     spawnNext: spawnChild('job', {
       id: ({ context }) => jobActorId(context.waiting[0]!.job_id),
       input: ({ context }) => ({ job: context.waiting[0]! }),
+    }),
+    /** Waiting jobs start, oldest first, into the slots that came free while vLLM was unhealthy. */
+    startWaiting: assign(({ context, spawn }) => {
+      const starting = startable(context);
+      let running = context.running;
+      for (const job of starting) {
+        spawn('job', { id: jobActorId(job.job_id), input: { job } });
+        running = withRun(running, job);
+      }
+      return { running, waiting: context.waiting.slice(starting.length) };
     }),
     startNext: assign(({ context }) => {
       const [next, ...rest] = context.waiting;
@@ -330,6 +353,17 @@ export const gateMachine = setup({
       actions: [
         { type: 'markEnding', params: ({ context }) => ({ jobIds: Object.keys(context.running) }) },
         { type: 'abandonAll', params: ({ event }) => event },
+        // The waiting line would start on the same dead engine: it is given up too.
+        {
+          type: 'log',
+          params: ({ context }) =>
+            context.waiting.map((job) => refusalLog(job, 'engine_unhealthy')),
+        },
+        {
+          type: 'sendRefusals',
+          params: ({ context }) => ({ jobs: context.waiting, reason: 'engine_unhealthy' }),
+        },
+        'clearWaiting',
       ],
     },
     DRAIN: '.draining',
@@ -362,20 +396,33 @@ export const gateMachine = setup({
     },
     unhealthy: {
       description:
-        "vLLM's /health fails: the queue was told `pause`, and jobs offered meanwhile are refused",
-      on: { JOB_OFFERED: [IGNORE_REDELIVERY, { actions: refuseOffered('engine_unhealthy') }] },
+        "vLLM's /health fails: the queue was told `pause`, jobs offered meanwhile are refused, and no waiting job starts",
+      on: {
+        JOB_OFFERED: [IGNORE_REDELIVERY, { actions: refuseOffered('engine_unhealthy') }],
+        // No waiting job starts on an unhealthy engine: the line waits for recovery.
+        JOB_ENDED: {
+          guard: { type: 'isCurrentRun', params: ({ event }) => event },
+          actions: END_ACTIONS,
+        },
+      },
       initial: 'wasAccepting',
       states: {
         wasAccepting: {
           description: 'Paused for vLLM alone: `resume` once it is healthy again',
           on: {
-            ENGINE_RECOVERED: { target: '#gate.accepting', actions: 'sendResume' },
+            ENGINE_RECOVERED: {
+              target: '#gate.accepting',
+              actions: ['sendResume', ...START_WAITING],
+            },
             PAUSE_REQUESTED: 'wasPaused',
           },
         },
         wasPaused: {
           description: 'Paused before (backpressure, the SDK): still paused once vLLM is healthy',
-          on: { ENGINE_RECOVERED: '#gate.paused', RESUME_REQUESTED: 'wasAccepting' },
+          on: {
+            ENGINE_RECOVERED: { target: '#gate.paused', actions: START_WAITING },
+            RESUME_REQUESTED: 'wasAccepting',
+          },
         },
       },
     },

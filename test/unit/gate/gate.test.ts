@@ -171,6 +171,41 @@ describe('gate', () => {
     expect(gate.started).toEqual(['a']);
   });
 
+  it('gives up the waiting line with the running jobs when vLLM stays unhealthy', () => {
+    const gate = harness({ capacity: 2 });
+    for (const offered of [job('a'), job('b'), job('c'), job('d', 4, 'persisted')]) {
+      gate.send({ type: 'JOB_OFFERED', job: offered });
+    }
+    gate.send({ type: 'ENGINE_UNHEALTHY' });
+    gate.send({ type: 'ABANDON_JOBS', message: 'vLLM unhealthy for 60 s' });
+    gate.finish('a');
+    gate.finish('b');
+    expect(gate.started).toEqual(['a', 'b']);
+    // The transient waiting job is answered; the persisted one is left to its lease.
+    expect(gate.frames.filter((f) => f.type === 'job_error')).toEqual([
+      {
+        type: 'job_error',
+        job_id: 'c',
+        error: 'vLLM is unhealthy (its /health fails): the job was not started',
+        fence_token: 0,
+      },
+    ]);
+    gate.send({ type: 'ENGINE_RECOVERED' });
+    expect(gate.started).toEqual(['a', 'b']);
+  });
+
+  it('starts no waiting job while vLLM is unhealthy, and starts it once vLLM recovers', () => {
+    const gate = harness({ capacity: 1 });
+    gate.send({ type: 'JOB_OFFERED', job: job('a') });
+    gate.send({ type: 'JOB_OFFERED', job: job('b') });
+    gate.send({ type: 'ENGINE_UNHEALTHY' });
+    gate.finish('a');
+    expect(gate.started).toEqual(['a']);
+    gate.send({ type: 'ENGINE_RECOVERED' });
+    expect(gate.started).toEqual(['a', 'b']);
+    expect(gate.running()).toEqual(['b']);
+  });
+
   it('drains: sends drain, refuses new and waiting jobs, reports drained after the last ends', () => {
     const gate = harness({ capacity: 1 });
     gate.send({ type: 'JOB_OFFERED', job: job('a') });
