@@ -300,7 +300,8 @@ export const workerMachine = setup({
               },
             },
             gaveUp: {
-              description: 'Running jobs were given up; the gate stays paused until vLLM recovers.',
+              description:
+                'Running and waiting jobs were given up; the gate stays paused until vLLM recovers.',
             },
           },
         },
