@@ -1,7 +1,8 @@
 /**
  * Issue 18, item 6: `casola-worker run` whose parent dies (as `npx casola-worker run` killed
  * with SIGTERM: npm and its shell end, the worker is re-parented) drains and stops like on
- * SIGTERM, and vLLM with it, instead of running on under nobody.
+ * SIGTERM, and vLLM with it, instead of running on under nobody. Only a worker npm started is
+ * watched (`npm_command` set), so that a `nohup`'ed one runs on.
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +30,8 @@ describe('casola-worker run', () => {
       VLLM_MODEL: 'org/model',
       VLLM_PORT: String(vllmPort),
       VLLM_SERVE_COMMAND: MOCK_VLLM_COMMAND,
+      // As `npx casola-worker run` starts it: npm marks its children so (the watch is for them).
+      npm_command: 'exec',
     };
     const parent = spawn(process.execPath, ['-e', PARENT, CLI], {
       env,
@@ -49,7 +52,7 @@ describe('casola-worker run', () => {
       parent.kill('SIGKILL');
       // Bounded, so that a worker that never stops fails the test and is stopped below.
       await Promise.race([closed, sleep(20_000)]);
-      expect(stderr).toMatch(/the parent process \d+ is gone; stopping as on SIGTERM/);
+      expect(stderr).toMatch(/the parent process \d+ \(npm\) is gone; stopping as on SIGTERM/);
       const stopped = stdout.split('\n').find((line) => line.includes('"worker stopped"'));
       expect(JSON.parse(stopped ?? '{}')).toMatchObject({ exit_code: 0 });
       await expect(fetch(`http://127.0.0.1:${vllmPort}/health`)).rejects.toThrow();
