@@ -106,6 +106,11 @@ function endState(state: JobEndState, description: string) {
   } as const;
 }
 
+/** Only a persisted job with an upload URL may offload its result (protocol.md). */
+export function mayOffload(job: JobFrame): boolean {
+  return job.mode === 'persisted' && job.result_upload_url !== undefined;
+}
+
 export const jobMachine = setup({
   types: {
     context: {} as JobContext,
@@ -120,9 +125,7 @@ export const jobMachine = setup({
     isPersisted: ({ context }) => context.job.mode === 'persisted',
     // protocol.md offloads persisted jobs only: a transient job's result always goes inline.
     shouldOffload: ({ context }, params: { size: number }) =>
-      context.job.mode === 'persisted' &&
-      context.resultUploadUrl !== undefined &&
-      params.size > DEFAULTS.offloadThresholdBytes,
+      mayOffload(context.job) && params.size > DEFAULTS.offloadThresholdBytes,
   },
   actions: {
     scheduleRenewal: raise({ type: 'RENEW_DUE' }, { delay: 'RENEW_INTERVAL', id: RENEWAL_ID }),

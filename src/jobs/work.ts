@@ -5,6 +5,7 @@
  */
 import { fromCallback } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
+import { mayOffload } from '../../machines/job.machine.ts';
 import type { JobFrame, WorkCommand, WorkEvent } from '../../machines/types.ts';
 import { errorMessage, JobAbortedError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -57,12 +58,9 @@ export async function runJob(
     },
   };
   const result = (await options.handler(job, context)) ?? null;
-  // Only a persisted job with an upload URL may offload, and only the threshold matters: the
-  // count stops past it, so a huge result is never serialised just to be measured.
-  const size =
-    frame.mode !== 'persisted' || frame.result_upload_url === undefined
-      ? 0
-      : jsonByteLength(result, DEFAULTS.offloadThresholdBytes);
+  // Measured only where the job machine may offload, and only up to the threshold: the count
+  // stops past it, so a huge result is never serialised just to be measured.
+  const size = mayOffload(frame) ? jsonByteLength(result, DEFAULTS.offloadThresholdBytes) : 0;
   report({ type: 'WORK_SUCCEEDED', jobId, result, size });
 }
 
