@@ -27,7 +27,7 @@ export function registerDemoCommand(program: Command): void {
         );
         process.exit(2);
       }
-      const { runDemo } = await import('../demo/index.ts');
+      const { runDemo } = await import('../tools/demo/index.ts');
       const code = await runDemo({
         logFile: options.logFile ?? join(tmpdir(), `casola-demo-${process.pid}.log`),
         removeLogFile: options.logFile === undefined,

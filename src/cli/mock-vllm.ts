@@ -94,7 +94,7 @@ export function registerMockVllmCommand(program: Command): void {
     .allowExcessArguments()
     .addHelpText('after', CONTROL_HELP)
     .action(async (model: string, flags: ServeFlags, command: Command) => {
-      const { runMockVllmServe } = await import('../mock-vllm/command.ts');
+      const { runMockVllmServe } = await import('../tools/mock-vllm/command.ts');
       const { disableUvicornAccessLog, apiKey = process.env.VLLM_API_KEY, ...rest } = flags;
       await runMockVllmServe({
         ...rest,

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { CLI_QUEUE_PORT } from '../queue/options.ts';
+import { CLI_QUEUE_PORT } from '../tools/queue/options.ts';
 
 export function registerQueueCommand(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerQueueCommand(program: Command): void {
       ),
     )
     .action(async (options: { host: string; port: string }) => {
-      const { runQueueCommand } = await import('../queue/command.ts');
+      const { runQueueCommand } = await import('../tools/queue/command.ts');
       await runQueueCommand(options);
     });
 }

@@ -4,7 +4,7 @@
  * with performance.now() as the queue records the events.
  */
 import type { JobMode, JsonValue } from '../../src/protocol/index.ts';
-import type { LocalQueue } from '../../src/queue/index.ts';
+import type { LocalQueue } from '../../src/tools/queue/index.ts';
 
 export type BatchRequest = {
   count: number;

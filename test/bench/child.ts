@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { execaNode } from 'execa';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import type { ClientReport, ControlRequest } from './clients/control.ts';
 
 export type ClientKind = 'floor' | 'sdk' | 'floor-engine' | 'worker';

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { freePort } from '../../src/net/free-port.ts';
-import { eventIs, startLocalQueue } from '../../src/queue/index.ts';
+import { eventIs, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { CLI, MOCK_VLLM_COMMAND, pathWithoutNvidiaSmi } from '../support/worker-process.ts';
 
 const SECONDS = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 60);

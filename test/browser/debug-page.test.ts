@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventIs } from '../../src/queue/index.ts';
+import { eventIs } from '../../src/tools/queue/index.ts';
 import { ARTIFACTS, useBrowser } from '../support/browser.ts';
 import { useVllmWorkers } from '../support/vllm-worker.ts';
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobActorId } from '../../machines/job-actors.ts';
 import { STATELY_INSPECTOR_URL } from '../../src/inspect/relay-page.ts';
-import { eventIs } from '../../src/queue/index.ts';
+import { eventIs } from '../../src/tools/queue/index.ts';
 import { useBrowser } from '../support/browser.ts';
 import { useVllmWorkers } from '../support/vllm-worker.ts';
 

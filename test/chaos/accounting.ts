@@ -10,7 +10,7 @@ import {
   type JobOutcome,
   type LocalQueue,
   type QueueEvent,
-} from '../../src/queue/index.ts';
+} from '../../src/tools/queue/index.ts';
 import { expectedError, expectedResult, type Invocation, type PlannedJob } from './plan.ts';
 import type { Witness } from './witness.ts';
 

@@ -4,7 +4,7 @@
  * revokes the jobs the plan marks. Every draw comes from the seeded generator.
  */
 import { QueueFaultError } from '../../src/errors.ts';
-import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import type { Prng } from '../support/prng.ts';
 import type { PlannedJob } from './plan.ts';
 

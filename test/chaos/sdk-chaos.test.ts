@@ -12,7 +12,7 @@ import {
   type JobOutcome,
   type LocalQueue,
   startLocalQueue,
-} from '../../src/queue/index.ts';
+} from '../../src/tools/queue/index.ts';
 import { createPrng, type Prng, seedFrom } from '../support/prng.ts';
 import { account, summarise } from './accounting.ts';
 import { FaultDriver } from './fault-driver.ts';

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CasolaWorker, createWorker, type JobHandler } from '../../src/index.ts';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { seedFrom } from '../support/prng.ts';
 import { type Step, stepsArbitrary } from './frames.ts';
 

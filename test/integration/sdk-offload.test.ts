@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CasolaWorker, createWorker } from '../../src/index.ts';
-import { eventIs } from '../../src/queue/index.ts';
+import { eventIs } from '../../src/tools/queue/index.ts';
 import { useQueueHarness } from '../support/queue-harness.ts';
 
 const harness = useQueueHarness();

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CasolaWorker, createWorker, type JobHandler } from '../../src/index.ts';
-import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import { captureLogs } from '../support/log-capture.ts';
 import { useQueueHarness } from '../support/queue-harness.ts';
 import { waitUntil } from '../support/wait.ts';

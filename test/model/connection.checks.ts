@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import type { ConnectionContext } from '../../machines/connection.machine.ts';
 import type { OutboundFrame } from '../../machines/types.ts';
-import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import { eventually } from '../support/eventually.ts';
 
 export const GARBAGE = 'not json {';

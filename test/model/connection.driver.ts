@@ -23,7 +23,7 @@ import {
 } from '../../machines/connection.machine.ts';
 import { createConnectionLogic } from '../../src/connection/index.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';

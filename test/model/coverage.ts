@@ -1,7 +1,7 @@
 /**
  * Model coverage, computed from the machines themselves: the states are every state node, the
  * transitions every transition definition (its source state, event, guard branch and targets),
- * identified as the diagrams identify them (`<source>|<event>|<index>`, src/visualize/graph.ts).
+ * identified as the diagrams identify them (`<source>|<event>|<index>`, src/tools/visualize/graph.ts).
  * What the real actors did is recorded from their inspection events during the walks.
  */
 import type {
@@ -11,7 +11,7 @@ import type {
   InspectionEvent,
   StateValue,
 } from 'xstate';
-import { machineGraph } from '../../src/visualize/graph.ts';
+import { machineGraph } from '../../src/tools/visualize/graph.ts';
 
 /** The id of a transition definition, as `machineGraph` names it. */
 export function transitionIdOf(t: AnyTransitionDefinition): string {

@@ -21,7 +21,7 @@ import { gateMachine } from '../../machines/gate.machine.ts';
 import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { instantEngine } from '../../src/worker/instant-engine.ts';
 import { createWorkerLogic } from '../../src/worker/logic.ts';
 import { describeWorker } from '../../src/worker/state.ts';

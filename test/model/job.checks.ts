@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { ABORT_MESSAGES, type JobFrame, type JobOutcome } from '../../machines/types.ts';
 import type { WorkerFrame } from '../../src/protocol/index.ts';
-import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import { eventually } from '../support/eventually.ts';
 
 /** A job frame that fails validation but names a job: the worker answers it at once. */

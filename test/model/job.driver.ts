@@ -23,7 +23,7 @@ import type { JobFrame } from '../../machines/types.ts';
 import type { JobAbortedError } from '../../src/errors.ts';
 import type { Job } from '../../src/jobs/types.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { createWorkerLogic } from '../../src/worker/logic.ts';
 import { type CrashableEngine, crashableEngine } from '../support/crashable-engine.ts';
 import { eventually } from '../support/eventually.ts';

@@ -14,9 +14,9 @@ import {
 } from 'xstate';
 import type { EngineNotice } from '../../machines/engine.machine.ts';
 import { createEngineLogic, type EngineOptions } from '../../src/engine/index.ts';
-import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
 import { httpBase } from '../../src/net/http-base.ts';
 import type { NvidiaSmiRunner } from '../../src/observability/nvidia-smi.ts';
+import { mockServeCommand } from '../../src/tools/mock-vllm/serve-command.ts';
 import { freePort } from './free-port.ts';
 import { type CapturedLogs, captureLogs } from './log-capture.ts';
 

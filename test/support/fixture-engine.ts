@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineMode } from '../../src/engine/command.ts';
-import { parseBody } from '../../src/mock-vllm/request.ts';
-import type { MockRequest } from '../../src/mock-vllm/server.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import type { TaskContext } from '../../src/tasks/index.ts';
+import { parseBody } from '../../src/tools/mock-vllm/request.ts';
+import type { MockRequest } from '../../src/tools/mock-vllm/server.ts';
 
 type Exchange = {
   name: string;

@@ -5,14 +5,14 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { silentLogger } from '../../src/observability/logger.ts';
+import type { TaskContext } from '../../src/tasks/index.ts';
 import {
   type MockRequest,
   type MockVllm,
   type MockVllmOptions,
   startMockVllm,
-} from '../../src/mock-vllm/server.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
-import type { TaskContext } from '../../src/tasks/index.ts';
+} from '../../src/tools/mock-vllm/server.ts';
 
 export const SERVED_MODEL = 'served-model';
 

@@ -10,7 +10,7 @@ import {
   type LocalQueue,
   type LocalQueueOptions,
   startLocalQueue,
-} from '../../src/queue/index.ts';
+} from '../../src/tools/queue/index.ts';
 import { type ConnectOptions, TestWsClient } from './ws-client.ts';
 
 export type QueueHarness = {

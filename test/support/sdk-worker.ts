@@ -4,8 +4,8 @@
  */
 import { afterEach } from 'vitest';
 import type { Job, JobContext, JobHandler } from '../../src/jobs/types.ts';
-import { eventIs, type LocalQueue } from '../../src/queue/index.ts';
 import { type CasolaWorker, createWorker, type WorkerOptions } from '../../src/sdk.ts';
+import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import type { WorkerTimings } from '../../src/worker/logic.ts';
 
 /** Timers short enough for tests; each test may override them. */

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
-import { sourceComments } from '../../src/visualize/comments.ts';
-import type { VisualizedMachine } from '../../src/visualize/generate.ts';
-import { type MachineGraph, machineGraph } from '../../src/visualize/graph.ts';
+import { sourceComments } from '../../src/tools/visualize/comments.ts';
+import type { VisualizedMachine } from '../../src/tools/visualize/generate.ts';
+import { type MachineGraph, machineGraph } from '../../src/tools/visualize/graph.ts';
 import { tinyMachine } from '../fixtures/visualize/tiny.machine.ts';
 
 export const TINY_SOURCE_PATH = 'test/fixtures/visualize/tiny.machine.ts';

@@ -5,9 +5,9 @@
  */
 import { afterEach } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
 import { freePort } from '../../src/net/free-port.ts';
-import { type LocalQueue, startLocalQueue } from '../../src/queue/index.ts';
+import { mockServeCommand } from '../../src/tools/mock-vllm/serve-command.ts';
+import { type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { startVllmWorker, type VllmWorker } from '../../src/worker/vllm-worker.ts';
 import { type CapturedLogs, captureLogs } from './log-capture.ts';
 

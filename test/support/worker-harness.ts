@@ -10,7 +10,7 @@ import {
   type LocalQueue,
   type LocalQueueOptions,
   startLocalQueue,
-} from '../../src/queue/index.ts';
+} from '../../src/tools/queue/index.ts';
 import { freePort } from './free-port.ts';
 import { type HttpSink, startHttpSink } from './http-sink.ts';
 import {

@@ -16,11 +16,11 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { mockServeCommand } from '../../src/mock-vllm/serve-command.ts';
+import { mockServeCommand } from '../../src/tools/mock-vllm/serve-command.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
-export { shellQuote } from '../../src/mock-vllm/serve-command.ts';
+export { shellQuote } from '../../src/tools/mock-vllm/serve-command.ts';
 
 /** `'<node>' '<src/cli.ts>' mock-vllm`: VLLM_SERVE_COMMAND for the mock vLLM. */
 export const MOCK_VLLM_COMMAND = mockServeCommand();

@@ -11,8 +11,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../../src/config.ts';
-import { mockServeCommand } from '../../../src/mock-vllm/serve-command.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
+import { mockServeCommand } from '../../../src/tools/mock-vllm/serve-command.ts';
 import { describeWorker } from '../../../src/worker/state.ts';
 import { startVllmWorker, type VllmWorker } from '../../../src/worker/vllm-worker.ts';
 import { argument, report, serveControl } from './control.ts';

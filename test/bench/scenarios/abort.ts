@@ -4,7 +4,7 @@
  * job_revoked frame arrives). Both clocks are performance.timeOrigin + performance.now() on
  * the same machine; rounds alternate floor and subject.
  */
-import type { LocalQueue } from '../../../src/queue/index.ts';
+import type { LocalQueue } from '../../../src/tools/queue/index.ts';
 import { type BenchClient, withFloorAndSdk } from '../child.ts';
 import { preciseNow } from '../clients/control.ts';
 import type { Scenario, ScenarioResult } from '../registry.ts';

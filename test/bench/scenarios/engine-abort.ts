@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { type LocalQueue, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { chatPayloadOf } from '../batch.ts';
 import type { BenchClient } from '../child.ts';
 import { preciseNow } from '../clients/control.ts';

@@ -4,7 +4,7 @@
  * same mock, so both sides of a round meet the same engine process.
  */
 import { freePort } from '../../../src/net/free-port.ts';
-import type { LocalQueue } from '../../../src/queue/index.ts';
+import type { LocalQueue } from '../../../src/tools/queue/index.ts';
 import { BenchClient, type ClientOptions, type EngineSettings } from '../child.ts';
 import type { BenchContext } from '../registry.ts';
 

@@ -4,8 +4,8 @@
  * local queue. Deterministic: the same figure on every machine.
  */
 import type { JobMode } from '../../../src/protocol/index.ts';
-import { eventIs, startLocalQueue } from '../../../src/queue/index.ts';
 import { createWorker } from '../../../src/sdk.ts';
+import { eventIs, startLocalQueue } from '../../../src/tools/queue/index.ts';
 
 const JOBS = 400;
 const CAPACITY = 8;

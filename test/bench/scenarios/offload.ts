@@ -3,7 +3,7 @@
  * persisted job with a result_upload_url; the worker PUTs it and sends job_result_ref. Its
  * peak RSS (VmHWM) above idle (after GC) must stay under 3 × 8 MiB.
  */
-import { eventIs, startLocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { BenchClient } from '../child.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../registry.ts';
 import { MIB, median, mib } from '../stats.ts';

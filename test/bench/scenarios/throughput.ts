@@ -8,7 +8,7 @@
  * would with the measured client alone.
  */
 import type { JobMode, JsonValue } from '../../../src/protocol/index.ts';
-import { type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { type LocalQueue, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { type Batch, runBatch } from '../batch.ts';
 import type { BenchClient } from '../child.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../registry.ts';

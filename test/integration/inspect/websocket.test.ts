@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { jobActorId } from '../../../machines/job-actors.ts';
 import { freePort } from '../../../src/net/free-port.ts';
-import { eventIs } from '../../../src/queue/index.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import { useVllmWorkers } from '../../support/vllm-worker.ts';
 
 const workers = useVllmWorkers();

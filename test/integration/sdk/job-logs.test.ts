@@ -4,7 +4,7 @@
  * registered again after a reconnect; debug adds each start.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs } from '../../../src/queue/index.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import { captureLogs } from '../../support/log-capture.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
 import { until, useSdkWorkers } from '../../support/sdk-worker.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { JobAbortedError } from '../../../src/errors.ts';
-import { type EventOf, eventIs, type LocalQueue } from '../../../src/queue/index.ts';
+import { type EventOf, eventIs, type LocalQueue } from '../../../src/tools/queue/index.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
 import { deferred, until, useSdkWorkers } from '../../support/sdk-worker.ts';
 

@@ -6,9 +6,9 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../src/net/free-port.ts';
-import { eventIs } from '../../../src/queue/index.ts';
 import { createWorker } from '../../../src/sdk.ts';
 import { createStatusServer } from '../../../src/status/server.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import { captureLogs } from '../../support/log-capture.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
 import { deferred, FAST_TIMINGS, until, useSdkWorkers } from '../../support/sdk-worker.ts';

@@ -4,7 +4,7 @@
  * below the resume threshold, each once.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../../src/tools/queue/index.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import { useWorkerHarness, type WorkerRun } from '../../support/worker-harness.ts';
 

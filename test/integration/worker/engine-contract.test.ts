@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventIs } from '../../../src/queue/index.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import { SERVED_MODEL, SINK_PATHS, useWorkerHarness } from '../../support/worker-harness.ts';

@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventIs } from '../../../src/queue/index.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import type { HttpSink } from '../../support/http-sink.ts';
 import type { Json } from '../../support/json.ts';
 import { postJson } from '../../support/queue-harness.ts';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { eventIs } from '../../../src/queue/index.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import { CONFIG_ID, useWorkerHarness } from '../../support/worker-harness.ts';
 

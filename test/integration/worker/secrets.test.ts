@@ -5,7 +5,7 @@
  * jobs, failed deliveries, a refused queue connection, a vLLM failure, bad configuration.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../../src/tools/queue/index.ts';
 import type { HttpSink } from '../../support/http-sink.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type HttpSink, startHttpSink } from '../../support/http-sink.ts';
 import {

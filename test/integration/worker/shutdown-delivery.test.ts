@@ -6,7 +6,7 @@
  * code is 3.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import { API_TOKEN, CONFIG_ID, useWorkerHarness } from '../../support/worker-harness.ts';

@@ -3,7 +3,7 @@
  * `stopping` heartbeat, vLLM stopped, exit 0; a second signal cuts the wait short.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../../src/tools/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { postJson } from '../../support/queue-harness.ts';
 import { until } from '../../support/sdk-worker.ts';

@@ -4,9 +4,9 @@
  * serves the whole file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type MediaServer, silentWav, startMediaServer } from '../../../src/demo/media.ts';
-import { videoFile } from '../../../src/mock-vllm/synth.ts';
-import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
+import { type MediaServer, silentWav, startMediaServer } from '../../../src/tools/demo/media.ts';
+import { videoFile } from '../../../src/tools/mock-vllm/synth.ts';
+import { eventIs, type LocalQueue } from '../../../src/tools/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { getJson, postJson } from '../../support/queue-harness.ts';
 import {
@@ -54,7 +54,7 @@ function progressOf(queue: LocalQueue, jobId: string): unknown[] {
     .map((e) => e.frame.progress);
 }
 
-/** The MP4 the mock vLLM-Omni makes for these form fields (src/mock-vllm/endpoints/videos.ts). */
+/** The MP4 the mock vLLM-Omni makes for these form fields (src/tools/mock-vllm/endpoints/videos.ts). */
 function engineVideo(prompt: string, seed: string, image = '', audio = ''): string {
   return videoFile(`${prompt}:${seed}:${image}:${audio}`).toString('base64');
 }

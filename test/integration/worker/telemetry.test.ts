@@ -4,7 +4,7 @@
  * order; and the environment dump at start, sorted and masked.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs } from '../../../src/queue/index.ts';
+import { eventIs } from '../../../src/tools/queue/index.ts';
 import type { SinkRequest } from '../../support/http-sink.ts';
 import type { Json } from '../../support/json.ts';
 import { postJson } from '../../support/queue-harness.ts';

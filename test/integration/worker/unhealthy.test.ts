@@ -5,7 +5,7 @@
  * expires and the queue re-dispatches it.
  */
 import { describe, expect, it } from 'vitest';
-import { eventIs, type LocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue } from '../../../src/tools/queue/index.ts';
 import type { Json } from '../../support/json.ts';
 import { getJson, postJson } from '../../support/queue-harness.ts';
 import { CONFIG_ID, useWorkerHarness, type WorkerRun } from '../../support/worker-harness.ts';

@@ -10,7 +10,7 @@ import type { InspectionEvent } from 'xstate';
 import { loadConfig } from '../../../src/config.ts';
 import { silentLogger } from '../../../src/observability/logger.ts';
 import type { WorkerFrame } from '../../../src/protocol/index.ts';
-import { eventIs, type LocalQueue, startLocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, type LocalQueue, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { startVllmWorker, type VllmWorker } from '../../../src/worker/vllm-worker.ts';
 import { MOCK_SERVE_COMMAND, noNvidiaSmi } from '../../support/engine-harness.ts';
 import { freePort } from '../../support/free-port.ts';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { eventIs, startLocalQueue } from '../../../src/queue/index.ts';
+import { eventIs, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { CLI, MOCK_VLLM_COMMAND, pathWithoutNvidiaSmi } from '../../support/worker-process.ts';
 

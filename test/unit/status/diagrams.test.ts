@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { debugPage } from '../../../src/status/debug-page.ts';
 import { DIAGRAMS, inlineSvg, loadDiagrams } from '../../../src/status/diagrams.ts';
-import { machineGraph } from '../../../src/visualize/graph.ts';
-import { MACHINES } from '../../../src/visualize/machines.ts';
+import { machineGraph } from '../../../src/tools/visualize/graph.ts';
+import { MACHINES } from '../../../src/tools/visualize/machines.ts';
 
 describe('diagrams', () => {
   it('has an element for every state of every machine, and no other ids', async () => {

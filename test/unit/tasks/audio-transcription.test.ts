@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { pcmTone, wavFile } from '../../../src/mock-vllm/synth.ts';
 import { runTask } from '../../../src/tasks/index.ts';
+import { pcmTone, wavFile } from '../../../src/tools/mock-vllm/synth.ts';
 import { type FileServer, startFileServer } from '../../support/file-server.ts';
 import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { embeddingOf } from '../../../src/mock-vllm/synth.ts';
 import { runTask } from '../../../src/tasks/index.ts';
+import { embeddingOf } from '../../../src/tools/mock-vllm/synth.ts';
 import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;

@@ -1,0 +1,125 @@
+/**
+ * `startMockVllm`: a fake `vllm serve` on node:http, for tests in-process and for the
+ * `casola-worker mock-vllm serve` executable. It speaks the HTTP surface the worker uses
+ * and fails in the ways vLLM fails, on request (see MockVllmOptions).
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { httpBase } from '../../net/http-base.ts';
+import { VERSION } from '../../version.ts';
+import { instantReplies } from './endpoints/instant.ts';
+import { handleRequest } from './handler.ts';
+import { createLifecycle } from './lifecycle.ts';
+import { type MockVllmOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import { type MockState, type MockVllmEvents, releaseHeld } from './state.ts';
+import { createVllmLog, type VllmLog } from './vllm-log.ts';
+
+export type { MockVllmOptions } from './options.ts';
+export type { FormFields, MockFile, MockRequest } from './request.ts';
+export type { MockVllmEvents } from './state.ts';
+
+export type MockVllm = {
+  /** `http://host:port`, the root (the OpenAI API is under /v1). */
+  url: string;
+  port: number;
+  /** `request`, `aborted` and `exit` events (see MockVllmEvents). */
+  events: EventEmitter<MockVllmEvents>;
+  /** As POST /mock/health; false while starting or after exit (nothing changed). */
+  setHealthy(healthy: boolean): boolean;
+  /** As POST /mock/queue-depth: what vllm:num_requests_waiting reports. */
+  setQueueDepth(depth: number): void;
+  /** As POST /mock/release: answers every request held by `responseDelayMs` now; returns how many. */
+  release(): number;
+  /** Stops listening and closes every connection, in-flight requests included. */
+  close(): Promise<void>;
+};
+
+function logStart(log: VllmLog, options: ResolvedOptions): void {
+  log.info('api_server.py:1090', `vLLM API server version ${VERSION}+mock`);
+  const args = {
+    model: options.model,
+    host: options.host,
+    port: options.port,
+    served_model_name: [options.servedModelName],
+    // As vLLM prints it (vllm/entrypoints/serve/utils/api_utils.py log_non_default_args): verbatim.
+    ...(options.apiKey === undefined ? {} : { api_key: [options.apiKey] }),
+  };
+  log.info('utils.py:326', `non-default args: ${JSON.stringify(args)}`);
+  if (options.ignoredArgs.length > 0) {
+    log.warning('arg_utils.py:1', `mock-vllm ignores: ${options.ignoredArgs.join(' ')}`);
+  }
+  log.warning('mock.py:1', 'mock-vllm: no GPU, no weights; answers are deterministic echoes');
+}
+
+/**
+ * uvicorn's keep-alive as vLLM runs it: a connection idle this long is closed, without a
+ * `Keep-Alive` header to say so (`timeout_keep_alive=envs.VLLM_HTTP_TIMEOUT_KEEP_ALIVE`,
+ * `VLLM_HTTP_TIMEOUT_KEEP_ALIVE` default "5" in vllm/envs.py, passed by
+ * vllm/entrypoints/openai/api_server.py).
+ */
+const UVICORN_KEEP_ALIVE_MS = 5_000;
+
+/** Ends each connection `idleMs` after its last answer, unless another request came. */
+function closeIdleConnections(server: Server, idleMs: number): void {
+  const timers = new WeakMap<Socket, NodeJS.Timeout>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    clearTimeout(timers.get(socket));
+    res.once('finish', () => {
+      const timer = setTimeout(() => socket.end(), idleMs);
+      timer.unref();
+      timers.set(socket, timer);
+    });
+  });
+}
+
+export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVllm> {
+  const options = resolveOptions(input);
+  const log = createVllmLog(options.log);
+  const events = new EventEmitter<MockVllmEvents>();
+  // Node's own keep-alive timeout announces itself (`Keep-Alive: timeout=5`); uvicorn's does not.
+  const server = createServer({ keepAliveTimeout: 0 });
+  closeIdleConnections(server, UVICORN_KEEP_ALIVE_MS);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  options.port = (server.address() as AddressInfo).port;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      state.lifecycle.stop();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  logStart(log, options);
+  const state: MockState = {
+    options,
+    log,
+    lifecycle: createLifecycle(options, log, (code) => {
+      void close().then(() => events.emit('exit', code));
+    }),
+    events,
+    received: 0,
+    inferences: 0,
+    running: 0,
+    succeeded: 0,
+    queueDepth: options.queueDepth,
+    instantReplies: options.instant ? instantReplies(options.servedModelName) : undefined,
+    held: new Set(),
+    aborted: [],
+    videos: new Map(),
+  };
+  server.on('request', (req, res) => void handleRequest(state, req, res));
+  return {
+    url: httpBase(options.host, options.port),
+    port: options.port,
+    events,
+    setHealthy: (healthy) => state.lifecycle.setHealthy(healthy, 'setHealthy()'),
+    setQueueDepth: (depth) => {
+      state.queueDepth = depth;
+    },
+    release: () => releaseHeld(state),
+    close,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The queue's one HTTP server: WebSocket upgrades on /ws (bearer-checked when a token is
+ * required), offload URLs, and the REST surface. Closing undoes listening: sockets first
+ * (a close frame, then termination), then the HTTP server.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { QueueListenError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { EventLog } from './event-log.ts';
+import { sendDetail } from './http.ts';
+import { attachConnection, type InboundDeps } from './inbound.ts';
+import { handleOffload, type OffloadDeps } from './offload.ts';
+import { handleRest } from './rest.ts';
+import type { RestDeps } from './rest-io.ts';
+
+export type ServerDeps = {
+  requireToken: string | undefined;
+  events: EventLog;
+  rest: RestDeps;
+  offload: OffloadDeps;
+  inbound: InboundDeps;
+  logger: Logger;
+};
+
+/** How long closing waits for workers to answer the close frame, and for HTTP to finish. */
+const CLOSE_GRACE_MS = 1_000;
+
+export class QueueServer {
+  readonly #deps: ServerDeps;
+  readonly #http: Server;
+  readonly #wss = new WebSocketServer({ noServer: true, autoPong: false });
+  #connections = 0;
+
+  constructor(deps: ServerDeps) {
+    this.#deps = deps;
+    this.#http = createServer((request, response) => void this.#onRequest(request, response));
+    this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head));
+  }
+
+  /** Listens and resolves with the port (the OS-chosen one for port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#http.once('error', (error) => reject(new QueueListenError(host, port, error)));
+      this.#http.listen(port, host, () => {
+        const address = this.#http.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#wss.clients].map((ws) => closeSocket(ws)));
+    this.#wss.close();
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    this.#http.closeIdleConnections();
+    const force = setTimeout(() => this.#http.closeAllConnections(), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(force);
+  }
+
+  #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (error) => this.#deps.logger.warn({ err: error }, 'upgrade socket error'));
+    const path = pathOf(request.url);
+    const status = upgradeStatus(path, request, this.#deps.requireToken);
+    if (status !== 101) {
+      this.#deps.events.record({
+        kind: 'connection_refused',
+        status,
+        path,
+        headers: request.headers,
+      });
+      const text = status === 401 ? 'Unauthorized' : 'Not Found';
+      socket.once('finish', () => socket.destroy());
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      this.#connections += 1;
+      attachConnection(this.#deps.inbound, ws, request, this.#connections);
+    });
+  }
+
+  async #onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { events } = this.#deps;
+    const method = request.method ?? 'GET';
+    const path = pathOf(request.url);
+    events.record({ kind: 'http_request', method, path });
+    response.on('finish', () => {
+      events.record({ kind: 'http_response', method, path, status: response.statusCode });
+    });
+    try {
+      if (!handleOffload(this.#deps.offload, request, response, path)) {
+        await handleRest(this.#deps.rest, request, response, path);
+      }
+    } catch (error) {
+      this.#deps.logger.error(
+        { err: error, method, path },
+        'request failed inside the local queue',
+      );
+      sendDetail(response, 500, 'the local queue failed on this request; see its log');
+    }
+  }
+}
+
+function upgradeStatus(
+  path: string,
+  request: IncomingMessage,
+  token: string | undefined,
+): 101 | 401 | 404 {
+  if (path !== '/ws') return 404;
+  if (token !== undefined && request.headers.authorization !== `Bearer ${token}`) return 401;
+  return 101;
+}
+
+function pathOf(url: string | undefined): string {
+  const path = (url ?? '/').split('?')[0]!;
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** A close frame, and termination when the worker does not answer it in time. */
+function closeSocket(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) {
+      resolve();
+      return;
+    }
+    const force = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    ws.close(1001, 'the local queue is closing');
+  });
+}
