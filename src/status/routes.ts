@@ -12,7 +12,6 @@ import { debugState } from './debug-state.ts';
 import { loadDiagrams } from './diagrams.ts';
 import type { StateStream } from './events.ts';
 import type { JobLedger } from './jobs.ts';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics.ts';
 import { readiness } from './readiness.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 
@@ -39,8 +38,8 @@ export function statusRoutes(parts: {
       if (ready.ready) send(response, 200, TEXT, 'ready\n');
       else send(response, 503, TEXT, `not ready: ${ready.reasons.join('; ')}\n`);
     },
-    '/metrics': (response, root) =>
-      send(response, 200, PROMETHEUS_CONTENT_TYPE, metrics.render(root, ledger)),
+    '/metrics': async (response, root) =>
+      send(response, 200, metrics.contentType, await metrics.render(root, ledger)),
     '/debug/state': (response, root) => {
       const body = `${JSON.stringify(debugState(root, ledger), null, 2)}\n`;
       send(response, 200, 'application/json', body);

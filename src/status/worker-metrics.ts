@@ -1,12 +1,13 @@
 /**
- * The worker's /metrics: job counts and durations as jobs end (from the job ledger), and at
- * scrape time what the machines hold (engine, gate and worker states, connection, outbox).
+ * The worker's /metrics (prom-client, one registry per status server): job counts and
+ * durations as jobs end (from the job ledger), and at scrape time what the machines hold
+ * (engine, gate and worker states, connection, outbox).
  */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AnyActorRef, AnyStateMachine, AnyStateNode } from 'xstate';
 import { hasTag, runningJobs } from '../worker/state.ts';
 import { childrenOf, machineOf, viewActor } from './actors.ts';
 import type { EndedJob, JobLedger } from './jobs.ts';
-import { Counter, Gauge, Histogram, renderMetrics } from './metrics.ts';
 import type { ClientKind } from './slow-clients.ts';
 
 /** Distinct task labels /metrics keeps (the vLLM worker has seven tasks); the rest are `other`. */
@@ -18,42 +19,60 @@ export const MAX_TASK_LABEL_LENGTH = 64;
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900];
 
 export class WorkerMetrics {
-  readonly #jobs = new Counter(
-    'casola_jobs_total',
-    'Jobs that ended, by task and outcome (result, error, revoked, superseded, shutdown, engine_failed, engine_unhealthy).',
-  );
-  readonly #duration = new Histogram(
-    'casola_job_duration_seconds',
-    "Time from a job's start on this worker to its end, by task and outcome.",
-    DURATION_BUCKETS,
-  );
-  readonly #running = new Gauge('casola_jobs_running', 'Jobs running now.');
-  readonly #renewals = new Counter('casola_lease_renewals_total', 'Lease renewals sent.');
-  readonly #reconnects = new Counter(
+  readonly #registry = new Registry();
+  /** The Content-Type of what `render` returns (the Prometheus text format 0.0.4). */
+  readonly contentType = this.#registry.contentType;
+  readonly #jobs = new Counter({
+    name: 'casola_jobs_total',
+    help: 'Jobs that ended, by task and outcome (result, error, revoked, superseded, shutdown, engine_failed, engine_unhealthy).',
+    labelNames: ['task', 'outcome'],
+    registers: [this.#registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'casola_job_duration_seconds',
+    help: "Time from a job's start on this worker to its end, by task and outcome.",
+    labelNames: ['task', 'outcome'],
+    buckets: DURATION_BUCKETS,
+    registers: [this.#registry],
+  });
+  readonly #running = this.#gauge('casola_jobs_running', 'Jobs running now.');
+  readonly #renewals = this.#counter('casola_lease_renewals_total', 'Lease renewals sent.');
+  readonly #reconnects = this.#counter(
     'casola_queue_reconnects_total',
     'Registrations with the queue after the first one.',
   );
-  readonly #connected = new Gauge('casola_queue_connected', '1 while registered with the queue.');
-  readonly #outbox = new Gauge('casola_outbox_depth', 'Results waiting for the queue connection.');
-  readonly #dropped = new Counter(
+  readonly #connected = this.#gauge('casola_queue_connected', '1 while registered with the queue.');
+  readonly #outbox = this.#gauge(
+    'casola_outbox_depth',
+    'Results waiting for the queue connection.',
+  );
+  readonly #dropped = this.#counter(
     'casola_outbox_dropped_total',
     'Results dropped because the outbox was full.',
   );
-  readonly #clientsDropped = new Counter(
+  readonly #clientsDropped = this.#counter(
     'casola_status_clients_dropped_total',
     'Status-server clients (sse, websocket) disconnected because they stopped reading.',
+    ['client'],
   );
-  readonly #ready = new Gauge('casola_engine_ready', '1 while the engine (vLLM) is ready.');
-  readonly #startup = new Gauge(
+  readonly #ready = this.#gauge('casola_engine_ready', '1 while the engine (vLLM) is ready.');
+  readonly #startup = this.#gauge(
     'casola_engine_startup_seconds',
     'How long the engine took to become ready.',
   );
   readonly #states = {
-    worker: new Gauge('casola_worker_state', "1 for the worker machine's active states."),
-    engine: new Gauge('casola_engine_state', "1 for the engine's active state, 0 for the others."),
-    gate: new Gauge(
+    worker: this.#gauge('casola_worker_state', "1 for the worker machine's active states.", [
+      'state',
+    ]),
+    engine: this.#gauge(
+      'casola_engine_state',
+      "1 for the engine's active state, 0 for the others.",
+      ['state'],
+    ),
+    gate: this.#gauge(
       'casola_gate_state',
       'Dispatch: 1 for the active one of accepting, paused, draining, drained.',
+      ['state'],
     ),
   };
 
@@ -70,7 +89,7 @@ export class WorkerMetrics {
   jobEnded(job: EndedJob): void {
     const labels = { task: this.#taskLabel(job.task), outcome: job.outcome };
     this.#jobs.inc(labels);
-    this.#duration.observe(job.durationMs / 1000, labels);
+    this.#duration.observe(labels, job.durationMs / 1000);
   }
 
   clientDropped(kind: ClientKind): void {
@@ -89,26 +108,21 @@ export class WorkerMetrics {
   }
 
   /** The exposition text, reading `root` and its children now. */
-  render(root: AnyActorRef, ledger: JobLedger): string {
+  render(root: AnyActorRef, ledger: JobLedger): Promise<string> {
     const children = childrenOf(root);
     this.#running.set(Object.keys(runningJobs(children.gate)).length);
-    this.#renewals.set(ledger.renewals);
+    setTotal(this.#renewals, ledger.renewals);
     this.#readConnection(children.connection);
     this.#readStates(root, children);
-    return renderMetrics([
-      this.#jobs,
-      this.#duration,
-      this.#running,
-      this.#renewals,
-      this.#reconnects,
-      this.#connected,
-      this.#outbox,
-      this.#dropped,
-      this.#clientsDropped,
-      this.#ready,
-      this.#startup,
-      ...Object.values(this.#states),
-    ]);
+    return this.#registry.metrics();
+  }
+
+  #counter(name: string, help: string, labelNames: string[] = []): Counter {
+    return new Counter({ name, help, labelNames, registers: [this.#registry] });
+  }
+
+  #gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+    return new Gauge({ name, help, labelNames, registers: [this.#registry] });
   }
 
   #readConnection(connection: AnyActorRef | undefined): void {
@@ -117,10 +131,10 @@ export class WorkerMetrics {
       outbox?: unknown[];
       outboxDropped?: number;
     };
-    this.#reconnects.set(Math.max(0, (context.connections ?? 0) - 1));
+    setTotal(this.#reconnects, Math.max(0, (context.connections ?? 0) - 1));
     this.#connected.set(hasTag(connection, 'registered') ? 1 : 0);
     this.#outbox.set(context.outbox?.length ?? 0);
-    this.#dropped.set(context.outboxDropped ?? 0);
+    setTotal(this.#dropped, context.outboxDropped ?? 0);
   }
 
   #readStates(root: AnyActorRef, children: Record<string, AnyActorRef>): void {
@@ -132,17 +146,24 @@ export class WorkerMetrics {
       if (actor === undefined || machine === undefined) continue;
       const active = new Set(viewActor(actor).active);
       for (const leaf of leafStates(machine)) {
-        gauge.set(active.has(leaf.id) ? 1 : 0, { state: leaf.path.join('.') });
+        gauge.set({ state: leaf.path.join('.') }, active.has(leaf.id) ? 1 : 0);
       }
     }
     const engine = children.engine?.getSnapshot() as
       | { value?: unknown; context?: { startupMs?: number } }
       | undefined;
     this.#ready.set(hasTag(children.engine, 'ready') ? 1 : 0);
-    this.#startup.reset();
+    // No sample until the engine has started: a 0 would read as an instant start.
     const startupMs = engine?.context?.startupMs;
-    if (startupMs !== undefined) this.#startup.set(startupMs / 1000);
+    if (startupMs === undefined) this.#startup.remove();
+    else this.#startup.set(startupMs / 1000);
   }
+}
+
+/** For a total kept elsewhere (a machine's context), read at scrape time. */
+function setTotal(counter: Counter, total: number): void {
+  counter.reset();
+  counter.inc(total);
 }
 
 const leaves = new WeakMap<AnyStateMachine, AnyStateNode[]>();

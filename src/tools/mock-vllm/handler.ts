@@ -39,7 +39,7 @@ const OMNI_INFERENCE: Record<string, Inference> = {
     createVideo(s, r.fields, hold(s, s.options.responseDelayMs, new AbortController().signal)),
 };
 
-const GETS: Record<string, (state: MockState) => MockReply> = {
+const GETS: Record<string, (state: MockState) => MockReply | Promise<MockReply>> = {
   '/health': health,
   '/metrics': metrics,
   '/v1/models': models,
@@ -92,7 +92,10 @@ function authorized(state: MockState, request: MockRequest): boolean {
   return request.headers.authorization === `Bearer ${key}`;
 }
 
-function route(request: MockRequest, state: MockState): 'inference' | MockReply {
+function route(
+  request: MockRequest,
+  state: MockState,
+): 'inference' | MockReply | Promise<MockReply> {
   const { method, path } = request;
   if (path.startsWith('/mock/')) return control(state, method, path, request.body);
   if (!authorized(state, request)) return unauthorizedReply();
@@ -156,7 +159,7 @@ export async function handleRequest(state: MockState, req: IncomingMessage, res:
   if ('status' in got) return send(state, req, res, got);
   request = got;
   state.events.emit('request', request);
-  const routed = route(request, state);
+  const routed = await route(request, state);
   if (routed !== 'inference') return send(state, req, res, routed);
   if (startInference(state, res)) return;
   const reply = await infer(state, request, closed.signal);

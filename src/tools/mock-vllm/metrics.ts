@@ -5,66 +5,81 @@
  * sorted, as prometheus_client prints them), `vllm:request_success_total` also by
  * `finished_reason`, and the waiting requests split `_by_reason` as vLLM releases after
  * 0.11 print it: a series of its own that must not be summed with `vllm:num_requests_waiting`.
+ * One prom-client registry per mock, read from its state at scrape time; no process metrics,
+ * since vLLM's exposition is the contract here.
  */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { MockState } from './state.ts';
 
-export type MetricsSnapshot = {
-  model: string;
-  running: number;
-  waiting: number;
-  /** Inference requests answered with a 2xx. */
-  succeeded: number;
-};
+const registries = new WeakMap<MockState, Registry>();
 
-/** Prometheus client for Python prints floats: `3.0`. */
-function float(value: number): string {
-  return Number.isInteger(value) ? `${value}.0` : String(value);
+/** The exposition text of `state` now, as vLLM's prometheus_client (Python) prints it. */
+export async function prometheusText(state: MockState): Promise<string> {
+  let registry = registries.get(state);
+  if (registry === undefined) {
+    registry = vllmRegistry(state);
+    registries.set(state, registry);
+  }
+  return pythonStyle(await registry.metrics());
 }
 
-/** `# HELP`, `# TYPE` and one line per labelled sample. */
-function family(name: string, type: string, help: string, samples: [string, number][]): string[] {
-  return [
-    `# HELP ${name} ${help}`,
-    `# TYPE ${name} ${type}`,
-    ...samples.map(([labels, value]) => `${name}{${labels}} ${float(value)}`),
-  ];
+/**
+ * prom-client separates families by a blank line and prints whole numbers bare; Python's
+ * client does neither (`3.0`), and clients of the mock may compare the text byte for byte.
+ */
+function pythonStyle(text: string): string {
+  return text.replaceAll('\n\n', '\n').replace(/^([^#].* -?\d+)$/gm, '$1.0');
 }
 
-export function prometheusText(snapshot: MetricsSnapshot): string {
-  const engine = 'engine="0"';
-  const model = `model_name="${snapshot.model.replaceAll('"', '\\"')}"`;
-  const labels = `${engine},${model}`;
-  const lines = [
-    ...family(
-      'vllm:num_requests_running',
-      'gauge',
-      'Number of requests in model execution batches.',
-      [[labels, snapshot.running]],
-    ),
-    ...family('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', [
-      [labels, snapshot.waiting],
-    ]),
-    ...family(
-      'vllm:num_requests_waiting_by_reason',
-      'gauge',
-      "Number of waiting requests by reason. Reason labels: 'capacity' = waiting for scheduling capacity; 'deferred' = deferred by transient constraints (LoRA budget, KV transfer, blocked status). Sum of all reasons equals vllm:num_requests_waiting.",
-      [
-        [`${labels},reason="capacity"`, snapshot.waiting],
-        [`${labels},reason="deferred"`, 0],
-      ],
-    ),
-    ...family('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', [
-      [labels, 0],
-    ]),
-    ...family(
-      'vllm:request_success_total',
-      'counter',
-      'Count of successfully processed requests.',
-      [
-        [`${engine},finished_reason="stop",${model}`, snapshot.succeeded],
-        [`${engine},finished_reason="length",${model}`, 0],
-        [`${engine},finished_reason="abort",${model}`, 0],
-      ],
-    ),
-  ];
-  return `${lines.join('\n')}\n`;
+function vllmRegistry(state: MockState): Registry {
+  const registers = [new Registry()];
+  // Label objects in sorted key order: prom-client prints them as given.
+  const labels = () => ({ engine: '0', model_name: state.options.servedModelName });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['engine', 'model_name'],
+      registers,
+      collect() {
+        this.reset();
+        this.set(labels(), read());
+      },
+    });
+  gauge(
+    'vllm:num_requests_running',
+    'Number of requests in model execution batches.',
+    () => state.running,
+  );
+  gauge(
+    'vllm:num_requests_waiting',
+    'Number of requests waiting to be processed.',
+    () => state.queueDepth,
+  );
+  new Gauge({
+    name: 'vllm:num_requests_waiting_by_reason',
+    help: "Number of waiting requests by reason. Reason labels: 'capacity' = waiting for scheduling capacity; 'deferred' = deferred by transient constraints (LoRA budget, KV transfer, blocked status). Sum of all reasons equals vllm:num_requests_waiting.",
+    labelNames: ['engine', 'model_name', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ ...labels(), reason: 'capacity' }, state.queueDepth);
+      this.set({ ...labels(), reason: 'deferred' }, 0);
+    },
+  });
+  gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', () => 0);
+  new Counter({
+    name: 'vllm:request_success_total',
+    help: 'Count of successfully processed requests.',
+    labelNames: ['engine', 'finished_reason', 'model_name'],
+    registers,
+    collect() {
+      this.reset();
+      const { engine, model_name } = labels();
+      this.inc({ engine, finished_reason: 'stop', model_name }, state.succeeded);
+      this.inc({ engine, finished_reason: 'length', model_name }, 0);
+      this.inc({ engine, finished_reason: 'abort', model_name }, 0);
+    },
+  });
+  return registers[0]!;
 }

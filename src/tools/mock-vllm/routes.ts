@@ -49,13 +49,8 @@ export function models(state: MockState): MockReply {
   });
 }
 
-export function metrics(state: MockState): MockReply {
-  const body = prometheusText({
-    model: state.options.servedModelName,
-    running: state.running,
-    waiting: state.queueDepth,
-    succeeded: state.succeeded,
-  });
+export async function metrics(state: MockState): Promise<MockReply> {
+  const body = await prometheusText(state);
   return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body };
 }
 

@@ -110,7 +110,7 @@ describe('status server', () => {
       2,
     );
     expect(
-      sample(text, 'casola_job_duration_seconds_bucket{task="quick",outcome="result",le="+Inf"}'),
+      sample(text, 'casola_job_duration_seconds_bucket{le="+Inf",task="quick",outcome="result"}'),
     ).toBe(2);
     expect(sample(text, 'casola_jobs_running')).toBe(0);
     expect(sample(text, 'casola_lease_renewals_total')).toBe(
