@@ -10,45 +10,11 @@
 /** Where the Stately Inspector's browser app lives. */
 export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
 
-const SCRIPT = `
-const frame = document.getElementById('inspector');
-const log = document.getElementById('events');
-const count = document.getElementById('count');
-const status = document.getElementById('status');
-const waiting = [];
-let received = 0;
-let inspectorReady = false;
-
-window.addEventListener('message', (message) => {
-  if (message.source !== frame.contentWindow || !message.data || message.data.type !== '@statelyai.connected') return;
-  inspectorReady = true;
-  status.textContent = 'Stately Inspector connected';
-  for (const event of waiting.splice(0)) frame.contentWindow.postMessage(event, '*');
-});
-
-function show(event) {
-  const item = document.createElement('li');
-  const who = event.name || event.sessionId;
-  const what = event.type === '@xstate.event' ? event.event && event.event.type
-    : event.type === '@xstate.snapshot' ? JSON.stringify(event.snapshot && event.snapshot.value) : '';
-  item.dataset.type = event.type;
-  item.textContent = event.type + '  ' + who + (what ? '  ' + what : '');
-  log.prepend(item);
-  while (log.children.length > 200) log.lastChild.remove();
-}
-
-const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/inspect/ws');
-socket.onopen = () => { document.body.dataset.relay = 'open'; };
-socket.onclose = () => { document.body.dataset.relay = 'closed'; status.textContent = 'the worker closed the relay (stopped?)'; };
-socket.onmessage = (message) => {
-  const event = JSON.parse(message.data);
-  received += 1;
-  count.textContent = String(received);
-  show(event);
-  if (inspectorReady) frame.contentWindow.postMessage(event, '*');
-  else waiting.push(event);
-};
-`;
+/** The page's script (assets/relay-page.js), which the status server serves at `path`. */
+export const RELAY_PAGE_SCRIPT = {
+  path: '/inspect/page.js',
+  file: new URL('./assets/relay-page.js', import.meta.url),
+} as const;
 
 export function relayPage(title: string): string {
   const name = title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -71,9 +37,9 @@ aside ol { margin: 0; padding: 8px 8px 8px 32px; font-family: ui-monospace, Menl
 <header>casola-worker <b>${name}</b>: inspection events relayed to the Stately Inspector
   (<span id="status">waiting for the inspector from stately.ai to load</span>);
   events received: <b id="count">0</b>. <a href="/debug">status page</a></header>
-<iframe id="inspector" src="${STATELY_INSPECTOR_URL}" title="Stately Inspector"></iframe>
+<iframe id="inspector" data-src="${STATELY_INSPECTOR_URL}" title="Stately Inspector"></iframe>
 <aside><ol id="events"></ol></aside>
-<script>${SCRIPT}</script>
+<script type="module" src="${RELAY_PAGE_SCRIPT.path}"></script>
 </body>
 </html>
 `;

@@ -2,10 +2,15 @@
  * /debug: one self-contained HTML page (no CDN, works offline) that draws every machine and
  * highlights each actor's live state, with the running jobs and their job state and the
  * jobs that ended last. The diagrams are the SVGs of visualizations/, inlined; the script
- * (debug-page-script.ts) keeps everything current from /debug/events.
+ * (assets/debug-page.js, served beside the page) keeps everything current from /debug/events.
  */
-import { DEBUG_PAGE_SCRIPT } from './debug-page-script.ts';
 import type { Diagram } from './diagrams.ts';
+import type { PageScript } from './scripts.ts';
+
+export const DEBUG_PAGE_SCRIPT: PageScript = {
+  path: '/debug/page.js',
+  file: new URL('./assets/debug-page.js', import.meta.url),
+};
 
 const STYLE = `
 * { box-sizing: border-box; }
@@ -88,7 +93,7 @@ export function debugPage(title: string, diagrams: readonly Diagram[]): string {
 ${diagrams.map(figure).join('\n')}
   </div>
 </main>
-<script>${DEBUG_PAGE_SCRIPT}</script>
+<script type="module" src="${DEBUG_PAGE_SCRIPT.path}"></script>
 </body>
 </html>
 `;

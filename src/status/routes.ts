@@ -4,15 +4,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyActorRef } from 'xstate';
-import { relayPage } from '../inspect/relay-page.ts';
+import { RELAY_PAGE_SCRIPT, relayPage } from '../inspect/relay-page.ts';
 import type { Logger } from '../observability/logger.ts';
 import { describeWorker } from '../worker/state.ts';
-import { debugPage } from './debug-page.ts';
+import { DEBUG_PAGE_SCRIPT, debugPage } from './debug-page.ts';
 import { debugState } from './debug-state.ts';
 import { loadDiagrams } from './diagrams.ts';
 import type { StateStream } from './events.ts';
 import type { JobLedger } from './jobs.ts';
 import { readiness } from './readiness.ts';
+import { JAVASCRIPT, readScript } from './scripts.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 
 type Route = (response: ServerResponse, root: AnyActorRef) => void | Promise<void>;
@@ -48,6 +49,10 @@ export function statusRoutes(parts: {
     '/debug': async (response, root) =>
       send(response, 200, HTML, debugPage(titleOf(root), await loadDiagrams())),
     '/inspect': (response, root) => send(response, 200, HTML, relayPage(titleOf(root))),
+    [DEBUG_PAGE_SCRIPT.path]: async (response) =>
+      send(response, 200, JAVASCRIPT, await readScript(DEBUG_PAGE_SCRIPT)),
+    [RELAY_PAGE_SCRIPT.path]: async (response) =>
+      send(response, 200, JAVASCRIPT, await readScript(RELAY_PAGE_SCRIPT)),
   };
 }
 

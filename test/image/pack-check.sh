@@ -29,6 +29,8 @@ git clone --quiet --no-hardlinks . "$work/clone"
 tarball=$(cd "$work/clone" && npm pack --silent --pack-destination "$work" | tail -n 1)
 expect 'npm pack on a fresh clone ships the built CLI and SDK' ships dist/src/cli.js
 expect 'npm pack ships the docs the README links' ships docs/README.md
+expect 'npm pack ships the status pages'"'"' scripts' ships dist/src/status/assets/debug-page.js
+expect 'npm pack ships the relay page'"'"'s script' ships dist/src/inspect/assets/relay-page.js
 mkdir "$work/app"
 cd "$work/app"
 npm install --omit=dev --no-audit --no-fund --loglevel=error "$work/$tarball"
