@@ -230,6 +230,8 @@ export const connectionMachine = setup({
   },
 }).createMachine({
   id: 'connection',
+  description:
+    "The queue connection: one per worker. Owns the socket's lifecycle (connect with the bearer header, register, keep-alive, back off and reconnect, close), the outbox of results that could not be sent while the socket was down, and their delivery at shutdown.",
   context: ({ input }) => ({
     workerId: input.workerId,
     configId: input.configId,
@@ -279,12 +281,12 @@ export const connectionMachine = setup({
     GRACE_ENDED: { actions: 'markLate' },
   },
   states: {
-    /** Created, not started: nothing on the network yet. */
     idle: {
+      description: 'Created, not started: nothing on the network yet.',
       on: { CONNECT: 'linked', STOP: 'closed' },
     },
-    /** A socket exists (opening, open or closing); leaving this state destroys it. */
     linked: {
+      description: 'A socket exists (opening, open or closing); leaving this state destroys it.',
       invoke: { id: 'socket', src: 'socket' },
       initial: 'opening',
       on: {
@@ -305,16 +307,16 @@ export const connectionMachine = setup({
         },
       },
       states: {
-        /** The WebSocket handshake (with the bearer header) is in progress. */
         opening: {
+          description: 'The WebSocket handshake (with the bearer header) is in progress.',
           on: {
             SOCKET_OPENED: 'online',
             // Nothing was sent on a socket that never opened: there is nothing to close cleanly.
             ...whenStopping('#connection.closed'),
           },
         },
-        /** Registered: frames flow both ways and jobs may arrive. */
         online: {
+          description: 'Registered: frames flow both ways and jobs may arrive.',
           tags: 'registered',
           entry: ['register', 'outboxSent', 'countConnection', 'resetBackoff', 'notifyConnected'],
           exit: 'notifyDisconnected',
@@ -329,16 +331,18 @@ export const connectionMachine = setup({
           },
           initial: 'quiet',
           states: {
-            /** Nothing awaits confirmation; a keep-alive ping goes out after PING_INTERVAL. */
             quiet: {
+              description:
+                'Nothing awaits confirmation; a keep-alive ping goes out after PING_INTERVAL.',
               always: [
                 { guard: 'hasUnconfirmed', target: 'awaitingPong' },
                 { guard: 'delivering', target: '#connection.linked.closing' },
               ],
               after: { PING_INTERVAL: 'awaitingPong' },
             },
-            /** A ping is out; its pong confirms what was sent before it, and the link is alive. */
             awaitingPong: {
+              description:
+                'A ping is out; its pong confirms what was sent before it, and the link is alive.',
               entry: ['markPing', 'ping'],
               on: { PONG: { target: 'quiet', actions: 'confirm' } },
               after: {
@@ -356,8 +360,9 @@ export const connectionMachine = setup({
             },
           },
         },
-        /** The close frame is out, after everything sent; waiting for the queue's answer. */
         closing: {
+          description:
+            "The close frame is out, after everything sent; waiting for the queue's answer.",
           entry: 'closeSocket',
           on: {
             SOCKET_CLOSED: [
@@ -373,8 +378,9 @@ export const connectionMachine = setup({
         },
       },
     },
-    /** Disconnected: waiting RECONNECT_DELAY before the next attempt. Jobs keep running. */
     backoff: {
+      description:
+        'Disconnected: waiting RECONNECT_DELAY before the next attempt. Jobs keep running.',
       on: {
         ...whenStopping('#connection.closed'),
       },
@@ -382,8 +388,8 @@ export const connectionMachine = setup({
         RECONNECT_DELAY: { target: 'linked', actions: 'growBackoff' },
       },
     },
-    /** Stopped for good; what the queue did not confirm was logged and counted. */
     closed: {
+      description: 'Stopped for good; what the queue did not confirm was logged and counted.',
       type: 'final',
       entry: [
         // Each result the queue may not have is named, by job id, before the parent hears of it.

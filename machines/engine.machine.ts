@@ -184,6 +184,8 @@ export const engineMachine = setup({
   },
 }).createMachine({
   id: 'engine',
+  description:
+    "The engine: vLLM's lifecycle. GPU check, spawn, wait for /health, check /v1/models, then ready ⇄ unhealthy until a failure (each cause its own state) or a stop (SIGTERM, then SIGKILL after KILL_GRACE).",
   context: ({ input }) => ({
     startupTimeoutMs: input?.startupTimeoutMs ?? DEFAULTS.startupTimeoutMs,
     phaseStartedAt: Date.now(),

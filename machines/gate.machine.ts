@@ -229,6 +229,8 @@ export const gateMachine = setup({
   },
 }).createMachine({
   id: 'gate',
+  description:
+    'The gate: one per worker, the owner of running jobs. It admits jobs into capacity slots (or a bounded waiting line), ignores re-deliveries, replaces superseded runs, runs each job as its child `job:<job id>` (job.machine.ts), hears their ends, answers every job that will not run, tells the queue to pause, resume and drain, and reports when the last running job has ended after a drain. Its context holds the only record of running jobs.',
   context: ({ input }) => ({
     capacity: input.capacity,
     pauseThreshold: input.pauseThreshold ?? DEFAULTS.pauseThreshold,

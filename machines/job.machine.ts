@@ -183,6 +183,8 @@ export const jobMachine = setup({
   },
 }).createMachine({
   id: 'job',
+  description:
+    "One job, transient or persisted: its work runs, a large result of a persisted job is PUT to its upload URL, and the job ends in one of six states, each tagged `ended`, with its outcome in the context and in the JOB_ENDED it sends its owner (the gate). A persisted job's lease is renewed with `job_progress` every RENEW_INTERVAL while its work runs; a transient job has no lease, and its frames carry fence token 0, as the reference SDK's do.",
   context: ({ input }) => ({
     job: input.job,
     jobId: input.job.job_id,

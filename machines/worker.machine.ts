@@ -105,6 +105,8 @@ export const workerMachine = setup({
   },
 }).createMachine({
   id: 'worker',
+  description:
+    'The worker: the root actor of the process, and its lifecycle. It starts the engine, connects to the queue once the engine is ready, relays backpressure to the gate, and runs the shutdown sequence: drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics → close the connection → heartbeat `stopping` → stop vLLM → exit code.',
   context: ({ input }) => ({
     settings: input,
     failure: undefined,

@@ -7,7 +7,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
-import { sourceComments } from './comments.ts';
 import { machineGraph } from './graph.ts';
 import { toMermaid } from './mermaid.ts';
 import { type ReadmeEntry, toReadme } from './readme.ts';
@@ -17,8 +16,6 @@ export type VisualizedMachine = {
   /** The file stem in visualizations/ (`engine` → engine.mmd, engine.svg). */
   name: string;
   machine: AnyStateMachine;
-  /** The text of the machine's file, for the comments xstate does not keep. */
-  source: string;
   /** That file's path relative to the repository root, for links. */
   sourcePath: string;
 };
@@ -29,8 +26,8 @@ export async function generateFiles(
 ): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const entries: ReadmeEntry[] = [];
-  for (const { name, machine, source, sourcePath } of machines) {
-    const graph = machineGraph(machine, sourceComments(source));
+  for (const { name, machine, sourcePath } of machines) {
+    const graph = machineGraph(machine);
     const { direction, svg } = await renderReadable(graph);
     const mermaid = toMermaid(graph, direction);
     files.set(`${name}.mmd`, mermaid).set(`${name}.svg`, svg);

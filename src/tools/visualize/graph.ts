@@ -1,15 +1,16 @@
 /**
- * A machine as plain data: every state and every transition, walked from the machine object
- * itself (never from its source text), in document order. The diagrams are drawn from this
- * model; the model-based coverage report and the live /debug page read the same one, so ids
- * here match what xstate reports at run time.
+ * A machine as plain data: every state and every transition, from xstate's own graph of the
+ * machine object (`toDirectedGraph` of xstate/graph, plus the eventless `always` transitions,
+ * which it leaves out), in document order, each state with the `description` the machine
+ * gives it. The diagrams are drawn from this model; the model-based coverage report and the
+ * live /debug page read the same one, so ids here match what xstate reports at run time.
  *
- * Usage: `machineGraph(engineMachine, sourceComments(textOfTheMachineFile))`; the comments are
- * optional (comments.ts reads them). State ids are xstate's (`engine.running.ready`, also the
- * SVG element ids); a transition is found again at run time by its source state, its event type
- * and its index among that event's candidates (see {@link GraphTransition.id}).
+ * State ids are xstate's (`engine.running.ready`, also the SVG element ids); a transition is
+ * found again at run time by its source state, its event type and its index among that event's
+ * candidates (see {@link GraphTransition.id}).
  */
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
+import { type DirectedGraphNode, toDirectedGraph } from 'xstate/graph';
 import { actionName, guardName } from './names.ts';
 
 /** How a state node behaves: xstate's own node types. */
@@ -56,7 +57,7 @@ export type GraphState = {
   initial: string | undefined;
   tags: string[];
   invokes: GraphInvoke[];
-  /** The one-line doc comment above the state in the machine's source, when there is one. */
+  /** The state's `description` in the machine, when it has one. */
   comment: string | undefined;
 };
 
@@ -93,27 +94,24 @@ export type MachineGraph = {
   transitions: GraphTransition[];
 };
 
-/** State comments keyed by path joined with '.' ('' for the root). See comments.ts. */
-export type StateComments = ReadonlyMap<string, string>;
-
-/** Walks a machine's state nodes into a {@link MachineGraph}. */
-export function machineGraph(machine: AnyStateMachine, comments?: StateComments): MachineGraph {
-  const nodes = allNodes(machine.root);
+/** Walks xstate's directed graph of a machine into a {@link MachineGraph}. */
+export function machineGraph(machine: AnyStateMachine): MachineGraph {
+  const nodes = allNodes(toDirectedGraph(machine));
   const actorNames = new Map<string, string>();
-  for (const node of nodes)
-    for (const invoke of invokesOf(node)) actorNames.set(invoke.id, invoke.name);
+  for (const { stateNode } of nodes)
+    for (const invoke of invokesOf(stateNode)) actorNames.set(invoke.id, invoke.name);
   return {
     id: machine.root.id,
-    states: nodes.map((node) => graphState(node, comments)),
+    states: nodes.map(({ stateNode }) => graphState(stateNode)),
     transitions: nodes.flatMap((node) => transitionsOf(node, actorNames)),
   };
 }
 
-function allNodes(node: AnyStateNode): AnyStateNode[] {
-  return [node, ...Object.values(node.states).flatMap((child) => allNodes(child))];
+function allNodes(node: DirectedGraphNode): DirectedGraphNode[] {
+  return [node, ...node.children.flatMap(allNodes)];
 }
 
-function graphState(node: AnyStateNode, comments: StateComments | undefined): GraphState {
+function graphState(node: AnyStateNode): GraphState {
   return {
     id: node.id,
     path: [...node.path],
@@ -124,7 +122,7 @@ function graphState(node: AnyStateNode, comments: StateComments | undefined): Gr
     initial: node.type === 'compound' ? node.initial.target[0]?.id : undefined,
     tags: [...node.tags],
     invokes: invokesOf(node),
-    comment: node.description ?? comments?.get(node.path.join('.')),
+    comment: node.description,
   };
 }
 
@@ -136,15 +134,25 @@ function invokesOf(node: AnyStateNode): GraphInvoke[] {
   });
 }
 
-function transitionsOf(node: AnyStateNode, actorNames: Map<string, string>): GraphTransition[] {
-  const out: GraphTransition[] = [];
-  for (const [event, candidates] of node.transitions) {
-    candidates.forEach((t, index) => {
-      out.push(graphTransition(node, t, event, `${node.id}|${event}|${index}`, actorNames));
-    });
-  }
-  (node.always ?? []).forEach((t, index) => {
-    out.push(graphTransition(node, t, '', `${node.id}|always|${index}`, actorNames));
+/**
+ * The node's transitions: its graph edges (one per target; a targetless one points back at its
+ * source) taken once per transition, then its `always` transitions.
+ */
+function transitionsOf(
+  node: DirectedGraphNode,
+  actorNames: Map<string, string>,
+): GraphTransition[] {
+  const { stateNode } = node;
+  const transitions = [...new Set(node.edges.map((edge) => edge.transition))];
+  const seen = new Map<string, number>();
+  const out = transitions.map((t) => {
+    const index = seen.get(t.eventType) ?? 0;
+    seen.set(t.eventType, index + 1);
+    const id = `${stateNode.id}|${t.eventType}|${index}`;
+    return graphTransition(stateNode, t, t.eventType, id, actorNames);
+  });
+  (stateNode.always ?? []).forEach((t, index) => {
+    out.push(graphTransition(stateNode, t, '', `${stateNode.id}|always|${index}`, actorNames));
   });
   return out;
 }

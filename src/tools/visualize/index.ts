@@ -3,7 +3,6 @@
  * `npm run visualize:check`: draws them into a temporary folder and exits 1, naming each
  * stale file, when visualizations/ differs from what the machines say.
  */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFiles, generateFiles, type VisualizedMachine, writeFiles } from './generate.ts';
@@ -12,18 +11,17 @@ import { MACHINES } from './machines.ts';
 const ROOT = resolve(import.meta.dirname, '../../..');
 const OUT = 'visualizations';
 
-async function projectMachines(): Promise<VisualizedMachine[]> {
-  return Promise.all(
-    MACHINES.map(async ({ name, machine }) => {
-      const sourcePath = `machines/${name}.machine.ts`;
-      return { name, machine, sourcePath, source: await readFile(join(ROOT, sourcePath), 'utf8') };
-    }),
-  );
+function projectMachines(): VisualizedMachine[] {
+  return MACHINES.map(({ name, machine }) => ({
+    name,
+    machine,
+    sourcePath: `machines/${name}.machine.ts`,
+  }));
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
-  const files = await generateFiles(await projectMachines());
+  const files = await generateFiles(projectMachines());
   if (!values.check) {
     await writeFiles(join(ROOT, OUT), files);
     console.log(`wrote ${files.size} files to ${OUT}/`);

@@ -6,7 +6,7 @@ import { gateMachine } from '../../../machines/gate.machine.ts';
 import { jobMachine } from '../../../machines/job.machine.ts';
 import { workerMachine } from '../../../machines/worker.machine.ts';
 
-/** Each one's source is `machines/<name>.machine.ts`: its comments are read from there. */
+/** Each one's source is `machines/<name>.machine.ts` (the diagrams link to it). */
 export const MACHINES: ReadonlyArray<{ name: string; machine: AnyStateMachine }> = [
   { name: 'connection', machine: connectionMachine },
   { name: 'job', machine: jobMachine },

@@ -19,7 +19,7 @@ const LEGEND = [
   'stands for transitions declared on the compound state around it: they apply in every child.',
   'The lines under a name list the actors the state invokes, its tags, and its transitions',
   'without a target (`(ignored)`: the event is swallowed). In the SVG, hover a state for its',
-  'comment.',
+  'description.',
 ];
 
 export function toReadme(entries: ReadmeEntry[]): string {
@@ -49,7 +49,7 @@ function section({ name, graph, mermaid, sourcePath }: ReadmeEntry): string[] {
     '',
     `## ${name}`,
     '',
-    root?.comment ?? `(no comment at the top of ${sourcePath})`,
+    root?.comment ?? `(no description on the machine in ${sourcePath})`,
     '',
     `Source: [${sourcePath}](../${sourcePath}) · Mermaid: [${name}.mmd](${name}.mmd)`,
     '',
@@ -66,8 +66,7 @@ function section({ name, graph, mermaid, sourcePath }: ReadmeEntry): string[] {
     '| state | what is true in it |',
     '| --- | --- |',
     ...states.map(
-      (state) =>
-        `| \`${state.path.join('.')}\` | ${cell(state.comment ?? '(no comment in the source)')} |`,
+      (state) => `| \`${state.path.join('.')}\` | ${cell(state.comment ?? '(no description)')} |`,
     ),
   ];
 }

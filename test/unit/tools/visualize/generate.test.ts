@@ -29,7 +29,7 @@ describe('generateFiles', () => {
     expect(readme).toContain('A tiny machine with one of everything the diagrams draw');
     expect(readme).not.toContain('This second paragraph');
     expect(readme).toContain('| `busy.fetching` | The fetcher runs. |');
-    expect(readme).toContain('| `busy.finished` | (no comment in the source) |');
+    expect(readme).toContain('| `busy.finished` | (no description) |');
   });
 
   it('is deterministic and names no absolute path', async () => {
