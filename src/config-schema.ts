@@ -103,6 +103,30 @@ export const bearerToken = z.string({ error: 'must be a string' }).superRefine((
 
 const MIB = 1024 * 1024;
 
+/**
+ * The defaults of the variables no machine owns (the machines' are in machines/defaults.ts),
+ * in the units the worker uses: the schema, the fix texts, `run --help`, the SDK and (checked
+ * by test/unit/cli/environment-help.test.ts) docs/configuration.md read them from here.
+ */
+export const CONFIG_DEFAULTS = {
+  /** CASOLA_QUEUE_ID, sent with heartbeats, logs and metrics. */
+  queueId: 'vllm-queue',
+  /** CASOLA_BACKPRESSURE_CHECK_INTERVAL, in ms. */
+  backpressureCheckIntervalMs: 5_000,
+  /** CASOLA_LOG_FLUSH_INTERVAL, in ms. */
+  logFlushIntervalMs: 30_000,
+  /** VLLM_HOST: where vLLM listens. */
+  vllmHost: '127.0.0.1',
+  /** VLLM_PORT: where vLLM listens. */
+  vllmPort: 8000,
+  /** VLLM_SERVED_MODEL_NAME: the `model` every request to vLLM names. */
+  vllmServedModelName: 'default',
+  /** VLLM_SERVE_COMMAND: the vLLM executable. */
+  vllmServeCommand: 'vllm',
+  /** CASOLA_MAX_FRAME_BYTES: the largest inbound WebSocket frame, in bytes (64 MiB). */
+  maxFrameBytes: 64 * MIB,
+} as const;
+
 export const environmentSchema = z.object({
   CASOLA_WS_URL: required.pipe(wsUrl),
   CASOLA_CONFIG_ID: required,
@@ -111,26 +135,30 @@ export const environmentSchema = z.object({
   CASOLA_INSTANCE_ID: text.optional(),
   RUNPOD_POD_ID: text.optional(),
   CONTAINER_ID: text.optional(),
-  CASOLA_QUEUE_ID: text.default('vllm-queue'),
+  CASOLA_QUEUE_ID: text.default(CONFIG_DEFAULTS.queueId),
   CASOLA_CAPACITY: wholeNumber(1).default(DEFAULTS.capacity),
   CASOLA_HEARTBEAT_INTERVAL: seconds({ allowZero: false }).default(DEFAULTS.heartbeatIntervalMs),
   CASOLA_SHUTDOWN_GRACE_PERIOD: seconds({ allowZero: true }).default(DEFAULTS.gracePeriodMs),
-  CASOLA_BACKPRESSURE_CHECK_INTERVAL: seconds({ allowZero: true }).default(5_000),
+  CASOLA_BACKPRESSURE_CHECK_INTERVAL: seconds({ allowZero: true }).default(
+    CONFIG_DEFAULTS.backpressureCheckIntervalMs,
+  ),
   CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: wholeNumber(0).default(DEFAULTS.pauseThreshold),
   CASOLA_BACKPRESSURE_RESUME_THRESHOLD: wholeNumber(0).default(DEFAULTS.resumeThreshold),
   CASOLA_LOGS_URL: httpUrl.optional(),
-  CASOLA_LOG_FLUSH_INTERVAL: seconds({ allowZero: false }).default(30_000),
+  CASOLA_LOG_FLUSH_INTERVAL: seconds({ allowZero: false }).default(
+    CONFIG_DEFAULTS.logFlushIntervalMs,
+  ),
   CASOLA_METRICS_URL: httpUrl.optional(),
   CASOLA_EXPECTED_GPU_NAME: text.optional(),
   CASOLA_EXPECTED_VRAM_GB: decimal
     .pipe(z.number().gt(0, { error: 'must be more than 0' }))
     .optional(),
   VLLM_MODEL: required,
-  VLLM_HOST: text.default('127.0.0.1'),
-  VLLM_PORT: wholeNumber(1, 65_535).default(8000),
-  VLLM_SERVED_MODEL_NAME: text.default('default'),
+  VLLM_HOST: text.default(CONFIG_DEFAULTS.vllmHost),
+  VLLM_PORT: wholeNumber(1, 65_535).default(CONFIG_DEFAULTS.vllmPort),
+  VLLM_SERVED_MODEL_NAME: text.default(CONFIG_DEFAULTS.vllmServedModelName),
   VLLM_EXTRA_ARGS: extraArgs.default([]),
-  VLLM_SERVE_COMMAND: serveCommand.default('vllm'),
+  VLLM_SERVE_COMMAND: serveCommand.default(CONFIG_DEFAULTS.vllmServeCommand),
   VLLM_OMNI: z
     .enum(['true', 'false'], { error: 'is neither true nor false' })
     .transform((value) => value === 'true')
@@ -140,12 +168,12 @@ export const environmentSchema = z.object({
   VLLM_UNHEALTHY_TIMEOUT: seconds({ allowZero: false }).default(DEFAULTS.unhealthyTimeoutMs),
   CASOLA_STATUS_PORT: wholeNumber(0, 65_535).optional(),
   CASOLA_INSPECT: inspectTarget.optional(),
-  CASOLA_MAX_FRAME_BYTES: wholeNumber(1).default(64 * MIB),
+  CASOLA_MAX_FRAME_BYTES: wholeNumber(1).default(CONFIG_DEFAULTS.maxFrameBytes),
 });
 
 const SECONDS = `seconds, fractions allowed, at most ${MAX_SECONDS}`;
 
-/** How to fix each variable, appended to its problem. */
+/** How to fix each variable, appended to its problem (with its default: {@link fixOf}). */
 export const environmentFixes: Record<keyof typeof environmentSchema.shape, string> = {
   CASOLA_WS_URL: "set it to the queue's base URL, e.g. wss://queue.example.com",
   CASOLA_CONFIG_ID: 'set it to the id of the job config this worker serves',
@@ -155,32 +183,57 @@ export const environmentFixes: Record<keyof typeof environmentSchema.shape, stri
   CASOLA_INSTANCE_ID: 'set it to a name for this instance, or unset it to derive one',
   RUNPOD_POD_ID: 'unset it, or set CASOLA_INSTANCE_ID',
   CONTAINER_ID: 'unset it, or set CASOLA_INSTANCE_ID',
-  CASOLA_QUEUE_ID: 'set it to the queue id, or unset it for vllm-queue',
-  CASOLA_CAPACITY: `set it to how many jobs run at once, a whole number ≥ 1 (default ${DEFAULTS.capacity})`,
-  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default ${DEFAULTS.heartbeatIntervalMs / 1000})`,
-  CASOLA_SHUTDOWN_GRACE_PERIOD: `set it in ${SECONDS}, 0 or more (default ${DEFAULTS.gracePeriodMs / 1000})`,
-  CASOLA_BACKPRESSURE_CHECK_INTERVAL: `set it in ${SECONDS}, or 0 to turn backpressure off (default 5)`,
-  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: `set it to a whole number of waiting requests ≥ 0 (default ${DEFAULTS.pauseThreshold})`,
-  CASOLA_BACKPRESSURE_RESUME_THRESHOLD: `set it to a whole number of waiting requests, at most the pause threshold (default ${DEFAULTS.resumeThreshold})`,
+  CASOLA_QUEUE_ID: 'set it to the queue id',
+  CASOLA_CAPACITY: `set it to how many jobs run at once, a whole number ≥ 1`,
+  CASOLA_HEARTBEAT_INTERVAL: `set it in ${SECONDS}, at least 0.001`,
+  CASOLA_SHUTDOWN_GRACE_PERIOD: `set it in ${SECONDS}, 0 or more`,
+  CASOLA_BACKPRESSURE_CHECK_INTERVAL: `set it in ${SECONDS}, or 0 to turn backpressure off`,
+  CASOLA_BACKPRESSURE_PAUSE_THRESHOLD: `set it to a whole number of waiting requests ≥ 0`,
+  CASOLA_BACKPRESSURE_RESUME_THRESHOLD: `set it to a whole number of waiting requests, at most the pause threshold`,
   CASOLA_LOGS_URL: 'set it to the log endpoint (http:// or https://), or unset it to ship no logs',
-  CASOLA_LOG_FLUSH_INTERVAL: `set it in ${SECONDS}, at least 0.001 (default 30)`,
+  CASOLA_LOG_FLUSH_INTERVAL: `set it in ${SECONDS}, at least 0.001`,
   CASOLA_METRICS_URL:
     'set it to the metrics endpoint (http:// or https://), or unset it to send no metrics',
   CASOLA_EXPECTED_GPU_NAME: 'set it to part of the expected GPU name, e.g. H100',
   CASOLA_EXPECTED_VRAM_GB: 'set it to the expected GPU memory in GB, e.g. 80, or unset it',
   VLLM_MODEL: 'set it to the model vLLM should serve, e.g. Qwen/Qwen2.5-0.5B-Instruct',
-  VLLM_HOST: 'set it to the address vLLM listens on (default 127.0.0.1)',
-  VLLM_PORT: 'set it to a port between 1 and 65535 (default 8000)',
-  VLLM_SERVED_MODEL_NAME: 'set it to the model name requests use (default `default`)',
+  VLLM_HOST: 'set it to the address vLLM listens on',
+  VLLM_PORT: 'set it to a port between 1 and 65535',
+  VLLM_SERVED_MODEL_NAME: 'set it to the model name requests use',
   VLLM_EXTRA_ARGS: 'close every quote that starts a word, as in a shell command line',
   VLLM_SERVE_COMMAND:
-    'set it to the vLLM executable (default vllm); quote a path with spaces and close every quote',
+    'set it to the vLLM executable; quote a path with spaces and close every quote',
   VLLM_OMNI:
     'set it to true (vLLM-Omni, `--omni`) or false (plain vLLM), or unset it to decide by VLLM_SERVE_COMMAND',
   VLLM_API_KEY: 'set it to the key vLLM demands, or unset it',
-  VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, at least 0.001 (default 600)`,
-  VLLM_UNHEALTHY_TIMEOUT: `set it in ${SECONDS}, at least 0.001 (default ${DEFAULTS.unhealthyTimeoutMs / 1000})`,
+  VLLM_STARTUP_TIMEOUT: `set it in ${SECONDS}, at least 0.001`,
+  VLLM_UNHEALTHY_TIMEOUT: `set it in ${SECONDS}, at least 0.001`,
   CASOLA_STATUS_PORT: 'set it to a port between 0 and 65535, or unset it to turn the server off',
   CASOLA_INSPECT: 'set it to `sky` or a ws:// URL, or unset it to turn inspection off',
-  CASOLA_MAX_FRAME_BYTES: 'set it to a whole number of bytes ≥ 1 (default 67108864, 64 MiB)',
+  CASOLA_MAX_FRAME_BYTES: 'set it to a whole number of bytes ≥ 1',
 };
+
+/** The text that, set as the variable, gives `value`: seconds read back from milliseconds. */
+function asTyped(field: z.ZodType, value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? 'empty' : value.join(' ');
+  if (typeof value !== 'number') return String(value);
+  const candidates = [String(value), String(value / 1000)];
+  return candidates.find((text) => field.safeParse(text).data === value) ?? String(value);
+}
+
+export type VariableName = keyof typeof environmentSchema.shape;
+
+/** `required`, `optional`, `empty`, or the variable's default as one would set it (`60` for 60 s). */
+export function defaultOf(name: VariableName): string {
+  const field: z.ZodType = environmentSchema.shape[name];
+  const def = field.def as { type: string; defaultValue?: unknown };
+  if (def.type === 'default') return asTyped(field, def.defaultValue);
+  return def.type === 'optional' ? 'optional' : 'required';
+}
+
+/** How to fix the variable, naming its default when it has one. */
+export function fixOf(name: VariableName): string {
+  const value = defaultOf(name);
+  const fix = environmentFixes[name];
+  return ['required', 'optional', 'empty'].includes(value) ? fix : `${fix} (default ${value})`;
+}

@@ -4,7 +4,13 @@
  * problem per bad variable), so the CLI can print every problem at once and exit 2.
  */
 import type { z } from 'zod';
-import { environmentFixes, environmentSchema } from './config-schema.ts';
+import type { DEFAULTS } from '../machines/defaults.ts';
+import {
+  type CONFIG_DEFAULTS,
+  environmentSchema,
+  fixOf,
+  type VariableName,
+} from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import { withPath } from './net/http-base.ts';
 import {
@@ -32,26 +38,26 @@ export type WorkerConfig = {
    * `vast-$CONTAINER_ID`, else `vast-<pid>`.
    */
   instanceId: string;
-  /** `CASOLA_QUEUE_ID`: sent with heartbeats, logs and metrics. Default `vllm-queue`. */
+  /** `CASOLA_QUEUE_ID`: sent with heartbeats, logs and metrics. Default {@link CONFIG_DEFAULTS.queueId}. */
   queueId: string;
-  /** `CASOLA_CAPACITY`: jobs run at once, advertised in `register`. Default 1. */
+  /** `CASOLA_CAPACITY`: jobs run at once, advertised in `register`. Default {@link DEFAULTS.capacity}. */
   capacity: number;
-  /** `CASOLA_HEARTBEAT_INTERVAL` in milliseconds (set in seconds). Default 60 000 ms. */
+  /** `CASOLA_HEARTBEAT_INTERVAL` in milliseconds (set in seconds). Default {@link DEFAULTS.heartbeatIntervalMs}. */
   heartbeatIntervalMs: number;
   /**
    * `CASOLA_SHUTDOWN_GRACE_PERIOD` in milliseconds: the wait for running jobs and the delivery
-   * of their results. Default 5 000 ms.
+   * of their results. Default {@link DEFAULTS.gracePeriodMs}.
    */
   shutdownGracePeriodMs: number;
-  /** `CASOLA_BACKPRESSURE_CHECK_INTERVAL` in milliseconds; 0 turns backpressure off. Default 5 000 ms. */
+  /** `CASOLA_BACKPRESSURE_CHECK_INTERVAL` in milliseconds; 0 turns backpressure off. Default {@link CONFIG_DEFAULTS.backpressureCheckIntervalMs}. */
   backpressureCheckIntervalMs: number;
-  /** `CASOLA_BACKPRESSURE_PAUSE_THRESHOLD`: pause when more requests wait. Default 0 requests. */
+  /** `CASOLA_BACKPRESSURE_PAUSE_THRESHOLD`: pause when more requests wait. Default {@link DEFAULTS.pauseThreshold}. */
   backpressurePauseThreshold: number;
-  /** `CASOLA_BACKPRESSURE_RESUME_THRESHOLD`: resume at or below this many waiting. Default 0 requests. */
+  /** `CASOLA_BACKPRESSURE_RESUME_THRESHOLD`: resume at or below this many waiting. Default {@link DEFAULTS.resumeThreshold}. */
   backpressureResumeThreshold: number;
   /** `CASOLA_LOGS_URL`: where log batches are POSTed. Default unset (no shipping). */
   logsUrl?: string;
-  /** `CASOLA_LOG_FLUSH_INTERVAL` in milliseconds (set in seconds). Default 30 000 ms. */
+  /** `CASOLA_LOG_FLUSH_INTERVAL` in milliseconds (set in seconds). Default {@link CONFIG_DEFAULTS.logFlushIntervalMs}. */
   logFlushIntervalMs: number;
   /** `CASOLA_METRICS_URL`: where metric snapshots are POSTed. Default unset (no metrics). */
   metricsUrl?: string;
@@ -61,18 +67,18 @@ export type WorkerConfig = {
   expectedVramGb?: number;
   /** `VLLM_MODEL`: the model vLLM serves. Required. */
   vllmModel: string;
-  /** `VLLM_HOST`: where vLLM listens. Default `127.0.0.1`. */
+  /** `VLLM_HOST`: where vLLM listens. Default {@link CONFIG_DEFAULTS.vllmHost}. */
   vllmHost: string;
-  /** `VLLM_PORT`: where vLLM listens. Default 8000. */
+  /** `VLLM_PORT`: where vLLM listens. Default {@link CONFIG_DEFAULTS.vllmPort}. */
   vllmPort: number;
-  /** `VLLM_SERVED_MODEL_NAME`: the `model` every request names. Default `default`. */
+  /** `VLLM_SERVED_MODEL_NAME`: the `model` every request names. Default {@link CONFIG_DEFAULTS.vllmServedModelName}. */
   vllmServedModelName: string;
   /**
    * `VLLM_EXTRA_ARGS`, split on whitespace with every word as written (as the reference did), a
    * word that starts with a quote split as a shell would (splitExtraArgs). Default [].
    */
   vllmExtraArgs: string[];
-  /** `VLLM_SERVE_COMMAND`: the executable (`vllm-omni` for the omni image). Default `vllm`. */
+  /** `VLLM_SERVE_COMMAND`: the executable (`vllm-omni` for the omni image). Default {@link CONFIG_DEFAULTS.vllmServeCommand}. */
   vllmServeCommand: string;
   /**
    * `VLLM_OMNI`: true runs vLLM-Omni's server (`--omni`), false plain vLLM. Default unset: omni
@@ -81,18 +87,18 @@ export type WorkerConfig = {
   vllmOmni?: boolean;
   /** `VLLM_API_KEY`: vLLM reads it too and then demands it on /v1. Default unset (no key). */
   vllmApiKey?: string;
-  /** `VLLM_STARTUP_TIMEOUT` in milliseconds: wait for vLLM to be healthy. Default 600 000 ms. */
+  /** `VLLM_STARTUP_TIMEOUT` in milliseconds: wait for vLLM to be healthy. Default {@link DEFAULTS.startupTimeoutMs}. */
   vllmStartupTimeoutMs: number;
   /**
    * `VLLM_UNHEALTHY_TIMEOUT` in milliseconds: how long running jobs wait for an unhealthy vLLM
-   * before they are given up. Default 60 000 ms.
+   * before they are given up. Default {@link DEFAULTS.unhealthyTimeoutMs}.
    */
   vllmUnhealthyTimeoutMs: number;
   /** `CASOLA_STATUS_PORT`: the status server's port (0 picks a free one). Default unset (off). */
   statusPort?: number;
   /** `CASOLA_INSPECT`: `sky` or a ws:// URL for the Stately inspector. Default unset (off). */
   inspect?: InspectTarget;
-  /** `CASOLA_MAX_FRAME_BYTES` in bytes: largest inbound WebSocket frame. Default 64 MiB. */
+  /** `CASOLA_MAX_FRAME_BYTES` in bytes: largest inbound WebSocket frame. Default {@link CONFIG_DEFAULTS.maxFrameBytes}. */
   maxFrameBytes: number;
 };
 
@@ -117,7 +123,7 @@ export function loadConfig(env: Environment): LoadConfig {
       `CASOLA_BACKPRESSURE_RESUME_THRESHOLD=${vars.CASOLA_BACKPRESSURE_RESUME_THRESHOLD} is ` +
       `above CASOLA_BACKPRESSURE_PAUSE_THRESHOLD=${vars.CASOLA_BACKPRESSURE_PAUSE_THRESHOLD}, ` +
       'so the worker would pause and resume on every check: ' +
-      environmentFixes.CASOLA_BACKPRESSURE_RESUME_THRESHOLD;
+      fixOf('CASOLA_BACKPRESSURE_RESUME_THRESHOLD');
     return { ok: false, error: new ConfigError([problem]) };
   }
   return { ok: true, config: toConfig(vars) };
@@ -172,10 +178,10 @@ const QUOTE_CHARS = 80;
 function describeProblems(error: z.ZodError, input: Environment): string[] {
   const problems = new Map<string, string>();
   for (const issue of error.issues) {
-    const name = String(issue.path[0]) as keyof typeof environmentFixes;
+    const name = String(issue.path[0]) as VariableName;
     if (problems.has(name)) continue;
     const raw = input[name];
-    const fix = environmentFixes[name];
+    const fix = fixOf(name);
     if (raw === undefined) {
       problems.set(name, `${name} is missing: ${fix}`);
       continue;

@@ -14,6 +14,7 @@ import {
 import { DEFAULTS } from '../machines/defaults.ts';
 import type { WorkerMachine, WorkerOutput } from '../machines/worker.machine.ts';
 import { queueSocketUrl } from './config.ts';
+import { CONFIG_DEFAULTS } from './config-schema.ts';
 import type { JobHandler } from './jobs/types.ts';
 import { type Logger, silentLogger } from './observability/logger.ts';
 import { checkWorkerOptions } from './sdk-options.ts';
@@ -28,7 +29,7 @@ export type WorkerOptions = {
   workerId: string;
   /** The job config this worker serves. */
   configId: string;
-  /** Jobs run at once. Default DEFAULTS.capacity (1). */
+  /** Jobs run at once. Default {@link DEFAULTS.capacity}. */
   capacity?: number;
   /** Sent as `Authorization: Bearer <token>` on the WebSocket upgrade. Never logged. */
   apiToken?: string;
@@ -36,7 +37,7 @@ export type WorkerOptions = {
   onJob: JobHandler;
   /** Default: silent. */
   logger?: Logger;
-  /** Largest inbound frame accepted. Default 64 MiB. */
+  /** Largest inbound frame accepted, in bytes. Default {@link CONFIG_DEFAULTS.maxFrameBytes}. */
   maxFrameBytes?: number;
   /** Protocol timers; the defaults are protocol.md's. Tests shorten them. */
   timings?: WorkerTimings;
@@ -74,7 +75,7 @@ export function createWorker(options: WorkerOptions): CasolaWorker {
   const logic = createWorkerLogic({
     url: queueSocketUrl(options.wsUrl),
     token: options.apiToken,
-    maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024,
+    maxFrameBytes: options.maxFrameBytes ?? CONFIG_DEFAULTS.maxFrameBytes,
     handler: options.onJob,
     logger,
     ...(options.timings ? { timings: options.timings } : {}),

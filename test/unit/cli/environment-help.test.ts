@@ -51,4 +51,19 @@ describe('casola-worker run --help', () => {
       expect(docs, name).toContain(`\`${name}\``);
     }
   });
+
+  it('gives in docs/configuration.md the default the schema has, as one would set it', async () => {
+    const docs = await readFile('docs/configuration.md', 'utf8');
+    const defaults = environmentVariables().filter(
+      (v) => !['required', 'optional'].includes(v.default),
+    );
+    for (const { name, default: value } of defaults) {
+      const row = docs
+        .split('\n')
+        .find((line) => line.startsWith('|') && line.includes(`\`${name}\``));
+      const cell = row?.split('|')[2] ?? '';
+      const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(cell, name).toMatch(new RegExp(`(^|[^\\d.])${escaped}([^\\d.]|$)`));
+    }
+  });
 });
