@@ -93,8 +93,11 @@ function renderActors(actors) {
   }
 }
 
-/** @param {RunningJobView} job @param {number} now */
-function runningRow(job, now) {
+/**
+ * A job's row with the columns both tables have: job, task, mode, state.
+ * @param {RunningJobView | EndedJob} job
+ */
+function jobRow(job) {
   const row = document.createElement('tr');
   row.dataset.job = job.jobId;
   row.dataset.state = job.state;
@@ -102,6 +105,12 @@ function runningRow(job, now) {
   cell(row, job.task);
   cell(row, job.mode);
   cell(row, job.state, 'state');
+  return row;
+}
+
+/** @param {RunningJobView} job @param {number} now */
+function runningRow(job, now) {
+  const row = jobRow(job);
   cell(row, String(job.fenceToken));
   cell(row, job.lease ? String(job.lease.context.renewals ?? 0) : '');
   cell(row, duration(Math.max(0, now - job.startedAt)));
@@ -110,14 +119,8 @@ function runningRow(job, now) {
 
 /** @param {EndedJob} job */
 function endedRow(job) {
-  const row = document.createElement('tr');
-  row.dataset.job = job.jobId;
-  row.dataset.state = job.state;
+  const row = jobRow(job);
   row.dataset.outcome = job.outcome;
-  cell(row, job.jobId, 'name');
-  cell(row, job.task);
-  cell(row, job.mode);
-  cell(row, job.state, 'state');
   cell(row, job.error ? `${job.outcome}: ${job.error}` : job.outcome, `outcome ${job.outcome}`);
   cell(row, duration(job.durationMs));
   return row;
