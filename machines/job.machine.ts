@@ -5,13 +5,15 @@
  * renewed with `job_progress` every RENEW_INTERVAL while its work runs; a transient job has no
  * lease, and its frames carry fence token 0, as the reference SDK's do.
  *
- * The work itself is the `work` actor (src/jobs/work.ts): it fetches an offloaded payload, runs
- * the handler with an AbortSignal, and reports WORK_* events.
+ * The work itself starts on the job's entry (`startWork`, src/jobs/work.ts): it fetches an
+ * offloaded payload, runs the handler with an AbortSignal that `abortWork` fires, and reports
+ * WORK_* events to the job. Not a child actor of its own: a second actor per job (its spawn, its
+ * start event, its stop) was a measured share of a small job's CPU (README "Benchmarks").
  */
 import { assign, cancel, enqueueActions, raise, sendParent, sendTo, setup } from 'xstate';
 import { DEFAULTS } from './defaults.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
-import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './placeholders.ts';
+import { actionNotProvided, promiseNotProvided } from './placeholders.ts';
 import {
   ABORT_MESSAGES,
   type AbortReason,
@@ -20,7 +22,6 @@ import {
   type JobFrame,
   type JobOutcome,
   type LogParams,
-  type WorkCommand,
   type WorkEvent,
 } from './types.ts';
 
@@ -118,7 +119,6 @@ export const jobMachine = setup({
     input: {} as JobInput,
   },
   actors: {
-    work: callbackNotProvided<WorkCommand, { job: JobFrame }>('job', 'work'),
     upload: promiseNotProvided<void, UploadInput>('job', 'upload'),
   },
   guards: {
@@ -162,10 +162,13 @@ export const jobMachine = setup({
         fence_token: context.frameToken,
       }),
     ),
-    abortWork: sendTo('work', (_, params: { reason: AbortReason }) => ({
-      type: 'ABORT' as const,
-      reason: params.reason,
-    })),
+    /** Runs the job's work, which reports WORK_* events to this job (provided by src/jobs). */
+    startWork: actionNotProvided('job', 'startWork'),
+    /** The work's AbortSignal fires with `reason`; nothing it reports after that is sent. */
+    abortWork: actionNotProvided('job', 'abortWork') as (
+      _: unknown,
+      params: { reason: AbortReason },
+    ) => void,
     settle: assign((_, params: { outcome: JobOutcome }) => ({ outcome: params.outcome })),
     notifyEnded: sendParent(({ context }, params: { state: JobEndState }) => ({
       type: 'JOB_ENDED',
@@ -195,7 +198,7 @@ export const jobMachine = setup({
     renewals: 0,
     outcome: undefined,
   }),
-  invoke: { id: 'work', src: 'work', input: ({ context }) => ({ job: context.job }) },
+  entry: 'startWork',
   initial: 'running',
   states: {
     running: {
@@ -260,7 +263,7 @@ export const jobMachine = setup({
       initial: 'working',
       states: {
         working: {
-          description: "The work actor runs the job's handler",
+          description: "The job's work runs its handler",
           on: {
             WORK_SUCCEEDED: [
               {

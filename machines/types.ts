@@ -38,15 +38,12 @@ export type JobOutcome =
   | { kind: 'error'; message: string }
   | { kind: 'aborted'; reason: AbortReason };
 
-/** Events a job's work actor sends to its job. */
+/** Events a job's work sends to its job. */
 export type WorkEvent =
   /** `size`: the result's size serialised as JSON, in UTF-8 bytes (it decides offloading). */
   | { type: 'WORK_SUCCEEDED'; jobId: string; result: unknown; size: number }
   | { type: 'WORK_FAILED'; jobId: string; message: string }
   | { type: 'WORK_PROGRESS'; jobId: string; progress?: number; message?: string };
-
-/** Events a job's work actor accepts. */
-export type WorkCommand = { type: 'ABORT'; reason: AbortReason; message?: string };
 
 /** The event every machine sends to the connection to put a frame on the wire. */
 export type SendFrameEvent = { type: 'SEND'; frame: OutboundFrame };

@@ -1,10 +1,10 @@
 /**
- * The job actor: the job machine with the real work and upload actors.
+ * The job actor: the job machine with the real work and upload.
  */
 import { jobMachine } from '../../machines/job.machine.ts';
 import { createUploadActor, type UploadOptions } from '../lease/upload.ts';
 import { logAction } from '../observability/log-action.ts';
-import { createWorkActor, type WorkOptions } from './work.ts';
+import { createWorkActions, type WorkOptions } from './work.ts';
 
 export type JobOptions = WorkOptions & {
   upload?: UploadOptions;
@@ -14,8 +14,8 @@ export type JobOptions = WorkOptions & {
 
 export function createJobLogic(options: JobOptions) {
   return jobMachine.provide({
-    actors: { work: createWorkActor(options), upload: createUploadActor(options.upload) },
-    actions: { log: logAction(options.logger) },
+    actors: { upload: createUploadActor(options.upload) },
+    actions: { ...createWorkActions(options), log: logAction(options.logger) },
     delays:
       options.renewIntervalMs === undefined ? {} : { RENEW_INTERVAL: options.renewIntervalMs },
   });

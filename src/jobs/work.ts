@@ -1,12 +1,12 @@
 /**
- * The `work` actor: runs one job's handler. It fetches an offloaded payload first, gives the
- * handler an AbortSignal that fires with a reason, and reports the outcome as WORK_* events.
+ * A job's work: runs its handler. It fetches an offloaded payload first, gives the handler an
+ * AbortSignal that fires with a reason, and reports the outcome as WORK_* events to the job.
  * A handler that throws fails its job only.
  */
-import { fromCallback } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
-import { mayOffload } from '../../machines/job.machine.ts';
-import type { JobFrame, WorkCommand, WorkEvent } from '../../machines/types.ts';
+import { type JobContext, mayOffload } from '../../machines/job.machine.ts';
+import type { AbortReason, JobFrame, WorkEvent } from '../../machines/types.ts';
 import { errorMessage, JobAbortedError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { JsonValue } from '../protocol/frames.ts';
@@ -64,25 +64,40 @@ export async function runJob(
   report({ type: 'WORK_SUCCEEDED', jobId, result, size });
 }
 
-export function createWorkActor(options: WorkOptions) {
-  return fromCallback<WorkCommand, { job: JobFrame }>(({ input, sendBack, receive }) => {
+/**
+ * The job machine's `startWork` and `abortWork`: the work runs beside its job, not as a child
+ * actor of its own, and reports to the job directly. A job stopped before its work ended (its
+ * owner stopped) aborts the work, as the end of a shutdown.
+ */
+export function createWorkActions(options: WorkOptions) {
+  const controllers = new WeakMap<AnyActorRef, AbortController>();
+  const startWork = ({ context, self }: { context: JobContext; self: AnyActorRef }) => {
     const controller = new AbortController();
+    controllers.set(self, controller);
     let finished = false;
     const report = (event: WorkEvent) => {
       if (controller.signal.aborted) return;
       if (event.type !== 'WORK_PROGRESS') finished = true;
-      sendBack(event);
+      self.send(event);
     };
-    receive((command) => {
-      if (!controller.signal.aborted) controller.abort(new JobAbortedError(command.reason));
+    const stopped = self.subscribe({
+      complete: () => {
+        if (!finished && !controller.signal.aborted) {
+          controller.abort(new JobAbortedError('shutdown'));
+        }
+      },
     });
-    runJob(input.job, options, controller.signal, report).catch((error: unknown) => {
-      report({ type: 'WORK_FAILED', jobId: input.job.job_id, message: errorMessage(error) });
-    });
-    return () => {
-      if (!finished && !controller.signal.aborted) {
-        controller.abort(new JobAbortedError('shutdown'));
-      }
-    };
-  });
+    runJob(context.job, options, controller.signal, report)
+      .catch((error: unknown) => {
+        report({ type: 'WORK_FAILED', jobId: context.jobId, message: errorMessage(error) });
+      })
+      .finally(() => stopped.unsubscribe());
+  };
+  const abortWork = ({ self }: { self: AnyActorRef }, params: { reason: AbortReason }) => {
+    const controller = controllers.get(self);
+    if (controller !== undefined && !controller.signal.aborted) {
+      controller.abort(new JobAbortedError(params.reason));
+    }
+  };
+  return { startWork, abortWork };
 }

@@ -5,8 +5,8 @@
  *   - event: one event to a one-state machine whose only action is an assign;
  *   - child: a child machine per job, keyed by its job id (spawn, one event, it tells the
  *     parent, the parent stops it): the least an actor per job costs;
- *   - job: the real job machine's whole life for one persisted job (spawned with a work
- *     actor that succeeds at once, settles inline, stopped on JOB_ENDED);
+ *   - job: the real job machine's whole life for one persisted job (spawned with work that
+ *     succeeds at once, settles inline, stopped on JOB_ENDED);
  *   - transient: the same for one transient job.
  * The SDK's budget for a job at half of floor 1's rate is about twice the queue's CPU per job
  * (the queue, not floor 1, sets floor 1's rate), so these show how much of it is spent before
@@ -24,7 +24,7 @@ import {
 } from 'xstate';
 import { jobMachine } from '../../../machines/job.machine.ts';
 import { CONNECTION_ID } from '../../../machines/outbound.ts';
-import type { JobFrame, WorkCommand } from '../../../machines/types.ts';
+import type { JobFrame } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
 import type { Scenario } from '../registry.ts';
 import { median, round } from '../stats.ts';
@@ -73,10 +73,11 @@ const minimalChild = setup({ types: { input: {} as { job: JobFrame } } }).create
 });
 
 const job = jobMachine.provide({
-  actors: {
-    work: fromCallback<WorkCommand, { job: JobFrame }>(({ input, sendBack }) => {
-      sendBack({ type: 'WORK_SUCCEEDED', jobId: input.job.job_id, result: { ok: true }, size: 0 });
-    }),
+  actions: {
+    startWork: ({ context, self }) => {
+      self.send({ type: 'WORK_SUCCEEDED', jobId: context.jobId, result: { ok: true }, size: 0 });
+    },
+    abortWork: () => undefined,
   },
 });
 

@@ -86,6 +86,23 @@ describe('SDK jobs', () => {
     expect(await job.outcome).toEqual({ status: 'completed', result: 'done' });
   });
 
+  it('aborts a running handler with reason shutdown when the worker actor is stopped outright', async () => {
+    const queue = await queues.start();
+    const started = deferred();
+    const worker = await workers.start(queue, {
+      onJob: (_, context) =>
+        new Promise((_, reject) => {
+          started.resolve();
+          context.signal.addEventListener('abort', () => reject(context.signal.reason));
+        }),
+    });
+    queue.createJob({ payload: { wait: true }, mode: 'transient' });
+    await started.promise;
+    worker.actor.stop();
+    await until(() => worker.calls[0]?.abortReason !== undefined, 5_000, 'the abort');
+    expect((worker.calls[0]!.abortReason as JobAbortedError).reason).toBe('shutdown');
+  });
+
   it('aborts the handler on job_revoked with reason revoked, and sends nothing more for it', async () => {
     const queue = await queues.start();
     const worker = await workers.start(queue, {
