@@ -5,7 +5,7 @@
  * run, tells the queue to pause, resume and drain, and reports when the last running job has
  * ended after a drain. Its context holds the only record of running jobs.
  */
-import { assign, emit, sendParent, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import { assign, emit, sendParent, sendTo, setup, stopChild } from 'xstate';
 import { DEFAULTS } from './defaults.ts';
 import {
   type EndArgs,
@@ -47,11 +47,10 @@ const END_ACTIONS = [
   { type: 'stopJob', params: ({ event }: EndArgs) => event },
 ] as const;
 
-/** An offered job starts: recorded, spawned, and said at debug level. */
+/** An offered job starts: said at debug level, then recorded and spawned. */
 const START_OFFERED = [
-  { type: 'track', params: offered },
   { type: 'log', params: ({ event }: { event: OfferEvent }) => startLog(event.job) },
-  'spawnOffered',
+  { type: 'startOffered', params: offered },
 ] as const;
 
 /** The waiting jobs that fit the free slots, oldest first. */
@@ -122,18 +121,13 @@ export const gateMachine = setup({
       context.waiting.some((w) => w.job_id === params.jobId),
   },
   actions: {
-    track: assign({
-      running: ({ context }, params: OfferParams) => withRun(context.running, params.job),
-    }),
-    /** The offered job runs as the gate's child, keyed by its id. */
-    spawnOffered: spawnChild('job', {
-      id: ({ event }) => jobActorId((event as OfferEvent).job.job_id),
-      input: ({ event }) => ({ job: (event as OfferEvent).job }),
-    }),
-    /** The oldest waiting job runs (spawned before it leaves the line). */
-    spawnNext: spawnChild('job', {
-      id: ({ context }) => jobActorId(context.waiting[0]!.job_id),
-      input: ({ context }) => ({ job: context.waiting[0]! }),
+    /**
+     * The offered job runs as the gate's child, keyed by its id, and is recorded: one assign,
+     * so one snapshot per start rather than one for the record and one for the spawn.
+     */
+    startOffered: assign(({ context, spawn }, params: OfferParams) => {
+      spawn('job', { id: jobActorId(params.job.job_id), input: { job: params.job } });
+      return { running: withRun(context.running, params.job) };
     }),
     /** Waiting jobs start, oldest first, into the slots that came free while vLLM was unhealthy. */
     startWaiting: assign(({ context, spawn }) => {
@@ -145,8 +139,10 @@ export const gateMachine = setup({
       }
       return { running, waiting: context.waiting.slice(starting.length) };
     }),
-    startNext: assign(({ context }) => {
+    /** The oldest waiting job runs, and leaves the line. */
+    startNext: assign(({ context, spawn }) => {
       const [next, ...rest] = context.waiting;
+      spawn('job', { id: jobActorId(next!.job_id), input: { job: next! } });
       return { waiting: rest, running: withRun(context.running, next!) };
     }),
     command: sendTo(
@@ -285,7 +281,6 @@ export const gateMachine = setup({
         actions: [
           ...END_ACTIONS,
           { type: 'log', params: ({ context }) => startLog(context.waiting[0]!) },
-          'spawnNext',
           'startNext',
         ],
       },
