@@ -1,8 +1,8 @@
 /**
  * The worker: the root actor of the process, and its lifecycle. It starts the engine, connects
  * to the queue once the engine is ready, relays backpressure to the gate, and runs the shutdown
- * sequence: drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics →
- * close the connection → heartbeat `stopping` → stop vLLM → exit code.
+ * sequence (worker-shutdown.ts): drain → wait for running jobs (up to GRACE_PERIOD) → flush logs
+ * and metrics → close the connection → heartbeat `stopping` → stop vLLM → exit code.
  *
  * Children (by system id): `engine`, `connection` and `gate`; the gate owns the running jobs.
  * A custom (SDK) worker runs this same machine with an engine that is ready at once and no
@@ -17,18 +17,22 @@ import { actionNotProvided, callbackNotProvided, promiseNotProvided } from './pl
 import { rejectionLog } from './refusals.ts';
 import type { LogParams, QueueFrame } from './types.ts';
 import {
-  abandonedJobError,
-  type FrameOf,
+  engineInput,
   failureStatus,
-  gaveUpLog,
+  gateInput,
   type HeartbeatStatus,
+  otherFrameLog,
+  queueErrorLog,
   registeredLog,
+  unhealthyLog,
   unhealthyTimeoutMs,
   type WorkerContext,
   type WorkerEvent,
   type WorkerInput,
   type WorkerOutput,
 } from './worker.types.ts';
+import { degraded } from './worker-degraded.ts';
+import { shuttingDown } from './worker-shutdown.ts';
 
 export {
   failureStatus,
@@ -106,7 +110,7 @@ export const workerMachine = setup({
 }).createMachine({
   id: 'worker',
   description:
-    'The worker: the root actor of the process, and its lifecycle. It starts the engine, connects to the queue once the engine is ready, relays backpressure to the gate, and runs the shutdown sequence: drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics → close the connection → heartbeat `stopping` → stop vLLM → exit code.',
+    'The worker: the root actor of the process, and its lifecycle. It starts the engine, connects to the queue once the engine is ready, relays backpressure to the gate, and runs the shutdown sequence (worker-shutdown.ts): drain → wait for running jobs (up to GRACE_PERIOD) → flush logs and metrics → close the connection → heartbeat `stopping` → stop vLLM → exit code.',
   context: ({ input }) => ({
     settings: input,
     failure: undefined,
@@ -118,10 +122,7 @@ export const workerMachine = setup({
       id: 'engine',
       systemId: 'engine',
       src: 'engine',
-      input: ({ context: { settings } }) =>
-        settings.startupTimeoutMs === undefined
-          ? {}
-          : { startupTimeoutMs: settings.startupTimeoutMs },
+      input: ({ context }) => engineInput(context.settings),
       // The engine stops only when told to (stoppingEngine). Waiting for its done event rather
       // than its ENGINE_STOPPED notice means the worker ends after the engine has finished.
       onDone: '.exited',
@@ -140,15 +141,7 @@ export const workerMachine = setup({
       id: 'gate',
       systemId: GATE_ID,
       src: 'gate',
-      input: ({ context: { settings } }) => ({
-        capacity: settings.capacity,
-        ...(settings.pauseThreshold === undefined
-          ? {}
-          : { pauseThreshold: settings.pauseThreshold }),
-        ...(settings.resumeThreshold === undefined
-          ? {}
-          : { resumeThreshold: settings.resumeThreshold }),
-      }),
+      input: ({ context }) => gateInput(context.settings),
     },
   ],
   initial: 'booting',
@@ -161,33 +154,9 @@ export const workerMachine = setup({
     QUEUE_FRAME: [
       {
         guard: { type: 'isQueueError', params: ({ event }) => event },
-        actions: {
-          type: 'log',
-          params: ({ event }) => ({
-            level: 'error',
-            message: `the queue rejected a frame: ${(event.frame as FrameOf<'error'>).message}`,
-          }),
-        },
+        actions: { type: 'log', params: ({ event }) => queueErrorLog(event.frame) },
       },
-      {
-        actions: {
-          type: 'log',
-          // A job frame comes here only from a socket with no gate to give it to: a wiring
-          // bug, never a queue's doing; it is said loudly rather than dropped in silence.
-          params: ({ event }) =>
-            event.frame.type === 'job' || event.frame.type === 'job_revoked'
-              ? {
-                  level: 'error',
-                  message: `a ${event.frame.type} frame reached the worker instead of the gate: it is not acted on`,
-                  fields: { job_id: event.frame.job_id },
-                }
-              : {
-                  level: 'debug',
-                  message: 'the queue acknowledged an uploaded result',
-                  fields: { frame: event.frame },
-                },
-        },
-      },
+      { actions: { type: 'log', params: ({ event }) => otherFrameLog(event.frame) } },
     ],
     QUEUE_CONNECTED: {
       actions: { type: 'log', params: ({ event }) => registeredLog(event.connections) },
@@ -259,144 +228,16 @@ export const workerMachine = setup({
             ENGINE_UNHEALTHY: {
               target: 'degraded',
               actions: [
-                {
-                  type: 'log',
-                  params: ({ event }) => ({
-                    level: 'warn',
-                    message: `vLLM is unhealthy: ${event.reason}; no job is taken until it recovers`,
-                  }),
-                },
+                { type: 'log', params: ({ event }) => unhealthyLog(event.reason) },
                 'pauseGate',
               ],
             },
           },
         },
-        degraded: {
-          description:
-            "vLLM's /health fails: the gate pauses, `active` heartbeats are skipped until it recovers.",
-          on: {
-            HEARTBEAT_DUE: { actions: 'scheduleHeartbeat' },
-            ENGINE_RECOVERED: {
-              target: 'serving',
-              actions: [
-                { type: 'log', params: { level: 'info', message: 'vLLM is healthy again' } },
-                'resumeGate',
-              ],
-            },
-          },
-          initial: 'waiting',
-          states: {
-            waiting: {
-              description: 'Running jobs wait for vLLM to recover, up to UNHEALTHY_TIMEOUT.',
-              after: {
-                UNHEALTHY_TIMEOUT: {
-                  target: 'gaveUp',
-                  actions: [
-                    { type: 'log', params: ({ context }) => gaveUpLog(context) },
-                    {
-                      type: 'abandonJobs',
-                      params: ({ context }) => ({ message: abandonedJobError(context) }),
-                    },
-                  ],
-                },
-              },
-            },
-            gaveUp: {
-              description:
-                'Running and waiting jobs were given up; the gate stays paused until vLLM recovers.',
-            },
-          },
-        },
+        degraded,
       },
     },
-    shuttingDown: {
-      description: 'The shutdown sequence; each step waits for the one before.',
-      tags: 'stopping',
-      entry: 'startGrace',
-      on: {
-        SHUTDOWN_REQUESTED: {
-          actions: [
-            'endGrace',
-            {
-              type: 'log',
-              params: { level: 'warn', message: 'second signal: not waiting for the queue' },
-            },
-          ],
-        },
-      },
-      initial: 'draining',
-      states: {
-        draining: {
-          description: '`drain` sent; running jobs finish and their results go out.',
-          entry: 'drainGate',
-          on: {
-            GATE_DRAINED: 'flushing',
-            SHUTDOWN_REQUESTED: {
-              target: 'interrupting',
-              actions: [
-                'endGrace',
-                {
-                  type: 'log',
-                  params: { level: 'warn', message: 'second signal: not waiting for running jobs' },
-                },
-              ],
-            },
-          },
-          after: { GRACE_PERIOD: 'interrupting' },
-        },
-        interrupting: {
-          description:
-            'Time is up: running jobs are aborted; transient ones are answered with an error.',
-          entry: 'interruptJobs',
-          always: 'flushing',
-        },
-        flushing: {
-          description: 'Logs and metrics are shipped one last time, within their deadline.',
-          invoke: { src: 'flushTelemetry', onDone: 'closing', onError: 'closing' },
-          on: {
-            SHUTDOWN_REQUESTED: {
-              target: 'closing',
-              actions: [
-                'endGrace',
-                {
-                  type: 'log',
-                  params: {
-                    level: 'warn',
-                    message: 'second signal: not waiting for logs, metrics or the queue',
-                  },
-                },
-              ],
-            },
-          },
-        },
-        closing: {
-          description:
-            'The connection closes once the queue has every result, or the grace period is over.',
-          entry: 'closeConnection',
-          on: {
-            CONNECTION_CLOSED: {
-              target: 'reporting',
-              actions: { type: 'recordUndelivered', params: ({ event }) => event },
-            },
-          },
-        },
-        reporting: {
-          description:
-            'Heartbeat `stopping` (after a failure, the failure heartbeat is the last word).',
-          invoke: {
-            src: 'finalHeartbeat',
-            input: ({ context }) => ({ status: context.failure ? undefined : 'stopping' }),
-            onDone: 'stoppingEngine',
-            onError: 'stoppingEngine',
-          },
-        },
-        stoppingEngine: {
-          description:
-            "vLLM gets SIGTERM, then SIGKILL after its grace; the engine's end ends the worker.",
-          entry: 'stopEngine',
-        },
-      },
-    },
+    shuttingDown,
     exited: {
       description: 'Everything is stopped; the output carries the exit code.',
       tags: 'stopping',

@@ -4,6 +4,7 @@
  */
 import { DEFAULTS } from './defaults.ts';
 import type { EngineFailure } from './engine.machine.ts';
+import type { GateInput } from './gate.types.ts';
 import type { FrameRejection, LogParams, QueueFrame } from './types.ts';
 
 export type HeartbeatStatus = 'starting' | 'active' | 'error' | 'fatal' | 'failed' | 'stopping';
@@ -87,10 +88,59 @@ export function abandonedJobError(context: WorkerContext): string {
   return `vLLM was unhealthy (its /health failing) for ${unhealthyTimeoutMs(context) / 1000} s (VLLM_UNHEALTHY_TIMEOUT): the job was given up`;
 }
 
+/** The warning that vLLM turned unhealthy, and what the worker does meanwhile. */
+export function unhealthyLog(reason: string): LogParams {
+  return {
+    level: 'warn',
+    message: `vLLM is unhealthy: ${reason}; no job is taken until it recovers`,
+  };
+}
+
 /** The one line said when running jobs are given up on an unhealthy vLLM. */
 export function gaveUpLog(context: WorkerContext): LogParams {
   return {
     level: 'error',
     message: `vLLM has been unhealthy for ${unhealthyTimeoutMs(context) / 1000} s (VLLM_UNHEALTHY_TIMEOUT): running jobs are given up: transient ones are answered with job_error, persisted ones are no longer renewed, so the queue re-dispatches them when their leases expire`,
+  };
+}
+
+/** The queue's `error` frame: it rejected a frame this worker sent. */
+export function queueErrorLog(frame: QueueFrame): LogParams {
+  return {
+    level: 'error',
+    message: `the queue rejected a frame: ${(frame as FrameOf<'error'>).message}`,
+  };
+}
+
+/**
+ * Any other frame the worker hears: an upload's acknowledgement. A job frame comes here only
+ * from a socket with no gate to give it to: a wiring bug, never a queue's doing; it is said
+ * loudly rather than dropped in silence.
+ */
+export function otherFrameLog(frame: QueueFrame): LogParams {
+  return frame.type === 'job' || frame.type === 'job_revoked'
+    ? {
+        level: 'error',
+        message: `a ${frame.type} frame reached the worker instead of the gate: it is not acted on`,
+        fields: { job_id: frame.job_id },
+      }
+    : { level: 'debug', message: 'the queue acknowledged an uploaded result', fields: { frame } };
+}
+
+/** The engine's input: VLLM_STARTUP_TIMEOUT where it is set. */
+export function engineInput(settings: WorkerInput): { startupTimeoutMs?: number } {
+  return settings.startupTimeoutMs === undefined
+    ? {}
+    : { startupTimeoutMs: settings.startupTimeoutMs };
+}
+
+/** The gate's input: the capacity, and the backpressure thresholds where they are set. */
+export function gateInput(settings: WorkerInput): GateInput {
+  return {
+    capacity: settings.capacity,
+    ...(settings.pauseThreshold === undefined ? {} : { pauseThreshold: settings.pauseThreshold }),
+    ...(settings.resumeThreshold === undefined
+      ? {}
+      : { resumeThreshold: settings.resumeThreshold }),
   };
 }
