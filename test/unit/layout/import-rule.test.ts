@@ -49,6 +49,8 @@ describe('the import rule between the worker and the tools', () => {
     ['src/engine/planted.ts', '../tools/mock-vllm/server.ts'],
     ['src/planted.ts', './tools/demo/index.ts'],
     ['machines/planted.ts', '../src/tools/queue/server.ts'],
+    ['src/cli/run.ts', '../tools/queue/local-queue.ts'],
+    ['src/cli/program.ts', '../tools/mock-vllm/server.ts'],
   ])('%s importing %s fails the lint', (file, specifier) => {
     expect(brokenBy(file, specifier)).toBe(true);
   });
@@ -58,6 +60,11 @@ describe('the import rule between the worker and the tools', () => {
     ['src/tools/queue/planted.ts', '../../observability/log-shipper.ts'],
     ['src/tools/mock-vllm/endpoints/planted.ts', '../../../engine/index.ts'],
     ['src/tools/visualize/planted.ts', '../../sdk.ts'],
+    ['src/tools/queue/planted.ts', '../../index.ts'],
+    ['src/tools/queue/planted.ts', '../../cli.ts'],
+    ['src/tools/queue/planted.ts', '../../config.ts'],
+    ['src/tools/mock-vllm/planted.ts', '../../../machines/job.machine.ts'],
+    ['src/tools/mock-vllm/endpoints/planted.ts', '../../../index.ts'],
   ])('tool file %s importing %s fails the lint', (file, specifier) => {
     expect(brokenBy(file, specifier)).toBe(true);
   });
@@ -67,7 +74,9 @@ describe('the import rule between the worker and the tools', () => {
     ['src/tools/queue/planted.ts', '../../observability/logger.ts'],
     ['src/tools/mock-vllm/endpoints/planted.ts', '../../../net/free-port.ts'],
     ['src/tools/visualize/planted.ts', '../../../machines/job.machine.ts'],
-    ['src/cli/planted.ts', '../tools/queue/local-queue.ts'],
+    ['src/tools/mock-vllm/endpoints/planted.ts', '../../../protocol/frames.ts'],
+    ['src/cli/queue.ts', '../tools/queue/local-queue.ts'],
+    ['src/cli/demo.ts', '../tools/demo/index.ts'],
     ['src/tools/demo/planted.ts', '../../worker/vllm-worker.ts'],
   ])('%s may import %s', (file, specifier) => {
     expect(brokenBy(file, specifier)).toBe(false);
