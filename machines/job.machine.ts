@@ -240,7 +240,10 @@ export const jobMachine = setup({
             guard: 'isPersisted',
             target: 'interrupted',
             actions: [
-              abortFor('JOB_INTERRUPTED'),
+              {
+                type: 'abortWork',
+                params: ({ event }) => ({ reason: event.reason ?? ABORTS.JOB_INTERRUPTED }),
+              },
               {
                 type: 'settle',
                 params: ({ event }) => ({
