@@ -12,11 +12,12 @@ export const JAVASCRIPT = 'text/javascript; charset=utf-8';
 
 const loaded = new Map<string, Promise<string>>();
 
-/** The script's text, read from disk once. */
+/** The script's text, read from disk once; a failed read is tried again on the next request. */
 export function readScript(script: PageScript): Promise<string> {
   let text = loaded.get(script.file.href);
   if (text === undefined) {
     text = readFile(script.file, 'utf8');
+    text.catch(() => loaded.delete(script.file.href));
     loaded.set(script.file.href, text);
   }
   return text;

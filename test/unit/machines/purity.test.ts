@@ -6,15 +6,19 @@ const machinesDir = join(import.meta.dirname, '../../../machines');
 /** Every import or re-export statement, with whether it is type-only and what it names. */
 const importPattern =
   /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/g;
+/** A dynamic `import(…)` or `require(…)`: always a run-time import. */
+const dynamicPattern = /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]/g;
 
 /**
  * machines/ is pure: at run time a machine file may use xstate and other machine files only.
  * Type-only imports are erased at compile time, so they may name anything.
  */
 function impureImports(source: string): string[] {
+  const dynamic = [...source.matchAll(dynamicPattern)].map((match) => match[1]!);
   return [...source.matchAll(importPattern)]
     .filter((match) => match[1] === undefined)
     .map((match) => match[2]!)
+    .concat(dynamic)
     .filter((specifier) => specifier !== 'xstate' && !/^\.\/[\w.-]+\.ts$/.test(specifier));
 }
 
@@ -33,6 +37,10 @@ describe('machines/', () => {
     expect(impureImports("import { readFileSync } from 'node:fs';")).toEqual(['node:fs']);
     expect(impureImports("import '../src/side-effect.ts';")).toEqual(['../src/side-effect.ts']);
     expect(impureImports("export { x } from '../src/x.ts';")).toEqual(['../src/x.ts']);
+    expect(impureImports("const w = await import('../src/jobs/work.ts');")).toEqual([
+      '../src/jobs/work.ts',
+    ]);
+    expect(impureImports("const fs = require('node:fs');")).toEqual(['node:fs']);
     expect(impureImports("import type { JobFrame } from '../src/protocol/frames.ts';")).toEqual([]);
     expect(
       impureImports("import { setup } from 'xstate';\nimport type { T } from './types.ts';"),
