@@ -28,6 +28,7 @@ import { ManualClock } from '../support/manual-clock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';
 import type { CoverageRecorder } from './coverage.ts';
+import { standingViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
@@ -201,6 +202,10 @@ export class ConnectionDriver implements Driver {
 
   check(snapshot: AnyMachineSnapshot): Promise<void> {
     return this.#witness.check(snapshot, this.#stalled);
+  }
+
+  invariants(): string[] {
+    return standingViolations(this.#queue, WORKER);
   }
 
   async stop(): Promise<void> {

@@ -26,6 +26,7 @@ import {
   setupFor,
 } from './engine-walks.ts';
 import { HandledEvents } from './handled.ts';
+import { engineViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 import { modelSuite } from './suite.ts';
@@ -179,6 +180,15 @@ class EngineDriver implements Driver {
     if (this.#exitCaused || state('stopped')) {
       await until(() => !processExists(pid), 5_000, `vLLM (pid ${pid}) to be gone`);
     } else if (!state({ running: 'stopping' })) expect(processExists(pid)).toBe(true);
+  }
+
+  invariants(): string[] {
+    return engineViolations({
+      notices: this.#engine.notices().map((notice) => notice.type),
+      vllmLines: this.#vllmLines(),
+      spawns: this.#messages().filter((msg) => msg === 'starting vLLM').length,
+      gpuChecks: this.#nvidiaSmiCalls,
+    });
   }
 
   async stop(): Promise<void> {

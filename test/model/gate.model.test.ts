@@ -28,6 +28,7 @@ import { describeWorker } from '../../src/worker/state.ts';
 import { jobFrame } from '../support/job-frame.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
+import { RunLedger, wireViolations } from './invariants.ts';
 import type { Driver } from './runner.ts';
 import { modelSuite } from './suite.ts';
 
@@ -47,6 +48,7 @@ class GateDriver implements Driver {
   #recorder!: CoverageRecorder;
   #feed: ((waiting: number) => void) | undefined;
   #handlers = new Map<string, ReturnType<typeof deferred<unknown>>>();
+  readonly #ledger = new RunLedger();
   /** Runs (`id@token`) the gate told to end, whose JOB_ENDED the walk has yet to take. */
   readonly #ending = new Set<string>();
 
@@ -60,6 +62,7 @@ class GateDriver implements Driver {
       logger: silentLogger(),
       handler: (job) => {
         const release = deferred<unknown>();
+        this.#ledger.ran(job.id, job.fenceToken);
         this.#handlers.set(`${job.id}@${job.fenceToken}`, release);
         return release.promise;
       },
@@ -168,6 +171,10 @@ class GateDriver implements Driver {
       if (Date.now() > deadline) throw new Error('the queue never saw what the state promises');
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+  }
+
+  invariants(): string[] {
+    return [...wireViolations(this.#queue, 'w-gate'), ...this.#ledger.violations()];
   }
 
   async stop(): Promise<void> {

@@ -30,6 +30,7 @@ import { eventually } from '../support/eventually.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
+import { RunLedger, wireViolations } from './invariants.ts';
 import { JobWitness } from './job.checks.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
@@ -68,6 +69,7 @@ export class JobDriver implements Driver {
   #step = 0;
   #from = 0;
   readonly #runs: Run[] = [];
+  readonly #ledger = new RunLedger();
   #dispatched!: JobFrame;
   #witness!: JobWitness;
   #progressed = 0;
@@ -111,6 +113,7 @@ export class JobDriver implements Driver {
       logger: silentLogger(),
       handler: (job, { signal, progress }) => {
         const release = deferred<unknown>();
+        this.#ledger.ran(job.id, job.fenceToken);
         this.#runs.push({ job, signal, progress, release });
         return release.promise;
       },
@@ -230,6 +233,10 @@ export class JobDriver implements Driver {
     const { signal } = this.#runs[0]!;
     expect(signal.aborted).toBe(true);
     expect((signal.reason as JobAbortedError).reason).toBe(reason);
+  }
+
+  invariants(): string[] {
+    return [...wireViolations(this.#queue, WORKER), ...this.#ledger.violations()];
   }
 
   async stop(): Promise<void> {

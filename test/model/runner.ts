@@ -1,12 +1,13 @@
 /**
  * Runs planned walks against the real implementation. A driver makes each model event happen
  * in the real world (queue faults, mock vLLM options, signals, the SDK), and each state is
- * checked twice: the real actor's state value must equal the model's, and the driver checks
- * what the outside world sees in that state.
+ * checked three times: the real actor's state value must equal the model's, the driver checks
+ * what the outside world sees in that state, and the driver's behaviour invariants hold.
  */
 import type { AnyEventObject, AnyMachineSnapshot, EventObject, StateValue } from 'xstate';
 import type { TestModel } from 'xstate/graph';
 import type { CoverageRecorder } from './coverage.ts';
+import { expectNoViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 
 export interface Driver {
@@ -26,6 +27,11 @@ export interface Driver {
   realValue(): StateValue | undefined;
   /** Checks what the outside world sees in the model's state `snapshot`. */
   check(snapshot: AnyMachineSnapshot): Promise<void>;
+  /**
+   * What the outside world shows that breaks a behaviour invariant (invariants.ts), one line
+   * each: the runner asks after every step of every walk, whatever the state.
+   */
+  invariants(): string[] | Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +72,7 @@ export async function runWalk(
         '*': async (snapshot) => {
           await settle(driver, snapshot.value, settleMs);
           await driver.check(snapshot);
+          expectNoViolations(await driver.invariants());
         },
       },
     });

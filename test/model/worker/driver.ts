@@ -19,11 +19,12 @@ import {
 import type { WorkerOutput } from '../../../machines/worker.machine.ts';
 import { processExists } from '../../support/engine-harness.ts';
 import type { CoverageRecorder } from '../coverage.ts';
+import { heartbeatViolations, wireViolations } from '../invariants.ts';
 import type { PlannedWalk } from '../planner.ts';
 import type { Driver } from '../runner.ts';
 import { type Bookkeeping, GAVE_UP, makeHappen, shutdownStep } from './causes.ts';
 import { checkState } from './checks.ts';
-import { type Setup, WorkerSystem } from './system.ts';
+import { type Setup, WORKER_ID, WorkerSystem } from './system.ts';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -75,6 +76,13 @@ export class WorkerDriver implements Driver {
     const world = { system: this.#system, book: this.#book, output: () => this.#output };
     const current = this.#system.worker.actor.getSnapshot().value;
     await checkState(world, snapshot, same(current, snapshot.value));
+  }
+
+  invariants(): string[] {
+    return [
+      ...wireViolations(this.#system.queue, WORKER_ID),
+      ...heartbeatViolations(this.#system.heartbeats().map((h) => h.status)),
+    ];
   }
 
   async stop(): Promise<void> {
