@@ -77,12 +77,22 @@ function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   if (event.type === RECONNECT.type) {
     return c.connections < 2 && c.backoffMs < 4 * INITIAL_BACKOFF_MS;
   }
-  if (event.type === 'SEND') return canSend(c, (event as AnyEventObject).frame as OutboundFrame);
+  if (event.type === 'SEND') {
+    const offline = !snapshot.matches({ linked: 'online' });
+    return canSend(c, (event as AnyEventObject).frame as OutboundFrame, offline);
+  }
   return true;
 }
 
-/** Results come from jobs (so after a registration), once each; the gate's dispatch frames in turn. */
-function canSend(c: AnyMachineSnapshot['context'], frame: OutboundFrame): boolean {
+/**
+ * Results come from jobs (so after a registration), once each; the gate's dispatch frames in
+ * turn, and a late resume after a drain while offline (drain is for good: it must not undo it).
+ */
+function canSend(
+  c: AnyMachineSnapshot['context'],
+  frame: OutboundFrame,
+  offline: boolean,
+): boolean {
   if (frame.type === 'job_result') {
     const held = [...c.outbox, ...c.unconfirmed] as OutboundFrame[];
     // One overflow of the outbox is enough to see it; more would only grow the drop count.
@@ -90,7 +100,7 @@ function canSend(c: AnyMachineSnapshot['context'], frame: OutboundFrame): boolea
     return c.connections > 0 && !held.some((f) => 'job_id' in f && f.job_id === frame.job_id);
   }
   if (frame.type === 'pause') return c.standing === undefined;
-  if (frame.type === 'resume') return c.standing === 'pause';
+  if (frame.type === 'resume') return c.standing === 'pause' || (offline && c.standing === 'drain');
   return c.standing !== 'drain';
 }
 
@@ -118,6 +128,17 @@ modelSuite({
       STOP,
       PONG,
       CLOSED,
+    ],
+    // A resume after the drain, while offline, does not undo it: drain again after register.
+    [
+      CONNECT,
+      OPENED,
+      send({ type: 'drain' }),
+      CLOSED,
+      send({ type: 'resume' }),
+      RECONNECT,
+      OPENED,
+      send(result('a')),
     ],
     // Shutdown with the queue away: it reconnects, registers, flushes, and closes once confirmed.
     [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, RECONNECT, OPENED, PONG, CLOSED],

@@ -252,4 +252,8 @@ modelSuite({
   events: ENGINE_EVENTS,
   filterEvents: possible,
   driver: () => new EngineDriver(),
+  scenarios: [
+    // A failed engine hears another line: it stays failed and tells the parent nothing more.
+    [ENGINE_EVENTS[0]!, ENGINE_EVENTS[2]!, ENGINE_EVENTS[3]!, ENGINE_EVENTS[4]!],
+  ],
 });

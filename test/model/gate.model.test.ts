@@ -34,12 +34,15 @@ import { modelSuite } from './suite.ts';
 
 const job = (id: string, token: number, mode: JobFrame['mode']) => jobFrame(id, token, mode);
 
-/** Two dispatches of one persisted job (a newer token supersedes), two transient jobs. */
+/**
+ * Two dispatches of one persisted job (a newer token supersedes), two transient jobs: one with
+ * token 0, one with a token its frames must not carry (a transient job's frames carry 0).
+ */
 const JOBS = [
   job('a', 1, 'persisted'),
   job('a', 2, 'persisted'),
   job('b', 0, 'transient'),
-  job('c', 0, 'transient'),
+  job('c', 3, 'transient'),
 ];
 
 class GateDriver implements Driver {
@@ -101,7 +104,14 @@ class GateDriver implements Driver {
           this.#ending.delete(run);
           return;
         }
+        // Its result reaches the queue before the walk goes on (the invariants read it).
+        const after = this.#queue.events.lastSeq;
         this.#handlers.get(run)!.resolve({ done: event.jobId });
+        const result = eventIs(
+          'frame_in',
+          (e) => e.frame.type === 'job_result' && e.frame.job_id === event.jobId,
+        );
+        await this.#queue.events.waitFor(result, { after });
         break;
       }
       case 'JOB_REVOKED':
@@ -183,6 +193,8 @@ class GateDriver implements Driver {
   }
 }
 
+const offered = (job: JobFrame) => ({ type: 'JOB_OFFERED', job });
+
 const ended = (job: JobFrame) => ({
   type: 'JOB_ENDED',
   state: 'result',
@@ -231,7 +243,7 @@ modelSuite({
   machine: gateMachine,
   input: { capacity: 1 },
   events: [
-    ...JOBS.map((j) => ({ type: 'JOB_OFFERED', job: j })),
+    ...JOBS.map(offered),
     ...JOBS.map(ended),
     { type: 'BACKPRESSURE_READING', waiting: 0 },
     { type: 'BACKPRESSURE_READING', waiting: 3 },
@@ -248,4 +260,8 @@ modelSuite({
   filterEvents: causable,
   serializeState: stateKey,
   driver: () => new GateDriver(),
+  scenarios: [
+    // A transient job dispatched with a token runs to its result, which carries token 0.
+    [offered(JOBS[3]!), ended(JOBS[3]!)],
+  ],
 });

@@ -38,6 +38,9 @@ export const shutdownStep = (kind: 'after' | 'done' | 'error', state: string) =>
 /** VLLM_UNHEALTHY_TIMEOUT running out while vLLM's /health fails. */
 export const GAVE_UP = 'xstate.after.UNHEALTHY_TIMEOUT.worker.online.degraded.waiting';
 
+/** The fact a backpressure reading leaves: the queue was told to pause. */
+export const BACKPRESSURED = 'the queue told to pause';
+
 /** Makes `event` happen, the model being in `model`. */
 export async function makeHappen(
   system: WorkerSystem,
@@ -68,7 +71,7 @@ export async function makeHappen(
     }
     case 'BACKPRESSURE_READING':
       await system.controlVllm('/mock/queue-depth', { depth: event.waiting });
-      fact(book, 'the queue told to pause', () => system.queue.workers()[0]?.paused === true);
+      fact(book, BACKPRESSURED, () => system.queue.workers()[0]?.paused === true);
       return (seen) => ofType(seen) && payload(seen).waiting === event.waiting;
     case 'QUEUE_CONNECTED':
       system.queue.faults.dropSocket(WORKER_ID);

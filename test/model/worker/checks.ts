@@ -10,7 +10,7 @@ import { type AnyMachineSnapshot, matchesState } from 'xstate';
 import type { EngineFailure } from '../../../machines/engine.machine.ts';
 import { failureStatus, type WorkerOutput } from '../../../machines/worker.machine.ts';
 import { processExists } from '../../support/engine-harness.ts';
-import type { Bookkeeping } from './causes.ts';
+import { BACKPRESSURED, type Bookkeeping } from './causes.ts';
 import { FATAL_LINE, TELEMETRY, WORKER_ID, type WorkerSystem } from './system.ts';
 
 /** The real system, and what the driver knows beyond the model's state. */
@@ -63,11 +63,14 @@ async function online(world: World, snapshot: AnyMachineSnapshot, stillThere: bo
   const actives = statuses(system).filter((s) => s === 'active');
   expect(actives.length).toBeLessThanOrEqual(causes.length);
   if (!stillThere) return;
+  const paused = () => system.queue.workers().find((w) => w.workerId === WORKER_ID)?.paused;
   if (snapshot.matches({ online: 'degraded' })) {
     await system.eventually(
-      () => system.queue.workers().find((w) => w.workerId === WORKER_ID)?.paused === true,
+      () => paused() === true,
       'the queue told to pause while vLLM is unhealthy',
     );
+  } else if (!world.book.facts.some((f) => f.what === BACKPRESSURED)) {
+    await system.eventually(() => paused() === false, 'the queue told to resume while vLLM serves');
   }
   const health = await fetch(`${system.vllmUrl}/health`);
   expect(health.status).toBe(snapshot.matches({ online: 'serving' }) ? 200 : 503);
