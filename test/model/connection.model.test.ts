@@ -105,6 +105,9 @@ function canSend(
 }
 
 modelSuite({
+  // Pairs are reported, not walked: in ten of their walks the queue's pongs confirm results
+  // the model still holds at the close (issue 20).
+  walkPairs: false,
   machine: connectionMachine,
   input: INPUT,
   events: EVENTS,

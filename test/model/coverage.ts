@@ -38,9 +38,14 @@ export function activeStateIds(machineId: string, value: StateValue): string[] {
   return ids;
 }
 
-export type MachineTotals = { states: string[]; transitions: string[] };
+export type MachineTotals = {
+  states: string[];
+  transitions: string[];
+  /** The pairs of consecutive transitions the model can take (from its walks' plan). */
+  pairs: string[];
+};
 
-export function totalsOf(machine: AnyStateMachine): MachineTotals {
+export function totalsOf(machine: AnyStateMachine): Omit<MachineTotals, 'pairs'> {
   const graph = machineGraph(machine);
   return {
     states: graph.states.map((state) => state.id),
@@ -57,6 +62,10 @@ type Snapshotish = { value?: StateValue; machine?: { id: string } };
 export class CoverageRecorder {
   readonly states = new Map<string, string>();
   readonly transitions = new Map<string, string>();
+  /** Pairs of consecutive transitions one actor took (`<first> > <second>`). */
+  readonly pairs = new Map<string, string>();
+  /** Each actor's last transition, by session id. */
+  readonly #last = new Map<string, string>();
   readonly machineId: string;
   walk = '';
 
@@ -79,7 +88,14 @@ export class CoverageRecorder {
     if (snapshot.machine?.id !== this.machineId || snapshot.value === undefined) return;
     for (const id of activeStateIds(this.machineId, snapshot.value)) this.#note(this.states, id);
     if (event.type === '@xstate.microstep') {
-      for (const t of event._transitions) this.#note(this.transitions, transitionIdOf(t));
+      const actor = event.actorRef.sessionId;
+      for (const t of event._transitions) {
+        const id = transitionIdOf(t);
+        this.#note(this.transitions, id);
+        const last = this.#last.get(actor);
+        if (last !== undefined) this.#note(this.pairs, `${last} > ${id}`);
+        this.#last.set(actor, id);
+      }
     }
   };
 
@@ -137,14 +153,25 @@ export class CoverageRecorder {
   }
 }
 
+type Part = { total: number; covered: number; missing: string[] };
+
 export type MachineReport = {
-  states: { total: number; covered: number; missing: string[] };
-  transitions: { total: number; covered: number; missing: string[] };
+  states: Part;
+  transitions: Part;
+  /**
+   * Pairs of consecutive transitions; `reachable` lists them all (suites of a machine merge);
+   * `walked`: walks were planned for each (else a missing pair is reported, not a failure).
+   */
+  pairs: Part & { reachable: string[]; walked: boolean };
   /** Which walk first covered each state and transition. */
   coveredBy: Record<string, string>;
 };
 
-export function reportOf(totals: MachineTotals, recorder: CoverageRecorder): MachineReport {
+export function reportOf(
+  totals: MachineTotals,
+  recorder: CoverageRecorder,
+  walked: boolean,
+): MachineReport {
   const part = (all: string[], seen: Map<string, string>) => {
     const missing = all.filter((id) => !seen.has(id));
     return { total: all.length, covered: all.length - missing.length, missing };
@@ -154,6 +181,7 @@ export function reportOf(totals: MachineTotals, recorder: CoverageRecorder): Mac
   return {
     states: part(totals.states, recorder.states),
     transitions: part(totals.transitions, recorder.transitions),
+    pairs: { ...part(totals.pairs, recorder.pairs), reachable: totals.pairs, walked },
     coveredBy,
   };
 }

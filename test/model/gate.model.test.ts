@@ -259,6 +259,8 @@ modelSuite({
   ],
   filterEvents: causable,
   serializeState: stateKey,
+  restless: (snapshot) =>
+    Object.values(snapshot.context.running as Record<string, RunningJob>).some((run) => run.ending),
   driver: () => new GateDriver(),
   scenarios: [
     // A transient job dispatched with a token runs to its result, which carries token 0.

@@ -8,7 +8,7 @@ import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
 import { jobMachine } from '../../machines/job.machine.ts';
 import type { JobFrame } from '../../machines/types.ts';
-import { ENGINE_ERROR, JobDriver, SMALL, UPLOAD_ERROR } from './job.driver.ts';
+import { ENGINE_ERROR, JobDriver, SMALL, UPLOAD_DONE, UPLOAD_ERROR } from './job.driver.ts';
 import { modelSuite } from './suite.ts';
 
 /** The model's jobs; the real ones are the queue's (their ids, tokens and upload URL differ). */
@@ -43,6 +43,8 @@ function canCause(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   if (snapshot.hasTag('ended')) return false;
   if (event.type === 'WORK_PROGRESS') return snapshot.matches({ running: 'working' });
   if (event.type === 'RENEW_DUE') return snapshot.context.renewals < 2;
+  // A PUT that succeeds cannot be held back past a renewal: it succeeds at once.
+  if (event.type === UPLOAD_DONE) return snapshot.context.renewals === 0;
   return true;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Walk planning: from xstate/graph's adjacency map of a machine, the shortest event sequence
- * that takes each transition, then a small set of those sequences that together take every
- * reachable transition (longest first, each kept only if it adds one).
+ * that takes each transition and each pair of consecutive transitions (1-switch coverage),
+ * then a small set of those sequences that together take every reachable transition and pair
+ * (longest first, each kept only if it adds one).
  */
 import {
   type AnyMachineSnapshot,
@@ -21,7 +22,17 @@ export type PlannedWalk = {
   transitions: string[];
   /** State ids the walk visits, in the model. */
   states: string[];
+  /** Pairs of consecutive transitions the walk takes (`<first> > <second>`), in the model. */
+  pairs: string[];
 };
+
+/** The id of a pair of consecutive transitions. */
+export const pairId = (first: string, second: string) => `${first} > ${second}`;
+
+/** The pairs of consecutive transitions in a sequence of transitions. */
+export function pairsIn(transitions: readonly string[]): string[] {
+  return transitions.slice(1).map((second, i) => pairId(transitions[i]!, second));
+}
 
 /**
  * The transitions one event takes from `snapshot`, with those that follow in the same
@@ -80,11 +91,20 @@ type Adjacency = AdjacencyMap<AnyMachineSnapshot, EventObject>;
 /** The key of a state in the adjacency map (the model's `serializeState`). */
 type Serialize = (snapshot: AnyMachineSnapshot) => string;
 
+export type PlanOptions = {
+  /** Plan walks for every reachable pair too, not only for every transition. */
+  walkPairs: boolean;
+  /** States a walk never ends in (ModelSpec's `restless`). */
+  restless: (snapshot: AnyMachineSnapshot) => boolean;
+};
+
+/** Walks that take every reachable transition (and pair), and every reachable pair's id. */
 export function planWalks(
   machine: AnyStateMachine,
   model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
   serialize: Serialize,
-): PlannedWalk[] {
+  options: PlanOptions,
+): { walks: PlannedWalk[]; pairs: string[] } {
   const adjacency = model.getAdjacencyMap();
   const keys = Object.keys(adjacency);
   const visits = new Map<string, Visit>([[keys[0]!, { key: keys[0]!, depth: 0 }]]);
@@ -103,17 +123,54 @@ export function planWalks(
     return visit.via ? [...eventsTo(visit.via.from), visit.via.event] : [];
   };
   const best = new Map<string, EventObject[]>();
+  const pairs = new Set<string>();
+  const keep = (id: string, walk: EventObject[]) => {
+    const pair = id.includes(' > ');
+    if (pair) pairs.add(id);
+    if (pair && !options.walkPairs) return;
+    if (!best.has(id) || best.get(id)!.length > walk.length) best.set(id, walk);
+  };
+  const steps = stepsOf(machine, adjacency, serialize);
+  /** A walk goes on from a restless state the way the real world does (its first way out). */
+  const finished = (events: EventObject[], key: string | undefined): EventObject[] => {
+    const way =
+      key !== undefined && options.restless(adjacency[key as never]!.state) && steps(key)[0];
+    return way ? finished([...events, way.event], way.next) : events;
+  };
   for (const key of keys) {
-    const entry = adjacency[key as never]!;
     if (!visits.has(key)) continue;
-    for (const { event } of Object.values(entry.transitions)) {
-      for (const id of stepTransitions(machine, entry.state, event)) {
-        const walk = [...eventsTo(key), event];
-        if (!best.has(id) || best.get(id)!.length > walk.length) best.set(id, walk);
+    for (const { event, ids, next } of steps(key)) {
+      const walk = [...eventsTo(key), event];
+      for (const id of [...ids, ...pairsIn(ids)]) keep(id, finished(walk, next));
+      // Each transition followed by each the next state can take: the pairs across two steps.
+      for (const after of next === undefined ? [] : steps(next)) {
+        keep(pairId(ids.at(-1)!, after.ids[0]!), finished([...walk, after.event], after.next));
       }
     }
   }
-  return chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
+  const walks = chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
+  return { walks, pairs: [...pairs] };
+}
+
+type Step = { event: EventObject; ids: string[]; next: string | undefined };
+
+/** The steps out of each state of the adjacency map (memoized: each is asked for often). */
+function stepsOf(machine: AnyStateMachine, adjacency: Adjacency, serialize: Serialize) {
+  const memo = new Map<string, Step[]>();
+  return (key: string): Step[] => {
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const entry = adjacency[key as never]!;
+    const steps = Object.values(entry.transitions)
+      .map(({ event, state }) => {
+        const next = serialize(state);
+        const ids = stepTransitions(machine, entry.state, event);
+        return { event, ids, next: next in adjacency ? next : undefined };
+      })
+      .filter((step) => step.ids.length > 0);
+    memo.set(key, steps);
+    return steps;
+  };
 }
 
 /** Replays `events` on the model: its path, every transition taken and state visited. */
@@ -141,7 +198,7 @@ function trace(
     for (const id of activeStateIds(machine.id, snapshot.value)) states.add(id);
   }
   const path = { state: snapshot, steps, weight: steps.length };
-  return { events, path, transitions, states: [...states] };
+  return { events, path, transitions, states: [...states], pairs: pairsIn(transitions) };
 }
 
 /** A walk given as events (a scenario), checked against the model and traced like a planned one. */
@@ -169,9 +226,10 @@ function chooseCover(
   const covered = new Set<string>();
   const chosen: PlannedWalk[] = [];
   for (const walk of walks) {
-    if (walk.transitions.every((id) => covered.has(id))) continue;
+    const ids = [...walk.transitions, ...walk.pairs];
+    if (ids.every((id) => covered.has(id))) continue;
     chosen.push(walk);
-    for (const id of walk.transitions) covered.add(id);
+    for (const id of ids) covered.add(id);
   }
   return chosen;
 }
