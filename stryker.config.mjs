@@ -1,0 +1,28 @@
+/**
+ * `npm run test:mutation`: StrykerJS mutates the machines and runs the model walks alone
+ * (vitest.model.config.ts) against each mutant; test/model/mutation-summary.ts then writes the
+ * committed score and survivors (reports/mutation/summary.json) that CI checks.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  testRunner: 'vitest',
+  // The walks reach the machines through the worker's actors, not by import alone.
+  vitest: { configFile: 'vitest.model.config.ts', related: false },
+  mutate: ['machines/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  // Only mutants whose code or covering walks changed run again; the file is committed.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  // The machine is shared: one walk at a time.
+  concurrency: 1,
+  // A mutant that makes a walk hang ends it after this much more than the walk's own time (ms).
+  timeoutMS: 20_000,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { logTests: false },
+  thresholds: { high: 90, low: 85, break: null },
+  tempDirName: '.stryker-tmp',
+  // No tsconfig to rewrite: the walks run TypeScript through vitest, and Stryker's rewrite calls
+  // the TypeScript 5 API, which TypeScript 7 (this project's) does not have.
+  tsconfigFile: 'stryker-has-no-tsconfig.json',
+};

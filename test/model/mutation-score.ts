@@ -1,0 +1,86 @@
+/**
+ * The mutation score of the machines under the model walks (StrykerJS, stryker.config.mjs).
+ *
+ *   node test/model/mutation-score.ts summarize   # after `stryker run` (npm run test:mutation)
+ *   node test/model/mutation-score.ts check       # CI: the committed summary against the threshold
+ *
+ * `summarize` reads Stryker's JSON report (reports/mutation/mutation.json, not committed) and
+ * writes reports/mutation/summary.json (committed): the score, the counts, the files mutated
+ * and every surviving mutant by file. `check` reads only that summary and exits 1 when the
+ * score is under the threshold (stryker.config.mjs's `thresholds.low`, copied into the
+ * summary), so CI checks the last run without running Stryker.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = join(import.meta.dirname, '../../reports/mutation');
+const REPORT = join(dir, 'mutation.json');
+const SUMMARY = join(dir, 'summary.json');
+
+type Mutant = {
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number } };
+};
+type Report = {
+  thresholds: { high: number; low: number };
+  files: Record<string, { mutants: Mutant[] }>;
+};
+
+export type Summary = {
+  /** The score under which CI fails, in percent (stryker.config.mjs `thresholds.low`). */
+  threshold: number;
+  /** Killed and timed-out mutants over all valid ones, in percent, one decimal. */
+  score: number;
+  counts: Record<string, number>;
+  files: string[];
+  /** Each surviving (or uncovered) mutant: `line:column mutator → replacement`, by file. */
+  survivors: Record<string, string[]>;
+};
+
+/** Mutants that do not count: they could not run, or a comment disabled them. */
+const INVALID = new Set(['CompileError', 'RuntimeError', 'Ignored', 'Pending']);
+const DETECTED = new Set(['Killed', 'Timeout']);
+
+function summarize(): Summary {
+  const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
+  const counts: Record<string, number> = {};
+  const survivors: Record<string, string[]> = {};
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    for (const m of mutants) {
+      counts[m.status] = (counts[m.status] ?? 0) + 1;
+      if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+      const { line, column } = m.location.start;
+      const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80);
+      survivors[file] = [
+        ...(survivors[file] ?? []),
+        `${line}:${column} ${m.mutatorName} → ${replacement}`,
+      ];
+    }
+  }
+  const valid = Object.entries(counts).filter(([status]) => !INVALID.has(status));
+  const total = valid.reduce((sum, [, n]) => sum + n, 0);
+  const detected = valid.reduce((sum, [status, n]) => sum + (DETECTED.has(status) ? n : 0), 0);
+  const score = total === 0 ? 0 : Math.round((detected / total) * 1000) / 10;
+  const files = Object.keys(report.files).sort();
+  return { threshold: report.thresholds.low, score, counts, files, survivors };
+}
+
+const mode = process.argv[2];
+if (mode === 'summarize') {
+  const summary = summarize();
+  writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(`mutation score ${summary.score} % (threshold ${summary.threshold} %)`);
+} else if (mode === 'check') {
+  const summary = JSON.parse(readFileSync(SUMMARY, 'utf8')) as Summary;
+  const ok = summary.score >= summary.threshold;
+  console.log(
+    `mutation score ${summary.score} % of ${summary.files.length} file(s) (threshold ${summary.threshold} %)` +
+      (ok ? '' : ': too low; run npm run test:mutation and kill or explain the survivors'),
+  );
+  process.exit(ok ? 0 : 1);
+} else {
+  console.error('usage: node test/model/mutation-score.ts summarize|check');
+  process.exit(2);
+}
