@@ -5,7 +5,7 @@
  * mutated machine (whose model predicts the mutated behaviour) still fails on what it does.
  */
 import type { WorkerFrame } from '../../src/protocol/index.ts';
-import type { LocalQueue, QueueEvent } from '../../src/queue/index.ts';
+import type { LocalQueue, QueueEvent } from '../../src/tools/queue/index.ts';
 
 /** Frames that settle a job at the queue. */
 const OUTCOMES = new Set(['job_result', 'job_result_ref', 'job_error']);
