@@ -53,8 +53,8 @@ export const BUGS: Bug[] = [
   },
   {
     name: 'worker-resume',
-    file: 'machines/worker.machine.ts',
-    from: "                'resumeGate',\n",
+    file: 'machines/worker-degraded.ts',
+    from: "        'resumeGate',\n",
     to: '',
     walks: 'test/model/worker.model.test.ts',
   },
