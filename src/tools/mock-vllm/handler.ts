@@ -5,6 +5,13 @@
  * are served: plain vLLM's, or vLLM-Omni's (`--omni`) which add speech and video.
  */
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import {
+  type HttpApp,
+  type HttpReply,
+  type HttpRequest,
+  readBody,
+  routeMethods,
+} from '../../net/http-server.ts';
 import { speech, transcription } from './endpoints/audio.ts';
 import { chatCompletion } from './endpoints/chat.ts';
 import { embeddings } from './endpoints/embeddings.ts';
@@ -16,7 +23,7 @@ import {
   notFoundReply,
   unauthorizedReply,
 } from './replies.ts';
-import { type MockRequest, parseBody, readRaw } from './request.ts';
+import { type MockRequest, parseBody } from './request.ts';
 import { control, health, metrics, models } from './routes.ts';
 import { hold, type MockState, recordAborted } from './state.ts';
 
@@ -45,8 +52,6 @@ const GETS: Record<string, (state: MockState) => MockReply | Promise<MockReply>>
   '/v1/models': models,
 };
 
-const VIDEO_JOB = /^\/v1\/videos\/[^/]+(\/content)?$/;
-
 function inferenceRoutes(state: MockState): Record<string, Inference> {
   return state.options.omni ? OMNI_INFERENCE : VLLM_INFERENCE;
 }
@@ -58,14 +63,15 @@ function requestedModel(request: MockRequest): unknown {
   return request.fields?.model;
 }
 
-function send(state: MockState, req: IncomingMessage, res: ServerResponse, reply: MockReply) {
+function send(state: MockState, reply: HttpReply, answer: MockReply): void {
+  const res = reply.raw;
   if (res.destroyed) return;
-  res.writeHead(reply.status, { 'content-type': reply.contentType });
-  res.end(reply.body);
+  reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
   if (state.options.disableAccessLog) return;
+  const req = reply.request.raw;
   const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
   const line = `"${req.method} ${req.url} HTTP/${req.httpVersion}"`;
-  state.log.uvicorn(`${client} - ${line} ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`);
+  state.log.uvicorn(`${client} - ${line} ${answer.status} ${STATUS_CODES[answer.status] ?? ''}`);
 }
 
 async function infer(state: MockState, request: MockRequest, closed: AbortSignal) {
@@ -92,25 +98,51 @@ function authorized(state: MockState, request: MockRequest): boolean {
   return request.headers.authorization === `Bearer ${key}`;
 }
 
-function route(
+/** What a route answers once the request is read: an inference, or a reply. */
+type Route = (
   request: MockRequest,
   state: MockState,
-): 'inference' | MockReply | Promise<MockReply> {
-  const { method, path } = request;
-  if (path.startsWith('/mock/')) return control(state, method, path, request.body);
-  if (!authorized(state, request)) return unauthorizedReply();
-  const inference = inferenceRoutes(state);
-  if (method === 'POST' && path in inference) return 'inference';
-  if (state.options.omni && VIDEO_JOB.test(path)) return videoJobRoute(state, method, path);
-  const get = GETS[path];
-  if (method === 'GET' && get) return get(state);
-  if (path in inference || get) return jsonReply({ detail: 'Method Not Allowed' }, 405);
-  return notFoundReply();
+) => 'inference' | MockReply | Promise<MockReply>;
+
+const INFERENCE: Route = () => 'inference';
+const METHOD_NOT_ALLOWED: Route = () => jsonReply({ detail: 'Method Not Allowed' }, 405);
+
+/**
+ * The mock's route table on `app`: the routes of its mode (`omni`), vLLM's 405 and 404 around
+ * them. Registered before listening; `current` gives the state once requests come.
+ */
+export function registerRoutes(app: HttpApp, omni: boolean, current: () => MockState): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!portClosed(current(), request.raw)) return done();
+    reply.hijack();
+    request.raw.socket.destroy();
+  });
+  const on = (route: Route) => (request: HttpRequest, reply: HttpReply) =>
+    void handleRequest(current(), request, reply, route);
+  const notAllowed = on(METHOD_NOT_ALLOWED);
+  for (const path of Object.keys(omni ? OMNI_INFERENCE : VLLM_INFERENCE)) {
+    routeMethods(app, path, { POST: on(INFERENCE) }, notAllowed);
+  }
+  for (const [path, get] of Object.entries(GETS)) {
+    routeMethods(app, path, { GET: on((_, s) => get(s)) }, notAllowed);
+  }
+  if (omni) {
+    const videoJob = on((r, s) => videoJobRoute(s, r.method, r.path));
+    app.all('/v1/videos/:id', videoJob);
+    app.all('/v1/videos/:id/content', videoJob);
+  }
+  app.all(
+    '/mock/*',
+    on((r, s) => control(s, r.method, r.path, r.body)),
+  );
+  app.setNotFoundHandler(on(notFoundReply));
 }
 
 /** The request with its body parsed; in instant mode only when someone listens. */
 async function receive(state: MockState, req: IncomingMessage): Promise<MockRequest | MockReply> {
-  const raw = await readRaw(req);
+  const read = await readBody(req);
+  if (!read.ok) throw new Error('the request body could not be read');
+  const raw = read.body;
   const skip = state.instantReplies !== undefined && state.events.listenerCount('request') === 0;
   const parsed = skip ? {} : await parseBody(raw, req.headers['content-type']);
   if ('error' in parsed) return errorReply(400, parsed.error);
@@ -143,27 +175,35 @@ function portClosed(state: MockState, req: IncomingMessage): boolean {
   return state.lifecycle.phase() === 'starting' && !(req.url ?? '').startsWith('/mock/');
 }
 
-export async function handleRequest(state: MockState, req: IncomingMessage, res: ServerResponse) {
-  if (portClosed(state, req)) return void req.socket.destroy();
+async function handleRequest(
+  state: MockState,
+  { raw: req }: HttpRequest,
+  reply: HttpReply,
+  route: Route,
+): Promise<void> {
   const closed = new AbortController();
   let request: MockRequest | undefined;
-  res.on('close', () => {
-    if (res.writableFinished) return;
+  reply.raw.on('close', () => {
+    if (reply.raw.writableFinished) return;
     closed.abort();
     if (request === undefined) return;
     recordAborted(state, request);
     state.events.emit('aborted', request);
   });
   const got = await receive(state, req).catch(() => undefined);
-  if (got === undefined) return;
-  if ('status' in got) return send(state, req, res, got);
+  if (got === undefined) return void reply.hijack();
+  if ('status' in got) return send(state, reply, got);
   request = got;
   state.events.emit('request', request);
+  // vLLM's AuthenticationMiddleware runs before routing; the mock's own /mock routes are not vLLM's.
+  if (!request.path.startsWith('/mock/') && !authorized(state, request)) {
+    return send(state, reply, unauthorizedReply());
+  }
   const routed = await route(request, state);
-  if (routed !== 'inference') return send(state, req, res, routed);
-  if (startInference(state, res)) return;
-  const reply = await infer(state, request, closed.signal);
-  if (closed.signal.aborted) return;
-  if (reply.status < 300) state.succeeded += 1;
-  send(state, req, res, reply);
+  if (routed !== 'inference') return send(state, reply, routed);
+  if (startInference(state, reply.raw)) return void reply.hijack();
+  const answer = await infer(state, request, closed.signal);
+  if (closed.signal.aborted) return void reply.hijack();
+  if (answer.status < 300) state.succeeded += 1;
+  send(state, reply, answer);
 }

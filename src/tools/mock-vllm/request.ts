@@ -2,7 +2,7 @@
  * A received request as tests see it: method, path, and the JSON body or the multipart
  * fields, already parsed.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** A file part of a multipart body. */
 export type MockFile = { filename: string; contentType: string; data: Buffer };
@@ -22,12 +22,6 @@ export type MockRequest = {
   /** The multipart fields, when the request sent multipart/form-data. */
   fields?: FormFields;
 };
-
-export async function readRaw(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function parseForm(raw: Buffer, contentType: string): Promise<FormFields> {
   const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();

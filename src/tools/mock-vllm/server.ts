@@ -1,15 +1,16 @@
 /**
- * `startMockVllm`: a fake `vllm serve` on node:http, for tests in-process and for the
+ * `startMockVllm`: a fake `vllm serve` on the shared HTTP layer (src/net/http-server.ts), for tests in-process and for the
  * `casola-worker mock-vllm serve` executable. It speaks the HTTP surface the worker uses
  * and fails in the ways vLLM fails, on request (see MockVllmOptions).
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { httpBase } from '../../net/http-base.ts';
+import { closeHttp, createHttpApp, listenHttp } from '../../net/http-server.ts';
 import { VERSION } from '../../version.ts';
 import { instantReplies } from './endpoints/instant.ts';
-import { handleRequest } from './handler.ts';
+import { registerRoutes } from './handler.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { type MockVllmOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { type MockState, type MockVllmEvents, releaseHeld } from './state.ts';
@@ -79,19 +80,16 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
   const log = createVllmLog(options.log);
   const events = new EventEmitter<MockVllmEvents>();
   // Node's own keep-alive timeout announces itself (`Keep-Alive: timeout=5`); uvicorn's does not.
-  const server = createServer({ keepAliveTimeout: 0 });
-  closeIdleConnections(server, UVICORN_KEEP_ALIVE_MS);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  options.port = (server.address() as AddressInfo).port;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      state.lifecycle.stop();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const app = createHttpApp({ server: { keepAliveTimeout: 0 } });
+  closeIdleConnections(app.server, UVICORN_KEEP_ALIVE_MS);
+  registerRoutes(app, options.omni, () => state);
+  options.port = await listenHttp(app, options.host, options.port);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    state.lifecycle.stop();
+    closing ??= closeHttp(app);
+    return closing;
+  };
   logStart(log, options);
   const state: MockState = {
     options,
@@ -110,7 +108,6 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
     aborted: [],
     videos: new Map(),
   };
-  server.on('request', (req, res) => void handleRequest(state, req, res));
   return {
     url: httpBase(options.host, options.port),
     port: options.port,

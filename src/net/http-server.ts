@@ -1,0 +1,85 @@
+/**
+ * The one HTTP layer of the status server, the local queue and the mock vLLM: Fastify (picked
+ * by measurement against Hono, README "Development"), with what the three share: request
+ * bodies left unread for each route to read bounded from `request.raw` (nothing is buffered
+ * whole that was not before), listening on a port, and closing with a grace.
+ */
+import { createServer, type IncomingMessage, type ServerOptions } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+export type HttpApp = FastifyInstance;
+export type { FastifyReply as HttpReply, FastifyRequest as HttpRequest };
+
+export type HttpAppOptions = {
+  /** node:http options of the server (timeouts, keep-alive). Default Node's own. */
+  server?: ServerOptions;
+  /** Whether `/path/` finds the route of `/path`. Default false. */
+  ignoreTrailingSlash?: boolean;
+};
+
+/** A Fastify app on node:http whose routes read their own bodies. */
+export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
+  const app = Fastify({
+    serverFactory: (handler) => createServer(options.server ?? {}, handler),
+    routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false },
+    // Each server says which methods a path answers; HEAD is not GET unless it says so.
+    exposeHeadRoutes: false,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  return app;
+}
+
+/**
+ * Registers `methods` of `url` to `handler` and every other method to `notAllowed` (405):
+ * Fastify itself answers a known path with another method as an unknown one.
+ */
+export function routeMethods(
+  app: HttpApp,
+  url: string,
+  methods: Record<string, (request: FastifyRequest, reply: FastifyReply) => void>,
+  notAllowed: (request: FastifyRequest, reply: FastifyReply) => void,
+): void {
+  for (const [method, handler] of Object.entries(methods)) app.route({ method, url, handler });
+  const others = app.supportedMethods.filter((method) => !(method in methods));
+  app.route({ method: others, url, handler: notAllowed });
+}
+
+/** Listens and resolves with the port (the OS-chosen one for port 0). */
+export async function listenHttp(app: HttpApp, host: string, port: number): Promise<number> {
+  await app.listen({ host, port });
+  return (app.server.address() as AddressInfo).port;
+}
+
+/**
+ * Stops listening: idle connections close at once, requests under way get `graceMs`
+ * before their connections are closed too.
+ */
+export async function closeHttp(app: HttpApp, graceMs = 0): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  app.server.closeIdleConnections();
+  await app.close();
+  clearTimeout(force);
+}
+
+export type BodyRead = { ok: true; body: Buffer } | { ok: false; status: 413 | 400 };
+
+/** Reads a request body of at most `limitBytes`; never throws. */
+export async function readBody(
+  request: IncomingMessage,
+  limitBytes = Number.POSITIVE_INFINITY,
+): Promise<BodyRead> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limitBytes) return { ok: false, status: 413 };
+      chunks.push(chunk);
+    }
+  } catch {
+    return { ok: false, status: 400 };
+  }
+  return { ok: true, body: Buffer.concat(chunks) };
+}
