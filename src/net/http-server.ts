@@ -4,27 +4,40 @@
  * bodies left unread for each route to read bounded from `request.raw` (nothing is buffered
  * whole that was not before), listening on a port, and closing with a grace.
  */
-import { createServer, type IncomingMessage, type ServerOptions } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export type HttpApp = FastifyInstance;
-export type { FastifyReply as HttpReply, FastifyRequest as HttpRequest };
+export type HttpReply = FastifyReply;
+export type HttpRequest = FastifyRequest;
 
 export type HttpAppOptions = {
   /** node:http options of the server (timeouts, keep-alive). Default Node's own. */
   server?: ServerOptions;
   /** Whether `/path/` finds the route of `/path`. Default false. */
   ignoreTrailingSlash?: boolean;
+  /**
+   * How a request whose URL cannot be routed (a broken percent-encoding) is answered, in the
+   * server's own error shape. Default Fastify's JSON error.
+   */
+  badRequest?: (reply: HttpReply, message: string) => void;
 };
 
 /** A Fastify app on node:http whose routes read their own bodies. */
 export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
-  const app = Fastify({
+  const { badRequest } = options;
+  const app = Fastify<Server>({
     serverFactory: (handler) => createServer(options.server ?? {}, handler),
     routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false },
     // Each server says which methods a path answers; HEAD is not GET unless it says so.
     exposeHeadRoutes: false,
+    ...(badRequest === undefined
+      ? {}
+      : {
+          frameworkErrors: (error, _request, reply) =>
+            badRequest(reply as HttpReply, error.message),
+        }),
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

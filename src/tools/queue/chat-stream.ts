@@ -6,7 +6,8 @@
  * it; then `data: [DONE]`. The chunk shape is OpenAI's `chat.completion.chunk` (as vLLM's
  * vllm/entrypoints/openai/protocol.py, ChatCompletionStreamResponse, v0.11, serves it).
  */
-import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { HttpReply } from '../../net/http-server.ts';
 
 /** The completion a chat job's result carries (src/tasks/chat-completion.ts). */
 export type Completion = {
@@ -58,14 +59,16 @@ export function completionChunks(completion: Completion, includeUsage: boolean):
 
 /** Answers 200 with the stream of `completion`. */
 export function sendChatStream(
-  response: ServerResponse,
+  reply: HttpReply,
   completion: Completion,
   includeUsage: boolean,
 ): void {
-  if (response.headersSent) return;
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const chunk of completionChunks(completion, includeUsage)) {
-    response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-  }
-  response.end('data: [DONE]\n\n');
+  const events = completionChunks(completion, includeUsage).map(
+    (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
+  );
+  reply
+    .code(200)
+    .header('content-type', 'text/event-stream')
+    .header('cache-control', 'no-cache')
+    .send(Readable.from([...events, 'data: [DONE]\n\n']));
 }

@@ -3,17 +3,16 @@
  * result that a `job_result_ref` then points at. Uploads are kept per job and fence token,
  * so a stale holder's upload can never complete a newer dispatch.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JsonValue } from '../../protocol/index.ts';
-import type { EventLog } from './event-log.ts';
 import {
   type BodyRead,
-  decodePathSegment,
-  type HeldResponses,
+  type HttpApp,
+  type HttpReply,
+  type HttpRequest,
   readBody,
-  sendDetail,
-  sendJson,
-} from './http.ts';
+} from '../../net/http-server.ts';
+import type { JsonValue } from '../../protocol/index.ts';
+import type { EventLog } from './event-log.ts';
+import { type HeldResponses, sendDetail, sendJson } from './http.ts';
 import type { JobStore } from './jobs.ts';
 
 /** fail: answer HTTP 500 · hang: never answer until the queue closes. */
@@ -55,34 +54,33 @@ export type OffloadDeps = {
   maxBodyBytes: number;
 };
 
-const PAYLOAD_PATH = /^\/offload\/payload\/([^/]+)$/;
-const RESULT_PATH = /^\/offload\/result\/([^/]+)\/(\d+)$/;
-
-/** Serves /offload/...; false when the path is not an offload path. */
-export function handleOffload(
+/**
+ * The offload routes on `app`: GET /offload/payload/{job}, PUT /offload/result/{job}/{fence};
+ * any other method or a fence that is not a number is not an offload URL (404).
+ */
+export function offloadRoutes(
+  app: HttpApp,
   deps: OffloadDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
-  path: string,
-): boolean {
-  const payload = PAYLOAD_PATH.exec(path);
-  if (payload !== null && request.method === 'GET') {
-    servePayload(deps, response, decodePathSegment(payload[1]!));
-    return true;
-  }
-  const result = RESULT_PATH.exec(path);
-  if (result !== null && request.method === 'PUT') {
-    void takeResult(deps, request, response, decodePathSegment(result[1]!), Number(result[2]));
-    return true;
-  }
-  return false;
+  notFound: (request: HttpRequest, reply: HttpReply) => void,
+): void {
+  app.get<{ Params: { jobId: string } }>('/offload/payload/:jobId', (request, reply) => {
+    servePayload(deps, reply, request.params.jobId);
+  });
+  app.put<{ Params: { jobId: string; fence: string } }>(
+    '/offload/result/:jobId/:fence',
+    (request, reply) => {
+      const { jobId, fence } = request.params;
+      if (!/^\d+$/.test(fence)) return notFound(request, reply);
+      void takeResult(deps, request, reply, jobId, Number(fence));
+    },
+  );
 }
 
-function servePayload(deps: OffloadDeps, response: ServerResponse, jobId: string): void {
+function servePayload(deps: OffloadDeps, reply: HttpReply, jobId: string): void {
   const job = deps.jobs.get(jobId);
   if (job?.offload !== true) {
     deps.events.record({ kind: 'offload_get', jobId, status: 404 });
-    sendDetail(response, 404, 'no offloaded payload for this job');
+    sendDetail(reply, 404, 'no offloaded payload for this job');
     return;
   }
   const fault = deps.faults.nextPayloadGet();
@@ -91,32 +89,32 @@ function servePayload(deps: OffloadDeps, response: ServerResponse, jobId: string
     jobId,
     status: fault === 'fail' ? 500 : (fault ?? 200),
   });
-  if (fault === 'hang') deps.held.hold(response);
-  else if (fault === 'fail') sendDetail(response, 500, 'injected failure');
-  else sendJson(response, 200, job.payload);
+  if (fault === 'hang') deps.held.hold(reply);
+  else if (fault === 'fail') sendDetail(reply, 500, 'injected failure');
+  else sendJson(reply, 200, job.payload);
 }
 
 async function takeResult(
   deps: OffloadDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
   jobId: string,
   fenceToken: number,
 ): Promise<void> {
   const fault = deps.faults.nextResultPut();
   if (fault === 'hang') {
     deps.events.record({ kind: 'offload_put', jobId, fenceToken, status: 'hang', bytes: 0 });
-    deps.held.hold(response);
+    deps.held.hold(reply);
     return;
   }
-  const read = await readBody(request, deps.maxBodyBytes);
+  const read = await readBody(request.raw, deps.maxBodyBytes);
   const bytes = read.ok ? read.body.length : 0;
   const parsed = read.ok ? parseJson(read.body) : undefined;
   const status = putStatus(fault, read, deps.jobs.get(jobId) !== undefined, parsed);
   if (status === 200) deps.uploads.put(jobId, fenceToken, parsed!.value);
   deps.events.record({ kind: 'offload_put', jobId, fenceToken, status, bytes });
-  if (status === 200) sendJson(response, 200, {});
-  else sendDetail(response, status, putFailure(status));
+  if (status === 200) sendJson(reply, 200, {});
+  else sendDetail(reply, status, putFailure(status));
 }
 
 function putStatus(

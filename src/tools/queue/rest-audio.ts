@@ -2,9 +2,10 @@
  * The OpenAI audio routes: speech answers the decoded audio bytes with the format's
  * content type; transcriptions take a multipart form and send the file as `audio_base64`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { z } from 'zod';
-import { readBody, sendBytes, sendJson } from './http.ts';
+import { type HttpReply, type HttpRequest, readBody } from '../../net/http-server.ts';
+import { sendBytes, sendJson } from './http.ts';
 import {
   answerFailure,
   defined,
@@ -37,11 +38,11 @@ const speechResult = z.looseObject({ audio_base64: z.string(), format: z.string(
 
 export async function speech(
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
 ): Promise<void> {
   const body = await readJson(deps, request, speechBody);
-  if (!body.ok) return answerFailure(response, body);
+  if (!body.ok) return answerFailure(reply, body);
   const { model, input, voice, response_format, speed } = body.value;
   const payload = {
     task: 'openai/audio-speech',
@@ -50,10 +51,10 @@ export async function speech(
     ...defined({ voice, response_format, speed }),
   };
   const result = await runTransient(deps, payload, model, speechResult);
-  if (!result.ok) return answerFailure(response, result);
+  if (!result.ok) return answerFailure(reply, result);
   const format = result.value.format ?? response_format ?? 'mp3';
   const contentType = AUDIO_TYPES[format] ?? 'application/octet-stream';
-  sendBytes(response, 200, contentType, Buffer.from(result.value.audio_base64, 'base64'));
+  sendBytes(reply, 200, contentType, Buffer.from(result.value.audio_base64, 'base64'));
 }
 
 const transcriptionForm = z.object({
@@ -70,11 +71,11 @@ const transcriptionResult = z.looseObject({
 
 export async function transcriptions(
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
 ): Promise<void> {
   const form = await readForm(deps, request);
-  if (!form.ok) return answerFailure(response, form);
+  if (!form.ok) return answerFailure(reply, form);
   const { model, language, response_format, audio_base64 } = form.value;
   const payload = {
     task: 'openai/audio-transcription',
@@ -83,14 +84,14 @@ export async function transcriptions(
     ...defined({ language, response_format }),
   };
   const result = await runTransient(deps, payload, model, transcriptionResult);
-  if (!result.ok) return answerFailure(response, result);
+  if (!result.ok) return answerFailure(reply, result);
   const { text, language: detected, duration, segments } = result.value;
   if (response_format === 'text' || response_format === 'srt' || response_format === 'vtt') {
-    sendBytes(response, 200, 'text/plain; charset=utf-8', text);
+    sendBytes(reply, 200, 'text/plain; charset=utf-8', text);
   } else if (response_format === 'verbose_json') {
-    sendJson(response, 200, { text, ...defined({ language: detected, duration, segments }) });
+    sendJson(reply, 200, { text, ...defined({ language: detected, duration, segments }) });
   } else {
-    sendJson(response, 200, { text });
+    sendJson(reply, 200, { text });
   }
 }
 
@@ -98,13 +99,13 @@ type TranscriptionForm = z.output<typeof transcriptionForm> & { audio_base64: st
 
 async function readForm(
   deps: RestDeps,
-  request: IncomingMessage,
+  request: HttpRequest,
 ): Promise<RestResult<TranscriptionForm>> {
   const contentType = request.headers['content-type'] ?? '';
   if (!contentType.startsWith('multipart/form-data')) {
     return fail(400, 'expected a multipart/form-data body with file and model');
   }
-  const read = await readBody(request, deps.maxBodyBytes);
+  const read = await readBody(request.raw, deps.maxBodyBytes);
   if (!read.ok) return fail(read.status, 'the request body could not be read or is too large');
   let form: FormData;
   try {

@@ -4,10 +4,11 @@
  * status codes (503 nobody can take it, 504 timed out, 502 the worker's error), and 501 when
  * the worker has no such task, up front once every candidate worker has said so.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { z } from 'zod';
+import { type HttpReply, type HttpRequest, readBody } from '../../net/http-server.ts';
 import { describeIssues, type JsonValue } from '../../protocol/index.ts';
-import { readBody, sendDetail } from './http.ts';
+import { sendDetail } from './http.ts';
 import type { JobStore } from './jobs.ts';
 import type { Scheduler } from './scheduler.ts';
 import { saysUnsupportedTask, taskOf } from './task-support.ts';
@@ -31,10 +32,10 @@ export function fail(status: number, detail: string): RestFailure {
 /** Reads and validates a JSON body. */
 export async function readJson<S extends z.ZodType>(
   deps: RestDeps,
-  request: IncomingMessage,
+  request: HttpRequest,
   schema: S,
 ): Promise<RestResult<z.output<S>>> {
-  const read = await readBody(request, deps.maxBodyBytes);
+  const read = await readBody(request.raw, deps.maxBodyBytes);
   if (!read.ok) return fail(read.status, 'the request body could not be read or is too large');
   let value: unknown;
   try {
@@ -86,8 +87,8 @@ export async function runTransient<S extends z.ZodType>(
   }
 }
 
-export function answerFailure(response: ServerResponse, failure: RestFailure): void {
-  sendDetail(response, failure.status, failure.detail);
+export function answerFailure(reply: HttpReply, failure: RestFailure): void {
+  sendDetail(reply, failure.status, failure.detail);
 }
 
 /** The fields that are set, so that payloads carry exactly what the request gave. */

@@ -2,8 +2,9 @@
  * Persisted jobs over REST (POST /jobs, GET /jobs/{id}) and GET /health, with exactly the
  * job object and health body of protocol.md.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { z } from 'zod';
+import type { HttpReply, HttpRequest } from '../../net/http-server.ts';
 import type { JsonValue } from '../../protocol/index.ts';
 import { sendDetail, sendJson } from './http.ts';
 import { toJobObject } from './jobs.ts';
@@ -18,28 +19,28 @@ const createJobBody = z.looseObject({
 
 export async function createJob(
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
 ): Promise<void> {
   const body = await readJson(deps, request, createJobBody);
-  if (!body.ok) return answerFailure(response, body);
+  if (!body.ok) return answerFailure(reply, body);
   const job = deps.scheduler.submit({
     payload: body.value.payload,
     mode: 'persisted',
     configId: body.value.config_id,
     offload: body.value.offload,
   });
-  sendJson(response, 200, toJobObject(job));
+  sendJson(reply, 200, toJobObject(job));
 }
 
-export function getJob(deps: RestDeps, response: ServerResponse, jobId: string): void {
+export function getJob(deps: RestDeps, reply: HttpReply, jobId: string): void {
   const job = deps.jobs.get(jobId);
-  if (job === undefined) sendDetail(response, 404, `job ${jobId} not found`);
-  else sendJson(response, 200, toJobObject(job));
+  if (job === undefined) sendDetail(reply, 404, `job ${jobId} not found`);
+  else sendJson(reply, 200, toJobObject(job));
 }
 
-export function health(deps: RestDeps, response: ServerResponse): void {
-  sendJson(response, 200, {
+export function health(deps: RestDeps, reply: HttpReply): void {
+  sendJson(reply, 200, {
     status: 'ok',
     worker_connected: deps.workers.connected().length > 0,
     pending_jobs: deps.jobs.pendingCount,

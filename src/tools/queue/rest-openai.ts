@@ -4,8 +4,9 @@
  * the request gave (the worker forwards them to vLLM), and the worker's result into the
  * OpenAI answer; a chat request with `stream: true` gets it as Server-Sent Events.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { z } from 'zod';
+import type { HttpReply, HttpRequest } from '../../net/http-server.ts';
 import type { JsonValue } from '../../protocol/index.ts';
 import { type Completion, sendChatStream } from './chat-stream.ts';
 import { sendJson } from './http.ts';
@@ -21,24 +22,24 @@ const chatResult = z.looseObject({ completion: z.record(z.string(), z.unknown())
 
 export async function chatCompletions(
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
 ): Promise<void> {
   const body = await readJson(deps, request, chatBody);
-  if (!body.ok) return answerFailure(response, body);
+  if (!body.ok) return answerFailure(reply, body);
   // The queue streams; the job itself is one answer.
   const { stream, stream_options: streamOptions, ...parameters } = body.value;
   // The route names the task: a body field `task` must not pick another one.
   const payload = { ...parameters, task: 'openai/chat-completion' } as JsonValue;
   const result = await runTransient(deps, payload, parameters.model, chatResult);
-  if (!result.ok) return answerFailure(response, result);
+  if (!result.ok) return answerFailure(reply, result);
   const completion = result.value.completion as Completion;
   if (stream === true) {
-    sendChatStream(response, completion, streamOptions?.include_usage === true);
+    sendChatStream(reply, completion, streamOptions?.include_usage === true);
     return;
   }
   const created = Math.floor(Date.now() / 1000);
-  sendJson(response, 200, { object: 'chat.completion', created, ...completion });
+  sendJson(reply, 200, { object: 'chat.completion', created, ...completion });
 }
 
 const tokenIds = z.array(z.number().int()).min(1);
@@ -59,17 +60,17 @@ const embeddingsResult = z.looseObject({
 
 export async function embeddings(
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
 ): Promise<void> {
   const body = await readJson(deps, request, embeddingsBody);
-  if (!body.ok) return answerFailure(response, body);
+  if (!body.ok) return answerFailure(reply, body);
   const { model } = body.value;
   const payload = { ...body.value, task: 'openai/embeddings' } as JsonValue;
   const result = await runTransient(deps, payload, model, embeddingsResult);
-  if (!result.ok) return answerFailure(response, result);
+  if (!result.ok) return answerFailure(reply, result);
   const { embeddings: vectors, prompt_tokens, total_tokens } = result.value;
-  sendJson(response, 200, {
+  sendJson(reply, 200, {
     object: 'list',
     data: vectors.map(({ index, embedding }) => ({ object: 'embedding', index, embedding })),
     model,
@@ -90,11 +91,11 @@ const imagesResult = z.looseObject({ images: z.array(z.looseObject({ url: z.stri
 
 export async function imageGenerations(
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  reply: HttpReply,
 ): Promise<void> {
   const body = await readJson(deps, request, imagesBody);
-  if (!body.ok) return answerFailure(response, body);
+  if (!body.ok) return answerFailure(reply, body);
   const { model, prompt, n, size } = body.value;
   const [width, height] = size.split('x').map(Number) as [number, number];
   const payload = {
@@ -105,18 +106,18 @@ export async function imageGenerations(
     image_size: { width, height },
   };
   const result = await runTransient(deps, payload, model, imagesResult);
-  if (!result.ok) return answerFailure(response, result);
-  sendJson(response, 200, {
+  if (!result.ok) return answerFailure(reply, result);
+  sendJson(reply, 200, {
     created: Math.floor(Date.now() / 1000),
     data: result.value.images.map(({ url }) => ({ url, revised_prompt: prompt })),
   });
 }
 
 /** The connected workers' config ids, as OpenAI models. */
-export function models(deps: RestDeps, response: ServerResponse): void {
+export function models(deps: RestDeps, reply: HttpReply): void {
   const ids = new Set(deps.workers.connected().map((record) => record.configId));
   const created = Math.floor(Date.now() / 1000);
-  sendJson(response, 200, {
+  sendJson(reply, 200, {
     object: 'list',
     data: [...ids].map((id) => ({ id, object: 'model', created, owned_by: 'casola' })),
   });

@@ -1,55 +1,55 @@
 /**
- * The REST surface of the reference queue (protocol.md): a table from method and path to
+ * The REST surface of the reference queue (protocol.md): a table from path and method to
  * handler. Unknown paths answer 404 and known paths with another method 405, both in the
  * `{"detail": ...}` shape.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodePathSegment, sendDetail } from './http.ts';
+import {
+  type HttpApp,
+  type HttpReply,
+  type HttpRequest,
+  routeMethods,
+} from '../../net/http-server.ts';
+import { sendDetail } from './http.ts';
 import { speech, transcriptions } from './rest-audio.ts';
 import type { RestDeps } from './rest-io.ts';
 import { createJob, getJob, health } from './rest-jobs.ts';
 import { chatCompletions, embeddings, imageGenerations, models } from './rest-openai.ts';
 
-type Handler = (
+type Handler = (deps: RestDeps, request: HttpRequest, reply: HttpReply) => void | Promise<void>;
+
+const ROUTES: Record<string, Record<string, Handler>> = {
+  '/health': { GET: (deps, _request, reply) => health(deps, reply) },
+  '/v1/models': { GET: (deps, _request, reply) => models(deps, reply) },
+  '/v1/chat/completions': { POST: chatCompletions },
+  '/v1/embeddings': { POST: embeddings },
+  '/v1/audio/speech': { POST: speech },
+  '/v1/audio/transcriptions': { POST: transcriptions },
+  '/v1/images/generations': { POST: imageGenerations },
+  '/jobs': { POST: createJob },
+  '/jobs/:jobId': {
+    GET: (deps, request, reply) => getJob(deps, reply, (request.params as { jobId: string }).jobId),
+  },
+};
+
+/**
+ * The REST routes on `app`; `serve` runs a handler and answers what it throws (one place for
+ * the queue's 500).
+ */
+export function restRoutes(
+  app: HttpApp,
   deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
-) => void | Promise<void>;
-
-const ROUTES = new Map<string, Partial<Record<string, Handler>>>(
-  Object.entries({
-    '/health': { GET: (deps, _request, response) => health(deps, response) },
-    '/v1/models': { GET: (deps, _request, response) => models(deps, response) },
-    '/v1/chat/completions': { POST: chatCompletions },
-    '/v1/embeddings': { POST: embeddings },
-    '/v1/audio/speech': { POST: speech },
-    '/v1/audio/transcriptions': { POST: transcriptions },
-    '/v1/images/generations': { POST: imageGenerations },
-    '/jobs': { POST: createJob },
-  } satisfies Record<string, Partial<Record<string, Handler>>>),
-);
-
-const JOB_PATH = /^\/jobs\/([^/]+)$/;
-
-export async function handleRest(
-  deps: RestDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
-  path: string,
-): Promise<void> {
-  const method = request.method ?? 'GET';
-  const job = JOB_PATH.exec(path);
-  if (job !== null) {
-    if (method === 'GET') getJob(deps, response, decodePathSegment(job[1]!));
-    else sendDetail(response, 405, 'Method Not Allowed');
-    return;
+  serve: (run: () => void | Promise<void>, request: HttpRequest, reply: HttpReply) => void,
+): void {
+  const notAllowed = (_request: HttpRequest, reply: HttpReply) =>
+    sendDetail(reply, 405, 'Method Not Allowed');
+  for (const [path, methods] of Object.entries(ROUTES)) {
+    const handlers = Object.fromEntries(
+      Object.entries(methods).map(([method, handler]) => [
+        method,
+        (request: HttpRequest, reply: HttpReply) =>
+          serve(() => handler(deps, request, reply), request, reply),
+      ]),
+    );
+    routeMethods(app, path, handlers, notAllowed);
   }
-  const route = ROUTES.get(path);
-  if (route === undefined) {
-    sendDetail(response, 404, 'Not Found');
-    return;
-  }
-  const handler = route[method];
-  if (handler === undefined) sendDetail(response, 405, 'Method Not Allowed');
-  else await handler(deps, request, response);
 }

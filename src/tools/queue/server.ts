@@ -3,16 +3,24 @@
  * required), offload URLs, and the REST surface. Closing undoes listening: sockets first
  * (a close frame, then termination), then the HTTP server.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { QueueListenError } from '../../errors.ts';
+import {
+  closeHttp,
+  createHttpApp,
+  type HttpApp,
+  type HttpReply,
+  type HttpRequest,
+  listenHttp,
+} from '../../net/http-server.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { EventLog } from './event-log.ts';
 import { sendDetail } from './http.ts';
 import { attachConnection, type InboundDeps } from './inbound.ts';
-import { handleOffload, type OffloadDeps } from './offload.ts';
-import { handleRest } from './rest.ts';
+import { type OffloadDeps, offloadRoutes } from './offload.ts';
+import { restRoutes } from './rest.ts';
 import type { RestDeps } from './rest-io.ts';
 
 export type ServerDeps = {
@@ -29,35 +37,68 @@ const CLOSE_GRACE_MS = 1_000;
 
 export class QueueServer {
   readonly #deps: ServerDeps;
-  readonly #http: Server;
+  readonly #app: HttpApp;
   readonly #wss = new WebSocketServer({ noServer: true, autoPong: false });
   #connections = 0;
 
   constructor(deps: ServerDeps) {
     this.#deps = deps;
-    this.#http = createServer((request, response) => void this.#onRequest(request, response));
-    this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head));
+    this.#app = createHttpApp({
+      ignoreTrailingSlash: true,
+      badRequest: (reply, message) => sendDetail(reply, 400, message),
+    });
+    this.#app.addHook('onRequest', (request, reply, done) => {
+      this.#record(request, reply);
+      done();
+    });
+    this.#app.setErrorHandler((error, request, reply) => this.#failed(error, request, reply));
+    const notFound = (_request: HttpRequest, reply: HttpReply) =>
+      sendDetail(reply, 404, 'Not Found');
+    this.#app.setNotFoundHandler(notFound);
+    offloadRoutes(this.#app, deps.offload, notFound);
+    restRoutes(this.#app, deps.rest, (run, request, reply) => {
+      Promise.resolve()
+        .then(run)
+        .catch((error: unknown) => this.#failed(error, request, reply));
+    });
+    this.#app.server.on('upgrade', (request, socket, head) =>
+      this.#onUpgrade(request, socket, head),
+    );
   }
 
   /** Listens and resolves with the port (the OS-chosen one for port 0). */
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#http.once('error', (error) => reject(new QueueListenError(host, port, error)));
-      this.#http.listen(port, host, () => {
-        const address = this.#http.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
-      });
-    });
+  async listen(host: string, port: number): Promise<number> {
+    try {
+      return await listenHttp(this.#app, host, port);
+    } catch (error) {
+      throw new QueueListenError(host, port, error);
+    }
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.#wss.clients].map((ws) => closeSocket(ws)));
     this.#wss.close();
-    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
-    this.#http.closeIdleConnections();
-    const force = setTimeout(() => this.#http.closeAllConnections(), CLOSE_GRACE_MS);
-    await closed;
-    clearTimeout(force);
+    await closeHttp(this.#app, CLOSE_GRACE_MS);
+  }
+
+  /** Every request and its answer in the event log. */
+  #record(request: HttpRequest, reply: HttpReply): void {
+    const { events } = this.#deps;
+    const method = request.method;
+    const path = pathOf(request.url);
+    events.record({ kind: 'http_request', method, path });
+    reply.raw.on('finish', () => {
+      events.record({ kind: 'http_response', method, path, status: reply.raw.statusCode });
+    });
+  }
+
+  #failed(error: unknown, request: HttpRequest, reply: HttpReply): void {
+    const path = pathOf(request.url);
+    this.#deps.logger.error(
+      { err: error, method: request.method, path },
+      'request failed inside the local queue',
+    );
+    sendDetail(reply, 500, 'the local queue failed on this request; see its log');
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -80,27 +121,6 @@ export class QueueServer {
       this.#connections += 1;
       attachConnection(this.#deps.inbound, ws, request, this.#connections);
     });
-  }
-
-  async #onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const { events } = this.#deps;
-    const method = request.method ?? 'GET';
-    const path = pathOf(request.url);
-    events.record({ kind: 'http_request', method, path });
-    response.on('finish', () => {
-      events.record({ kind: 'http_response', method, path, status: response.statusCode });
-    });
-    try {
-      if (!handleOffload(this.#deps.offload, request, response, path)) {
-        await handleRest(this.#deps.rest, request, response, path);
-      }
-    } catch (error) {
-      this.#deps.logger.error(
-        { err: error, method, path },
-        'request failed inside the local queue',
-      );
-      sendDetail(response, 500, 'the local queue failed on this request; see its log');
-    }
   }
 }
 
