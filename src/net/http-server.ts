@@ -96,3 +96,20 @@ export async function readBody(
   }
   return { ok: true, body: Buffer.concat(chunks) };
 }
+
+/**
+ * Answers `body` with exactly `contentType` (Fastify adds `; charset=utf-8` to a string's JSON
+ * or text type; the servers promise the types they answered before), unless already answered.
+ */
+export function sendBody(
+  reply: HttpReply,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | string,
+): void {
+  if (reply.sent) return;
+  reply
+    .code(status)
+    .headers(headers)
+    .send(typeof body === 'string' ? Buffer.from(body) : body);
+}

@@ -2,9 +2,10 @@
  * What each path of the status server answers (see server.ts for the list). A route reads the
  * worker; none of them changes it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AnyActorRef } from 'xstate';
 import { RELAY_PAGE_SCRIPT, relayPage } from '../inspect/relay-page.ts';
+import { type HttpApp, type HttpReply, sendBody } from '../net/http-server.ts';
 import type { Logger } from '../observability/logger.ts';
 import { describeWorker } from '../worker/state.ts';
 import { DEBUG_PAGE_SCRIPT, debugPage } from './debug-page.ts';
@@ -16,7 +17,7 @@ import { readiness } from './readiness.ts';
 import { JAVASCRIPT, readScript } from './scripts.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 
-type Route = (response: ServerResponse, root: AnyActorRef) => void | Promise<void>;
+type Route = (reply: HttpReply, root: AnyActorRef) => void | Promise<void>;
 
 export type Routes = Readonly<Record<string, Route>>;
 
@@ -30,59 +31,60 @@ export function statusRoutes(parts: {
 }): Routes {
   const { metrics, ledger, stream } = parts;
   return {
-    '/': (response) => {
-      response.writeHead(302, { location: '/debug' }).end();
+    '/': (reply) => {
+      reply.code(302).header('location', '/debug').send();
     },
-    '/healthz': (response) => send(response, 200, TEXT, 'ok\n'),
-    '/readyz': (response, root) => {
+    '/healthz': (reply) => send(reply, 200, TEXT, 'ok\n'),
+    '/readyz': (reply, root) => {
       const ready = readiness(describeWorker(root));
-      if (ready.ready) send(response, 200, TEXT, 'ready\n');
-      else send(response, 503, TEXT, `not ready: ${ready.reasons.join('; ')}\n`);
+      if (ready.ready) send(reply, 200, TEXT, 'ready\n');
+      else send(reply, 503, TEXT, `not ready: ${ready.reasons.join('; ')}\n`);
     },
-    '/metrics': async (response, root) =>
-      send(response, 200, metrics.contentType, await metrics.render(root, ledger)),
-    '/debug/state': (response, root) => {
+    '/metrics': async (reply, root) =>
+      send(reply, 200, metrics.contentType, await metrics.render(root, ledger)),
+    '/debug/state': (reply, root) => {
       const body = `${JSON.stringify(debugState(root, ledger), null, 2)}\n`;
-      send(response, 200, 'application/json', body);
+      send(reply, 200, 'application/json', body);
     },
-    '/debug/events': (response) => stream.attach(response),
-    '/debug': async (response, root) =>
-      send(response, 200, HTML, debugPage(titleOf(root), await loadDiagrams())),
-    '/inspect': (response, root) => send(response, 200, HTML, relayPage(titleOf(root))),
-    [DEBUG_PAGE_SCRIPT.path]: async (response) =>
-      send(response, 200, JAVASCRIPT, await readScript(DEBUG_PAGE_SCRIPT)),
-    [RELAY_PAGE_SCRIPT.path]: async (response) =>
-      send(response, 200, JAVASCRIPT, await readScript(RELAY_PAGE_SCRIPT)),
+    '/debug/events': (reply) => stream.attach(reply.hijack().raw),
+    '/debug': async (reply, root) =>
+      send(reply, 200, HTML, debugPage(titleOf(root), await loadDiagrams())),
+    '/inspect': (reply, root) => send(reply, 200, HTML, relayPage(titleOf(root))),
+    [DEBUG_PAGE_SCRIPT.path]: async (reply) =>
+      send(reply, 200, JAVASCRIPT, await readScript(DEBUG_PAGE_SCRIPT)),
+    [RELAY_PAGE_SCRIPT.path]: async (reply) =>
+      send(reply, 200, JAVASCRIPT, await readScript(RELAY_PAGE_SCRIPT)),
   };
 }
 
-/** Answers one request: its route, or 404 naming the paths there are. Never throws. */
-export async function answer(
+/**
+ * The routes on `app`, GET and HEAD each (HEAD answers as GET without the body: Node leaves
+ * it out, the event stream ends at once); anything else is a 404 naming the paths there are,
+ * a target that is not a URL path a 400, a route that throws a 500. Never throws.
+ */
+export function registerRoutes(
+  app: HttpApp,
   routes: Routes,
-  request: IncomingMessage,
-  response: ServerResponse,
-  root: AnyActorRef | undefined,
+  root: AnyActorRef,
   logger: Logger,
-): Promise<void> {
-  const path = pathOf(request);
-  if (path === undefined) {
-    send(response, 400, TEXT, 'bad request target\n');
-    return;
+): void {
+  for (const [url, route] of Object.entries(routes)) {
+    app.route({ method: ['GET', 'HEAD'], url, handler: (_request, reply) => route(reply, root) });
   }
-  const route = routes[path];
-  // HEAD answers as GET without the body (Node leaves it out; the event stream ends at once).
-  const readable = request.method === 'GET' || request.method === 'HEAD';
-  if (!readable || route === undefined || root === undefined) {
-    send(response, 404, TEXT, `not found; try ${Object.keys(routes).join(', ')}\n`);
-    return;
-  }
-  try {
-    await route(response, root);
-  } catch (error) {
-    logger.error({ err: error, path }, 'the status server failed to answer');
-    if (!response.headersSent) send(response, 500, TEXT, 'internal error\n');
-    else response.end();
-  }
+  app.setNotFoundHandler((request, reply) => {
+    if (pathOf(request.raw) === undefined) badTarget(reply);
+    else send(reply, 404, TEXT, `not found; try ${Object.keys(routes).join(', ')}\n`);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    logger.error({ err: error, path: pathOf(request.raw) }, 'the status server failed to answer');
+    if (!reply.raw.headersSent) send(reply, 500, TEXT, 'internal error\n');
+    else reply.raw.end();
+  });
+}
+
+/** The answer to a request target that is not a URL path. */
+export function badTarget(reply: HttpReply): void {
+  send(reply, 400, TEXT, 'bad request target\n');
 }
 
 /**
@@ -104,7 +106,6 @@ function titleOf(root: AnyActorRef): string {
   return context?.settings?.workerId ?? 'worker';
 }
 
-function send(response: ServerResponse, status: number, type: string, body: string): void {
-  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  response.end(body);
+function send(reply: HttpReply, status: number, type: string, body: string): void {
+  sendBody(reply, status, { 'content-type': type, 'cache-control': 'no-store' }, body);
 }

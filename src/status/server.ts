@@ -10,16 +10,16 @@
  * Everything it knows comes from reading the actors and from their inspection events (its
  * `inspect` observer); it never sends the worker anything.
  */
-import { createServer, type Server } from 'node:http';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { StatusListenError } from '../errors.ts';
 import { InspectionRelay } from '../inspect/relay.ts';
 import { httpBase } from '../net/http-base.ts';
+import { closeHttp, createHttpApp, type HttpApp, listenHttp } from '../net/http-server.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { debugState } from './debug-state.ts';
 import { StateStream } from './events.ts';
 import { JobLedger } from './jobs.ts';
-import { answer, pathOf, statusRoutes } from './routes.ts';
+import { badTarget, pathOf, registerRoutes, statusRoutes } from './routes.ts';
 import { SlowClients } from './slow-clients.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
@@ -71,7 +71,7 @@ class WorkerStatusServer implements StatusServer {
   readonly #stream: StateStream;
   readonly #routes;
   #root: AnyActorRef | undefined;
-  #http: Server | undefined;
+  #http: HttpApp | undefined;
   #url: string | undefined;
   /** Closed for good: a listen() still under way lets go of its server at once. */
   #closed = false;
@@ -113,32 +113,33 @@ class WorkerStatusServer implements StatusServer {
   async listen(worker: AnyActorRef): Promise<string | undefined> {
     if (this.#closed) return undefined;
     this.#root = worker;
-    const http = createServer(
-      {
+    const http = createHttpApp({
+      server: {
         headersTimeout: STATUS_HEADERS_TIMEOUT_MS,
         requestTimeout: STATUS_HEADERS_TIMEOUT_MS,
         // How often those timeouts are checked (Node's default, 30 s, triples the wait).
         connectionsCheckingInterval: 1_000,
       },
-      (request, response) => {
-        void answer(this.#routes, request, response, this.#root, this.#logger);
-      },
-    );
-    http.maxConnections = STATUS_MAX_CONNECTIONS;
+      ignoreTrailingSlash: true,
+      badRequest: badTarget,
+    });
+    registerRoutes(http, this.#routes, worker, this.#logger);
+    const server = http.server;
+    server.maxConnections = STATUS_MAX_CONNECTIONS;
     // Node's headersTimeout counts from a request's first byte: a connection that sends none
     // would stay open for good. Once a request comes, Node's own timeouts take over.
-    http.on('connection', (socket) => {
+    server.on('connection', (socket) => {
       socket.setTimeout(STATUS_HEADERS_TIMEOUT_MS, () => socket.destroy());
     });
-    http.on('request', (request) => request.socket.setTimeout(0));
-    http.on('upgrade', (request, socket, head) => {
+    server.on('request', (request) => request.socket.setTimeout(0));
+    server.on('upgrade', (request, socket, head) => {
       if (pathOf(request) === '/inspect/ws') this.#relay.upgrade(request, socket, head);
       else socket.destroy();
     });
     try {
-      const port = await listenOn(http, this.#host, this.#port);
+      const port = await listenHttp(http, this.#host, this.#port);
       if (this.#closed) {
-        await stop(http);
+        await closeHttp(http);
         return undefined;
       }
       this.#http = http;
@@ -158,23 +159,6 @@ class WorkerStatusServer implements StatusServer {
     await this.#relay.close();
     const http = this.#http;
     this.#http = undefined;
-    if (http !== undefined) await stop(http);
+    if (http !== undefined) await closeHttp(http);
   }
-}
-
-async function stop(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-function listenOn(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error('no port assigned'));
-      else resolve(address.port);
-    });
-  });
 }

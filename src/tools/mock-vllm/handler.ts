@@ -11,6 +11,7 @@ import {
   type HttpRequest,
   readBody,
   routeMethods,
+  sendBody,
 } from '../../net/http-server.ts';
 import { speech, transcription } from './endpoints/audio.ts';
 import { chatCompletion } from './endpoints/chat.ts';
@@ -64,9 +65,8 @@ function requestedModel(request: MockRequest): unknown {
 }
 
 function send(state: MockState, reply: HttpReply, answer: MockReply): void {
-  const res = reply.raw;
-  if (res.destroyed) return;
-  reply.code(answer.status).header('content-type', answer.contentType).send(answer.body);
+  if (reply.raw.destroyed) return;
+  sendBody(reply, answer.status, { 'content-type': answer.contentType }, answer.body);
   if (state.options.disableAccessLog) return;
   const req = reply.request.raw;
   const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;

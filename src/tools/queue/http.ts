@@ -2,7 +2,7 @@
  * The queue's replies: JSON answers in the reference queue's `{"detail": ...}` error shape,
  * and responses held open on purpose.
  */
-import type { HttpReply } from '../../net/http-server.ts';
+import { type HttpReply, sendBody } from '../../net/http-server.ts';
 
 export function sendJson(reply: HttpReply, status: number, body: unknown): void {
   sendBytes(reply, status, 'application/json', JSON.stringify(body));
@@ -19,8 +19,7 @@ export function sendBytes(
   contentType: string,
   body: Buffer | string,
 ): void {
-  if (reply.sent) return;
-  reply.code(status).header('content-type', contentType).send(body);
+  sendBody(reply, status, { 'content-type': contentType }, body);
 }
 
 /** Responses a fault left hanging: answered 503 when the queue closes, so nothing leaks. */
