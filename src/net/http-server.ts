@@ -51,7 +51,7 @@ export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
 export function routeMethods(
   app: HttpApp,
   url: string,
-  methods: Record<string, (request: FastifyRequest, reply: FastifyReply) => void>,
+  methods: Record<string, (request: FastifyRequest, reply: FastifyReply) => unknown>,
   notAllowed: (request: FastifyRequest, reply: FastifyReply) => void,
 ): void {
   for (const [method, handler] of Object.entries(methods)) app.route({ method, url, handler });

@@ -2,7 +2,6 @@
  * The OpenAI audio routes: speech answers the decoded audio bytes with the format's
  * content type; transcriptions take a multipart form and send the file as `audio_base64`.
  */
-
 import { z } from 'zod';
 import { type HttpReply, type HttpRequest, readBody } from '../../net/http-server.ts';
 import { sendBytes, sendJson } from './http.ts';
@@ -10,9 +9,9 @@ import {
   answerFailure,
   defined,
   fail,
+  jsonRoute,
   type RestDeps,
   type RestResult,
-  readJson,
   runTransient,
   validate,
 } from './rest-io.ts';
@@ -36,14 +35,8 @@ const speechBody = z.looseObject({
 });
 const speechResult = z.looseObject({ audio_base64: z.string(), format: z.string().optional() });
 
-export async function speech(
-  deps: RestDeps,
-  request: HttpRequest,
-  reply: HttpReply,
-): Promise<void> {
-  const body = await readJson(deps, request, speechBody);
-  if (!body.ok) return answerFailure(reply, body);
-  const { model, input, voice, response_format, speed } = body.value;
+export const speech = jsonRoute(speechBody, async (deps, body, reply) => {
+  const { model, input, voice, response_format, speed } = body;
   const payload = {
     task: 'openai/audio-speech',
     model,
@@ -55,7 +48,7 @@ export async function speech(
   const format = result.value.format ?? response_format ?? 'mp3';
   const contentType = AUDIO_TYPES[format] ?? 'application/octet-stream';
   sendBytes(reply, 200, contentType, Buffer.from(result.value.audio_base64, 'base64'));
-}
+});
 
 const transcriptionForm = z.object({
   model: z.string().min(1),

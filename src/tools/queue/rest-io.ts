@@ -29,8 +29,26 @@ export function fail(status: number, detail: string): RestFailure {
   return { ok: false, status, detail };
 }
 
+/** What answers one REST route. */
+export type Handler = (deps: RestDeps, request: HttpRequest, reply: HttpReply) => Promise<void>;
+
+/**
+ * A route whose JSON body `schema` checks: `handle` gets the value; a body that is not JSON
+ * or fails the schema answers 400 naming the fields, one past `maxBodyBytes` 413.
+ */
+export function jsonRoute<S extends z.ZodType>(
+  schema: S,
+  handle: (deps: RestDeps, body: z.output<S>, reply: HttpReply) => Promise<void>,
+): Handler {
+  return async (deps, request, reply) => {
+    const body = await readJson(deps, request, schema);
+    if (!body.ok) return answerFailure(reply, body);
+    await handle(deps, body.value, reply);
+  };
+}
+
 /** Reads and validates a JSON body. */
-export async function readJson<S extends z.ZodType>(
+async function readJson<S extends z.ZodType>(
   deps: RestDeps,
   request: HttpRequest,
   schema: S,

@@ -2,13 +2,12 @@
  * Persisted jobs over REST (POST /jobs, GET /jobs/{id}) and GET /health, with exactly the
  * job object and health body of protocol.md.
  */
-
 import { z } from 'zod';
-import type { HttpReply, HttpRequest } from '../../net/http-server.ts';
+import type { HttpReply } from '../../net/http-server.ts';
 import type { JsonValue } from '../../protocol/index.ts';
 import { sendDetail, sendJson } from './http.ts';
 import { toJobObject } from './jobs.ts';
-import { answerFailure, type RestDeps, readJson } from './rest-io.ts';
+import { jsonRoute, type RestDeps } from './rest-io.ts';
 
 const createJobBody = z.looseObject({
   payload: z.custom<JsonValue>((value) => value !== undefined, { message: 'is required' }),
@@ -17,21 +16,15 @@ const createJobBody = z.looseObject({
   offload: z.boolean().optional(),
 });
 
-export async function createJob(
-  deps: RestDeps,
-  request: HttpRequest,
-  reply: HttpReply,
-): Promise<void> {
-  const body = await readJson(deps, request, createJobBody);
-  if (!body.ok) return answerFailure(reply, body);
+export const createJob = jsonRoute(createJobBody, async (deps, body, reply) => {
   const job = deps.scheduler.submit({
-    payload: body.value.payload,
+    payload: body.payload,
     mode: 'persisted',
-    configId: body.value.config_id,
-    offload: body.value.offload,
+    configId: body.config_id,
+    offload: body.offload,
   });
   sendJson(reply, 200, toJobObject(job));
-}
+});
 
 export function getJob(deps: RestDeps, reply: HttpReply, jobId: string): void {
   const job = deps.jobs.get(jobId);

@@ -4,13 +4,12 @@
  * the request gave (the worker forwards them to vLLM), and the worker's result into the
  * OpenAI answer; a chat request with `stream: true` gets it as Server-Sent Events.
  */
-
 import { z } from 'zod';
-import type { HttpReply, HttpRequest } from '../../net/http-server.ts';
+import type { HttpReply } from '../../net/http-server.ts';
 import type { JsonValue } from '../../protocol/index.ts';
 import { type Completion, sendChatStream } from './chat-stream.ts';
 import { sendJson } from './http.ts';
-import { answerFailure, type RestDeps, readJson, runTransient } from './rest-io.ts';
+import { answerFailure, jsonRoute, type RestDeps, runTransient } from './rest-io.ts';
 
 const chatBody = z.looseObject({
   model: z.string().min(1),
@@ -20,15 +19,9 @@ const chatBody = z.looseObject({
 });
 const chatResult = z.looseObject({ completion: z.record(z.string(), z.unknown()) });
 
-export async function chatCompletions(
-  deps: RestDeps,
-  request: HttpRequest,
-  reply: HttpReply,
-): Promise<void> {
-  const body = await readJson(deps, request, chatBody);
-  if (!body.ok) return answerFailure(reply, body);
+export const chatCompletions = jsonRoute(chatBody, async (deps, body, reply) => {
   // The queue streams; the job itself is one answer.
-  const { stream, stream_options: streamOptions, ...parameters } = body.value;
+  const { stream, stream_options: streamOptions, ...parameters } = body;
   // The route names the task: a body field `task` must not pick another one.
   const payload = { ...parameters, task: 'openai/chat-completion' } as JsonValue;
   const result = await runTransient(deps, payload, parameters.model, chatResult);
@@ -40,7 +33,7 @@ export async function chatCompletions(
   }
   const created = Math.floor(Date.now() / 1000);
   sendJson(reply, 200, { object: 'chat.completion', created, ...completion });
-}
+});
 
 const tokenIds = z.array(z.number().int()).min(1);
 const embeddingsBody = z.looseObject({
@@ -58,15 +51,9 @@ const embeddingsResult = z.looseObject({
   total_tokens: z.number().int().default(0),
 });
 
-export async function embeddings(
-  deps: RestDeps,
-  request: HttpRequest,
-  reply: HttpReply,
-): Promise<void> {
-  const body = await readJson(deps, request, embeddingsBody);
-  if (!body.ok) return answerFailure(reply, body);
-  const { model } = body.value;
-  const payload = { ...body.value, task: 'openai/embeddings' } as JsonValue;
+export const embeddings = jsonRoute(embeddingsBody, async (deps, body, reply) => {
+  const { model } = body;
+  const payload = { ...body, task: 'openai/embeddings' } as JsonValue;
   const result = await runTransient(deps, payload, model, embeddingsResult);
   if (!result.ok) return answerFailure(reply, result);
   const { embeddings: vectors, prompt_tokens, total_tokens } = result.value;
@@ -76,7 +63,7 @@ export async function embeddings(
     model,
     usage: { prompt_tokens, total_tokens },
   });
-}
+});
 
 const imagesBody = z.looseObject({
   model: z.string().min(1).default('dall-e-3'),
@@ -89,14 +76,8 @@ const imagesBody = z.looseObject({
 });
 const imagesResult = z.looseObject({ images: z.array(z.looseObject({ url: z.string() })) });
 
-export async function imageGenerations(
-  deps: RestDeps,
-  request: HttpRequest,
-  reply: HttpReply,
-): Promise<void> {
-  const body = await readJson(deps, request, imagesBody);
-  if (!body.ok) return answerFailure(reply, body);
-  const { model, prompt, n, size } = body.value;
+export const imageGenerations = jsonRoute(imagesBody, async (deps, body, reply) => {
+  const { model, prompt, n, size } = body;
   const [width, height] = size.split('x').map(Number) as [number, number];
   const payload = {
     task: 'fal/text-to-image',
@@ -111,7 +92,7 @@ export async function imageGenerations(
     created: Math.floor(Date.now() / 1000),
     data: result.value.images.map(({ url }) => ({ url, revised_prompt: prompt })),
   });
-}
+});
 
 /** The connected workers' config ids, as OpenAI models. */
 export function models(deps: RestDeps, reply: HttpReply): void {

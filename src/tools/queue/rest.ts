@@ -11,15 +11,13 @@ import {
 } from '../../net/http-server.ts';
 import { sendDetail } from './http.ts';
 import { speech, transcriptions } from './rest-audio.ts';
-import type { RestDeps } from './rest-io.ts';
+import type { Handler, RestDeps } from './rest-io.ts';
 import { createJob, getJob, health } from './rest-jobs.ts';
 import { chatCompletions, embeddings, imageGenerations, models } from './rest-openai.ts';
 
-type Handler = (deps: RestDeps, request: HttpRequest, reply: HttpReply) => void | Promise<void>;
-
 const ROUTES: Record<string, Record<string, Handler>> = {
-  '/health': { GET: (deps, _request, reply) => health(deps, reply) },
-  '/v1/models': { GET: (deps, _request, reply) => models(deps, reply) },
+  '/health': { GET: async (deps, _request, reply) => health(deps, reply) },
+  '/v1/models': { GET: async (deps, _request, reply) => models(deps, reply) },
   '/v1/chat/completions': { POST: chatCompletions },
   '/v1/embeddings': { POST: embeddings },
   '/v1/audio/speech': { POST: speech },
@@ -27,27 +25,24 @@ const ROUTES: Record<string, Record<string, Handler>> = {
   '/v1/images/generations': { POST: imageGenerations },
   '/jobs': { POST: createJob },
   '/jobs/:jobId': {
-    GET: (deps, request, reply) => getJob(deps, reply, (request.params as { jobId: string }).jobId),
+    GET: async (deps, request, reply) =>
+      getJob(deps, reply, (request.params as { jobId: string }).jobId),
   },
 };
 
-/**
- * The REST routes on `app`; `serve` runs a handler and answers what it throws (one place for
- * the queue's 500).
- */
-export function restRoutes(
-  app: HttpApp,
-  deps: RestDeps,
-  serve: (run: () => void | Promise<void>, request: HttpRequest, reply: HttpReply) => void,
-): void {
+/** The REST routes on `app`; what a handler throws goes to the server's error handler (500). */
+export function restRoutes(app: HttpApp, deps: RestDeps): void {
   const notAllowed = (_request: HttpRequest, reply: HttpReply) =>
     sendDetail(reply, 405, 'Method Not Allowed');
   for (const [path, methods] of Object.entries(ROUTES)) {
     const handlers = Object.fromEntries(
       Object.entries(methods).map(([method, handler]) => [
         method,
-        (request: HttpRequest, reply: HttpReply) =>
-          serve(() => handler(deps, request, reply), request, reply),
+        // Returning the reply tells Fastify the handler answers it (a stream maybe still flowing).
+        async (request: HttpRequest, reply: HttpReply) => {
+          await handler(deps, request, reply);
+          return reply;
+        },
       ]),
     );
     routeMethods(app, path, handlers, notAllowed);

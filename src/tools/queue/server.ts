@@ -56,11 +56,7 @@ export class QueueServer {
       sendDetail(reply, 404, 'Not Found');
     this.#app.setNotFoundHandler(notFound);
     offloadRoutes(this.#app, deps.offload, notFound);
-    restRoutes(this.#app, deps.rest, (run, request, reply) => {
-      Promise.resolve()
-        .then(run)
-        .catch((error: unknown) => this.#failed(error, request, reply));
-    });
+    restRoutes(this.#app, deps.rest);
     this.#app.server.on('upgrade', (request, socket, head) =>
       this.#onUpgrade(request, socket, head),
     );

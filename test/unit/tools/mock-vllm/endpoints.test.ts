@@ -34,6 +34,14 @@ describe('health and models', () => {
     const wrongMethod = await fetch(`${mock.url}/v1/chat/completions`);
     expect(wrongMethod.status).toBe(405);
   });
+
+  it('answers JSON as vLLM types it: application/json without a charset', async () => {
+    mock = await startTestMockVllm();
+    const models = await fetch(`${mock.url}/v1/models`);
+    expect(models.headers.get('content-type')).toBe('application/json');
+    const chat = await post('/v1/chat/completions', { model: SERVED_MODEL, messages: [] });
+    expect(chat.type).toBe('application/json');
+  });
 });
 
 describe('POST /v1/chat/completions', () => {

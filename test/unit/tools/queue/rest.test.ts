@@ -25,4 +25,16 @@ describe('the REST router', () => {
       { kind: 'http_response', method: 'GET', path: '/health', status: 200 },
     ]);
   });
+
+  it('answers with the exact content type and {"detail"} body the reference queue promises', async () => {
+    const queue = await harness.start();
+    const health = await fetch(`${queue.httpUrl}/health/?probe=1`);
+    expect([health.status, health.headers.get('content-type')]).toEqual([200, 'application/json']);
+    await health.text();
+    const missing = await fetch(`${queue.httpUrl}/jobs/unknown-id`);
+    expect(missing.headers.get('content-type')).toBe('application/json');
+    expect(await missing.json()).toEqual({ detail: 'job unknown-id not found' });
+    const head = await fetch(`${queue.httpUrl}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+  });
 });
