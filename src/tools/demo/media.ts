@@ -2,7 +2,7 @@
  * The demo's input media, served over HTTP from 127.0.0.1 like presigned URLs would be: a 1×1
  * PNG and a short silent WAV.
  */
-import { createServer, type Server } from 'node:http';
+import { closeHttp, createHttpApp, listenHttp } from '../../net/http-server.ts';
 
 /** A valid 1×1 transparent PNG. */
 const PNG = Buffer.from(
@@ -37,20 +37,10 @@ const FILES: Record<string, { type: string; body: Buffer }> = {
 export type MediaServer = { url: string; close(): Promise<void> };
 
 export async function startMediaServer(): Promise<MediaServer> {
-  const server: Server = createServer((request, response) => {
-    const file = FILES[request.url ?? ''];
-    if (file === undefined) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length });
-    response.end(file.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const app = createHttpApp();
+  for (const [path, file] of Object.entries(FILES)) {
+    app.get(path, (_request, reply) => reply.type(file.type).send(file.body));
+  }
+  const port = await listenHttp(app, '127.0.0.1', 0);
+  return { url: `http://127.0.0.1:${port}`, close: () => closeHttp(app) };
 }
