@@ -4,8 +4,15 @@
  * bodies left unread for each route to read bounded from `request.raw` (nothing is buffered
  * whole that was not before), listening on a port, and closing with a grace.
  */
-import { createServer, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export type HttpApp = FastifyInstance;
@@ -21,8 +28,30 @@ export type HttpAppOptions = {
    * How a request whose URL cannot be routed (a broken percent-encoding) is answered, in the
    * server's own error shape. Default Fastify's JSON error.
    */
-  badRequest?: (reply: HttpReply, message: string) => void;
+  badRequest?: (request: HttpRequest, reply: HttpReply, message: string) => void;
 };
+
+/** The status Node answers a client error with (lib/_http_server.js `socketOnError`, Node 24). */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/**
+ * Node's own answer to a request it cannot parse (lib/_http_server.js `socketOnError`, Node 24),
+ * in place of Fastify's JSON one: a bare status line with `Connection: close`, written only
+ * while no response on the socket has sent its headers (never into a stream), then the socket
+ * is destroyed.
+ */
+function clientError(error: Error & { code?: string }, socket: Socket): void {
+  const message = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (socket.writable && !message?.headersSent) {
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+  }
+  socket.destroy(error);
+}
 
 /** A Fastify app on node:http whose routes read their own bodies. */
 export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
@@ -32,11 +61,12 @@ export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
     routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false },
     // Each server says which methods a path answers; HEAD is not GET unless it says so.
     exposeHeadRoutes: false,
+    clientErrorHandler: clientError,
     ...(badRequest === undefined
       ? {}
       : {
-          frameworkErrors: (error, _request, reply) =>
-            badRequest(reply as HttpReply, error.message),
+          frameworkErrors: (error, request, reply) =>
+            badRequest(request as HttpRequest, reply as HttpReply, error.message),
         }),
   });
   app.removeAllContentTypeParsers();

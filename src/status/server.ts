@@ -121,7 +121,7 @@ class WorkerStatusServer implements StatusServer {
         connectionsCheckingInterval: 1_000,
       },
       ignoreTrailingSlash: true,
-      badRequest: badTarget,
+      badRequest: (_request, reply) => badTarget(reply),
     });
     registerRoutes(http, this.#routes, worker, this.#logger);
     const server = http.server;

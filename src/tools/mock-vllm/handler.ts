@@ -135,7 +135,17 @@ export function registerRoutes(app: HttpApp, omni: boolean, current: () => MockS
     '/mock/*',
     on((r, s) => control(s, r.method, r.path, r.body)),
   );
-  app.setNotFoundHandler(on(notFoundReply));
+  app.setNotFoundHandler(notFound(current));
+}
+
+/**
+ * vLLM's answer to a path no route has, and to one that is no URL path (`/v1/%zz`): uvicorn
+ * routes the percent-decoded path (`urllib.parse.unquote`, which keeps a broken escape as it
+ * is), so it too finds no route: 404 `{"detail":"Not Found"}`.
+ */
+export function notFound(current: () => MockState) {
+  return (request: HttpRequest, reply: HttpReply) =>
+    void handleRequest(current(), request, reply, notFoundReply);
 }
 
 /** The request with its body parsed; in instant mode only when someone listens. */

@@ -10,7 +10,7 @@ import { httpBase } from '../../net/http-base.ts';
 import { closeHttp, createHttpApp, listenHttp } from '../../net/http-server.ts';
 import { VERSION } from '../../version.ts';
 import { instantReplies } from './endpoints/instant.ts';
-import { registerRoutes } from './handler.ts';
+import { notFound, registerRoutes } from './handler.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { type MockVllmOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { type MockState, type MockVllmEvents, releaseHeld } from './state.ts';
@@ -80,7 +80,10 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
   const log = createVllmLog(options.log);
   const events = new EventEmitter<MockVllmEvents>();
   // Node's own keep-alive timeout announces itself (`Keep-Alive: timeout=5`); uvicorn's does not.
-  const app = createHttpApp({ server: { keepAliveTimeout: 0 } });
+  const app = createHttpApp({
+    server: { keepAliveTimeout: 0 },
+    badRequest: (request, reply) => notFound(() => state)(request, reply),
+  });
   closeIdleConnections(app.server, UVICORN_KEEP_ALIVE_MS);
   registerRoutes(app, options.omni, () => state);
   options.port = await listenHttp(app, options.host, options.port);

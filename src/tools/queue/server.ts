@@ -45,7 +45,7 @@ export class QueueServer {
     this.#deps = deps;
     this.#app = createHttpApp({
       ignoreTrailingSlash: true,
-      badRequest: (reply, message) => sendDetail(reply, 400, message),
+      badRequest: (_request, reply, message) => sendDetail(reply, 400, message),
     });
     this.#app.addHook('onRequest', (request, reply, done) => {
       this.#record(request, reply);

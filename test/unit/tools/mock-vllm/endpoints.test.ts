@@ -35,6 +35,14 @@ describe('health and models', () => {
     expect(wrongMethod.status).toBe(405);
   });
 
+  it('answers a path with a broken percent-escape 404 as uvicorn does, not 400', async () => {
+    mock = await startTestMockVllm();
+    for (const path of ['/v1/%zz', '/v1/%ff']) {
+      const response = await fetch(`${mock.url}${path}`);
+      expect([response.status, await response.json()]).toEqual([404, { detail: 'Not Found' }]);
+    }
+  });
+
   it('answers JSON as vLLM types it: application/json without a charset', async () => {
     mock = await startTestMockVllm();
     const models = await fetch(`${mock.url}/v1/models`);

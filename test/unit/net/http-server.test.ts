@@ -1,0 +1,61 @@
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  closeHttp,
+  createHttpApp,
+  type HttpApp,
+  listenHttp,
+} from '../../../src/net/http-server.ts';
+import { startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
+import { useQueueHarness } from '../../support/queue-harness.ts';
+
+/** Everything the server writes back to `request` before it closes the connection. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
+
+const NODE_400 = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
+
+const harness = useQueueHarness();
+let app: HttpApp | undefined;
+let mock: TestMockVllm | undefined;
+afterEach(async () => {
+  if (app) await closeHttp(app);
+  await mock?.close();
+  app = undefined;
+  mock = undefined;
+});
+
+describe("a request Node cannot parse gets Node's own bare answer", () => {
+  it('answers a malformed request line 400 with Connection: close and no body', async () => {
+    app = createHttpApp();
+    const port = await listenHttp(app, '127.0.0.1', 0);
+    expect(await rawExchange(port, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
+  });
+
+  it('answers headers over the limit 431', async () => {
+    app = createHttpApp({ server: { maxHeaderSize: 1024 } });
+    const port = await listenHttp(app, '127.0.0.1', 0);
+    const request = `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(2048)}\r\n\r\n`;
+    expect(await rawExchange(port, request)).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n',
+    );
+  });
+
+  it('does so on the local queue and on the mock vLLM', async () => {
+    const queue = await harness.start();
+    const queuePort = Number(new URL(queue.httpUrl).port);
+    expect(await rawExchange(queuePort, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
+    mock = await startTestMockVllm();
+    expect(await rawExchange(mock.port, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
+  });
+});
