@@ -29,7 +29,19 @@ export type HttpAppOptions = {
    * server's own error shape. Default Fastify's JSON error.
    */
   badRequest?: (request: HttpRequest, reply: HttpReply, message: string) => void;
+  /**
+   * Whether a `%` that starts no escape (`/jobs/%zz`) is taken as itself, as Python's
+   * `urllib.parse.unquote` takes it, instead of making the URL unroutable. Default false.
+   */
+  literalPercent?: boolean;
+  /** The longest path parameter routed; a longer one goes to `badRequest`. Default 100 characters. */
+  maxParamLength?: number;
 };
+
+/** `url` with each `%` that starts no escape written as `%25`. */
+function escapeLonePercents(url: string): string {
+  return url.replace(/%(?![0-9a-fA-F]{2})/g, '%25');
+}
 
 /** The status Node answers a client error with (lib/_http_server.js `socketOnError`, Node 24). */
 const CLIENT_ERROR_STATUS: Record<string, number> = {
@@ -55,10 +67,14 @@ function clientError(error: Error & { code?: string }, socket: Socket): void {
 
 /** A Fastify app on node:http whose routes read their own bodies. */
 export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
-  const { badRequest } = options;
+  const { badRequest, literalPercent = false } = options;
   const app = Fastify<Server>({
     serverFactory: (handler) => createServer(options.server ?? {}, handler),
-    routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false },
+    routerOptions: {
+      ignoreTrailingSlash: options.ignoreTrailingSlash ?? false,
+      ...(options.maxParamLength === undefined ? {} : { maxParamLength: options.maxParamLength }),
+    },
+    ...(literalPercent ? { rewriteUrl: (req) => escapeLonePercents(req.url ?? '/') } : {}),
     // Each server says which methods a path answers; HEAD is not GET unless it says so.
     exposeHeadRoutes: false,
     clientErrorHandler: clientError,

@@ -32,8 +32,16 @@ export type ServerDeps = {
   logger: Logger;
 };
 
+/**
+ * The longest job id (or other path parameter) the queue routes: as long as Node lets a request
+ * line be (its default `maxHeaderSize`), so no id is refused for its length. Default 16 384 characters.
+ */
+const MAX_PARAM_CHARS = 16_384;
+
 /** How long closing waits for workers to answer the close frame, and for HTTP to finish. */
 const CLOSE_GRACE_MS = 1_000;
+
+const notFound = (_request: HttpRequest, reply: HttpReply) => sendDetail(reply, 404, 'Not Found');
 
 export class QueueServer {
   readonly #deps: ServerDeps;
@@ -45,15 +53,19 @@ export class QueueServer {
     this.#deps = deps;
     this.#app = createHttpApp({
       ignoreTrailingSlash: true,
-      badRequest: (_request, reply, message) => sendDetail(reply, 400, message),
+      literalPercent: true,
+      maxParamLength: MAX_PARAM_CHARS,
+      // A path that still is no URL (`/jobs/%ff`, not UTF-8) is one no route has.
+      badRequest: (request, reply) => {
+        this.#record(request, reply);
+        notFound(request, reply);
+      },
     });
     this.#app.addHook('onRequest', (request, reply, done) => {
       this.#record(request, reply);
       done();
     });
     this.#app.setErrorHandler((error, request, reply) => this.#failed(error, request, reply));
-    const notFound = (_request: HttpRequest, reply: HttpReply) =>
-      sendDetail(reply, 404, 'Not Found');
     this.#app.setNotFoundHandler(notFound);
     offloadRoutes(this.#app, deps.offload, notFound);
     restRoutes(this.#app, deps.rest);
@@ -81,7 +93,7 @@ export class QueueServer {
   #record(request: HttpRequest, reply: HttpReply): void {
     const { events } = this.#deps;
     const method = request.method;
-    const path = pathOf(request.url);
+    const path = pathOf(request.originalUrl);
     events.record({ kind: 'http_request', method, path });
     reply.raw.on('finish', () => {
       events.record({ kind: 'http_response', method, path, status: reply.raw.statusCode });
