@@ -120,14 +120,17 @@ export function registerRoutes(app: HttpApp, omni: boolean, current: () => MockS
   const on = (route: Route) => (request: HttpRequest, reply: HttpReply) =>
     void handleRequest(current(), request, reply, route);
   const notAllowed = on(METHOD_NOT_ALLOWED);
+  const videoJob = on((r, s) => videoJobRoute(s, r.method, r.path));
   for (const path of Object.keys(omni ? OMNI_INFERENCE : VLLM_INFERENCE)) {
-    routeMethods(app, path, { POST: on(INFERENCE) }, notAllowed);
+    // Starlette tries the next route when only the method differs: GET /v1/videos/sync is
+    // the video job `sync` (vllm_omni/entrypoints/openai/api_server.py routes both).
+    const otherwise = path === '/v1/videos/sync' ? videoJob : notAllowed;
+    routeMethods(app, path, { POST: on(INFERENCE) }, otherwise);
   }
   for (const [path, get] of Object.entries(GETS)) {
     routeMethods(app, path, { GET: on((_, s) => get(s)) }, notAllowed);
   }
   if (omni) {
-    const videoJob = on((r, s) => videoJobRoute(s, r.method, r.path));
     app.all('/v1/videos/:id', videoJob);
     app.all('/v1/videos/:id/content', videoJob);
   }

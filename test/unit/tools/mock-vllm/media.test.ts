@@ -146,6 +146,13 @@ describe('the vLLM-Omni video API (--omni)', () => {
     expect(response.headers.get('content-type')).toBe('video/mp4');
   });
 
+  it('answers GET /v1/videos/sync as a lookup of video job "sync": 404, as Starlette routes it', async () => {
+    mock = await startTestMockVllm({ omni: true });
+    const response = await fetch(`${mock.url}/v1/videos/sync`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { message: 'Video sync not found' } });
+  });
+
   it("answers 400 in vLLM's error shape for a malformed image reference", async () => {
     mock = await startTestMockVllm({ omni: true });
     const response = await postForm('/v1/videos', { prompt: 'x', image_reference: '{"url": 1}' });
