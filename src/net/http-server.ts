@@ -145,7 +145,8 @@ export async function readBody(
 
 /**
  * Answers `body` with exactly `contentType` (Fastify adds `; charset=utf-8` to a string's JSON
- * or text type; the servers promise the types they answered before), unless already answered.
+ * or text type; the servers promise the types they answered before), unless already answered
+ * or a response under way has sent its headers.
  */
 export function sendBody(
   reply: HttpReply,
@@ -153,7 +154,8 @@ export function sendBody(
   headers: Record<string, string>,
   body: Buffer | string,
 ): void {
-  if (reply.sent) return;
+  // A stream under way (headers out, not ended) is not `sent` to Fastify; a send would throw.
+  if (reply.sent || reply.raw.headersSent) return;
   reply
     .code(status)
     .headers(headers)

@@ -5,6 +5,7 @@ import {
   createHttpApp,
   type HttpApp,
   listenHttp,
+  sendBody,
 } from '../../../src/net/http-server.ts';
 import { startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
@@ -57,5 +58,27 @@ describe("a request Node cannot parse gets Node's own bare answer", () => {
     expect(await rawExchange(queuePort, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
     mock = await startTestMockVllm();
     expect(await rawExchange(mock.port, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
+  });
+});
+
+describe('sendBody', () => {
+  it('does nothing once a streamed response has sent its headers, and the stream goes on', async () => {
+    app = createHttpApp();
+    const failures: unknown[] = [];
+    app.get('/stream', async (_request, reply) => {
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+      reply.raw.write('data: a\n\n');
+      try {
+        sendBody(reply, 500, { 'content-type': 'application/json' }, '{"detail":"failed"}');
+      } catch (error) {
+        failures.push(error);
+      }
+      reply.raw.end('data: b\n\n');
+      return reply;
+    });
+    const port = await listenHttp(app, '127.0.0.1', 0);
+    const response = await fetch(`http://127.0.0.1:${port}/stream`);
+    expect([response.status, await response.text()]).toEqual([200, 'data: a\n\ndata: b\n\n']);
+    expect(failures).toEqual([]);
   });
 });
