@@ -41,6 +41,7 @@ export async function startMediaServer(): Promise<MediaServer> {
   for (const [path, file] of Object.entries(FILES)) {
     app.get(path, (_request, reply) => reply.type(file.type).send(file.body));
   }
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send());
   const port = await listenHttp(app, '127.0.0.1', 0);
   return { url: `http://127.0.0.1:${port}`, close: () => closeHttp(app) };
 }
