@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, createMachine } from 'xstate';
 import {
   closeHttp,
   createHttpApp,
@@ -7,6 +8,7 @@ import {
   listenHttp,
   sendBody,
 } from '../../../src/net/http-server.ts';
+import { createStatusServer } from '../../../src/status/server.ts';
 import { startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 import { useQueueHarness } from '../../support/queue-harness.ts';
 
@@ -52,12 +54,47 @@ describe("a request Node cannot parse gets Node's own bare answer", () => {
     );
   });
 
-  it('does so on the local queue and on the mock vLLM', async () => {
+  it('does so on the local queue, the mock vLLM and the status server', async () => {
     const queue = await harness.start();
     const queuePort = Number(new URL(queue.httpUrl).port);
     expect(await rawExchange(queuePort, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
     mock = await startTestMockVllm();
     expect(await rawExchange(mock.port, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
+    const status = createStatusServer({ port: 0, host: '127.0.0.1' });
+    const root = createActor(createMachine({})).start();
+    try {
+      const statusPort = Number(new URL((await status.listen(root))!).port);
+      expect(await rawExchange(statusPort, 'NOT A REQUEST\r\n\r\n')).toBe(NODE_400);
+    } finally {
+      await status.close();
+      root.stop();
+    }
+  });
+
+  it('writes nothing into a response whose headers are out: a pipelined bad request ends it', async () => {
+    app = createHttpApp();
+    app.get('/stream', async (_request, reply) => {
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+      reply.raw.write('data: a\n\n');
+      return reply;
+    });
+    const port = await listenHttp(app, '127.0.0.1', 0);
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n'),
+      );
+      let answer = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => {
+        // Once the stream has begun, a request Node cannot parse follows on the same connection.
+        if (answer === '') socket.write('NOT A REQUEST\r\n\r\n');
+        answer += chunk;
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer));
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).not.toContain('400');
   });
 });
 
