@@ -1,8 +1,8 @@
 /**
  * Replays the planted bugs of test/model/planted-bugs.md: for each, changes one line of a
  * machine, runs that machine's model walks, and restores the line. Every bug must turn the
- * walks red; the script prints, per bug, the first failing walk and its error, and exits 1 when
- * some bug left the walks green.
+ * walks red with its own assertion (`fails`); the script prints, per bug, the first failing walk
+ * and its error, and exits 1 when some bug was not caught.
  *
  *   node test/model/planted-bugs.ts            # every bug
  *   node test/model/planted-bugs.ts gate-dup   # one bug, by name
@@ -10,6 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+type Verdict = { caught: boolean; why: string };
 
 type Bug = {
   name: string;
@@ -20,6 +22,8 @@ type Bug = {
   to: string;
   /** The model test file that walks the machine. */
   walks: string;
+  /** The assertion text the walks must fail with (planted-bugs.md): any other failure is no catch. */
+  fails: string;
 };
 
 export const BUGS: Bug[] = [
@@ -29,6 +33,7 @@ export const BUGS: Bug[] = [
     from: 'running !== undefined && running >= token',
     to: 'running !== undefined && running > token',
     walks: 'test/model/gate.model.test.ts',
+    fails: 'job a@1 ran 2 times under one token',
   },
   {
     name: 'conn-standing',
@@ -36,6 +41,7 @@ export const BUGS: Bug[] = [
     from: "  if (standing === 'drain') return standing;\n",
     to: '',
     walks: 'test/model/connection.model.test.ts',
+    fails: 'connection 2: job_result before the standing drain',
   },
   {
     name: 'job-frame-token',
@@ -43,6 +49,7 @@ export const BUGS: Bug[] = [
     from: "frameToken: input.job.mode === 'persisted' ? input.job.fence_token : 0,",
     to: 'frameToken: input.job.fence_token,',
     walks: 'test/model/gate.model.test.ts',
+    fails: 'job_result for job c (token 3): no dispatch of the job carries that token',
   },
   {
     name: 'engine-line',
@@ -50,6 +57,7 @@ export const BUGS: Bug[] = [
     from: 'on: { PROCESS_LINE_CLASSIFIED: {}, PROCESS_EXITED: {} },',
     to: 'on: { PROCESS_EXITED: {} },',
     walks: 'test/model/engine.model.test.ts',
+    fails: 'the parent heard ENGINE_FAILED 2 times',
   },
   {
     name: 'worker-resume',
@@ -57,6 +65,7 @@ export const BUGS: Bug[] = [
     from: "        'resumeGate',\n",
     to: '',
     walks: 'test/model/worker.model.test.ts',
+    fails: 'waited in vain for the queue told to resume while vLLM serves',
   },
 ];
 
@@ -72,8 +81,11 @@ function plant(bug: Bug): () => void {
   return () => writeFileSync(path, original);
 }
 
-/** Runs the bug's walks with the bug planted: the first failure's walk and error, if any. */
-function replay(bug: Bug): string | undefined {
+/**
+ * Runs the bug's walks with the bug planted. Caught: vitest failed a test (exit 1) with the
+ * bug's assertion text; anything else (green, another failure, vitest not starting) is not.
+ */
+function replay(bug: Bug): Verdict {
   const restore = plant(bug);
   try {
     const run = spawnSync(
@@ -81,13 +93,20 @@ function replay(bug: Bug): string | undefined {
       ['vitest', 'run', '--config', 'vitest.model.config.ts', '--bail', '1', bug.walks],
       { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
     );
-    if (run.status === 0) return undefined;
-    const out = `${run.stdout}\n${run.stderr}`.split('\n');
-    const failed = out.findIndex((line) => line.includes(' FAIL '));
-    return out
-      .slice(failed, failed + 4)
+    if (run.status === 0) return { caught: false, why: 'GREEN (not caught)' };
+    const out = `${run.stdout}\n${run.stderr}`;
+    const lines = out.split('\n');
+    const failed = lines.findIndex((line) => line.includes(' FAIL '));
+    const first = lines
+      .slice(Math.max(failed, 0), Math.max(failed, 0) + 4)
       .map((line) => line.trim())
       .join(' | ');
+    if (run.status === 1 && out.includes(bug.fails)) return { caught: true, why: `red: ${first}` };
+    const tail = lines.slice(-8).join(' | ');
+    return {
+      caught: false,
+      why: `NOT CAUGHT: vitest exited ${run.status ?? run.signal} without '${bug.fails}': ${failed >= 0 ? first : tail}`,
+    };
   } finally {
     restore();
   }
@@ -96,11 +115,10 @@ function replay(bug: Bug): string | undefined {
 const only = process.argv[2];
 const chosen = BUGS.filter((bug) => only === undefined || bug.name === only);
 if (chosen.length === 0) throw new Error(`no planted bug named ${only}`);
-let green = 0;
+let missed = 0;
 for (const bug of chosen) {
-  const failure = replay(bug);
-  if (failure === undefined) green += 1;
-  const verdict = failure === undefined ? 'GREEN (not caught)' : `red: ${failure}`;
-  console.log(`${bug.name.padEnd(16)} ${verdict}`);
+  const verdict = replay(bug);
+  if (!verdict.caught) missed += 1;
+  console.log(`${bug.name.padEnd(16)} ${verdict.why}`);
 }
-process.exit(green === 0 ? 0 : 1);
+process.exit(missed === 0 ? 0 : 1);
