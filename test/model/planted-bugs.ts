@@ -7,11 +7,12 @@
  *   node test/model/planted-bugs.ts            # every bug
  *   node test/model/planted-bugs.ts gate-dup   # one bug, by name
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 type Verdict = { caught: boolean; why: string };
+type Run = { status: number | string | null; out: string };
 
 type Bug = {
   name: string;
@@ -71,8 +72,18 @@ export const BUGS: Bug[] = [
 
 const root = join(import.meta.dirname, '../..');
 
+/**
+ * Plants the bug and returns what undoes it. The file must be as committed (a crash that kills
+ * this script leaves `git checkout -- file` safe to run).
+ */
 function plant(bug: Bug): () => void {
   const path = join(root, bug.file);
+  const diff = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', bug.file], { cwd: root });
+  if (diff.status !== 0) {
+    throw new Error(
+      `${bug.name}: ${bug.file} has uncommitted changes (or git failed); commit or stash them before planting a bug in it`,
+    );
+  }
   const original = readFileSync(path, 'utf8');
   if (original.split(bug.from).length !== 2) {
     throw new Error(`${bug.name}: '${bug.from}' must occur once in ${bug.file}`);
@@ -81,33 +92,57 @@ function plant(bug: Bug): () => void {
   return () => writeFileSync(path, original);
 }
 
+/** Runs vitest on `walks`: its exit status (or signal) and its output. */
+function vitest(walks: string, onSignal: (child: ChildProcess) => void): Promise<Run> {
+  // Its own process group, so that a signal stops vitest's workers with it (npx forwards none).
+  const child = spawn(
+    join(root, 'node_modules/.bin/vitest'),
+    ['run', '--config', 'vitest.model.config.ts', '--bail', '1', walks],
+    { cwd: root, detached: true, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
+  );
+  onSignal(child);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve) => {
+    child.on('close', (status, signal) => resolve({ status: status ?? signal, out }));
+  });
+}
+
 /**
- * Runs the bug's walks with the bug planted. Caught: vitest failed a test (exit 1) with the
- * bug's assertion text; anything else (green, another failure, vitest not starting) is not.
+ * Runs the bug's walks with the bug planted, and restores the file when they end, on Ctrl-C,
+ * on SIGTERM (vitest is stopped first) and on any exit. Caught: vitest failed a test (exit 1)
+ * with the bug's assertion text; anything else (green, another failure, vitest not starting)
+ * is not.
  */
-function replay(bug: Bug): Verdict {
+async function replay(bug: Bug): Promise<Verdict> {
   const restore = plant(bug);
+  let running: ChildProcess | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (running?.pid !== undefined) process.kill(-running.pid, signal);
+    restore();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal).on('exit', restore);
   try {
-    const run = spawnSync(
-      'npx',
-      ['vitest', 'run', '--config', 'vitest.model.config.ts', '--bail', '1', bug.walks],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
-    );
+    const run = await vitest(bug.walks, (child) => (running = child));
     if (run.status === 0) return { caught: false, why: 'GREEN (not caught)' };
-    const out = `${run.stdout}\n${run.stderr}`;
-    const lines = out.split('\n');
+    const lines = run.out.split('\n');
     const failed = lines.findIndex((line) => line.includes(' FAIL '));
     const first = lines
       .slice(Math.max(failed, 0), Math.max(failed, 0) + 4)
       .map((line) => line.trim())
       .join(' | ');
-    if (run.status === 1 && out.includes(bug.fails)) return { caught: true, why: `red: ${first}` };
+    if (run.status === 1 && run.out.includes(bug.fails)) {
+      return { caught: true, why: `red: ${first}` };
+    }
     const tail = lines.slice(-8).join(' | ');
     return {
       caught: false,
-      why: `NOT CAUGHT: vitest exited ${run.status ?? run.signal} without '${bug.fails}': ${failed >= 0 ? first : tail}`,
+      why: `NOT CAUGHT: vitest exited ${run.status} without '${bug.fails}': ${failed >= 0 ? first : tail}`,
     };
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('exit', restore);
     restore();
   }
 }
@@ -117,7 +152,7 @@ const chosen = BUGS.filter((bug) => only === undefined || bug.name === only);
 if (chosen.length === 0) throw new Error(`no planted bug named ${only}`);
 let missed = 0;
 for (const bug of chosen) {
-  const verdict = replay(bug);
+  const verdict = await replay(bug);
   if (!verdict.caught) missed += 1;
   console.log(`${bug.name.padEnd(16)} ${verdict.why}`);
 }
