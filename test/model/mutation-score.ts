@@ -8,12 +8,17 @@
  * writes reports/mutation/summary.json (committed): the score, the counts, the files mutated
  * and every surviving mutant by file. `check` reads only that summary and exits 1 when the
  * score is under the threshold (stryker.config.mjs's `thresholds.low`, copied into the
- * summary), so CI checks the last run without running Stryker.
+ * summary) or when the summary leaves out a file of stryker.config.mjs's `mutate` that has code
+ * to mutate (a run of one file cannot pass for all of machines/), so CI checks the last run
+ * without running Stryker.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { globSync, readFileSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const dir = join(import.meta.dirname, '../../reports/mutation');
+const root = join(import.meta.dirname, '../..');
+const dir = join(root, 'reports/mutation');
 const REPORT = join(dir, 'mutation.json');
 const SUMMARY = join(dir, 'summary.json');
 
@@ -67,6 +72,30 @@ function summarize(): Summary {
   return { threshold: report.thresholds.low, score, counts, files, survivors };
 }
 
+/**
+ * Whether a file has code Stryker can mutate: anything left once types, comments, imports and
+ * re-exports are gone (Stryker reports no file for a file of types alone).
+ */
+function hasCode(file: string): boolean {
+  const code = stripTypeScriptTypes(readFileSync(join(root, file), 'utf8'))
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '')
+    .replace(/\b(import|export)\b[^;]*?\bfrom\s*(['"])[^'"]*\2;?/g, '')
+    .replace(/\bexport\s*\{\s*\};?/g, '');
+  return code.trim() !== '';
+}
+
+/** The files of stryker.config.mjs's `mutate` with code that the summary does not cover. */
+async function uncovered(summary: Summary): Promise<string[]> {
+  const config = (await import(pathToFileURL(join(root, 'stryker.config.mjs')).href)) as {
+    default: { mutate: string[] };
+  };
+  const covered = new Set(summary.files);
+  return globSync(config.default.mutate, { cwd: root })
+    .sort()
+    .filter((file) => !covered.has(file) && hasCode(file));
+}
+
 const mode = process.argv[2];
 if (mode === 'summarize') {
   const summary = summarize();
@@ -74,11 +103,19 @@ if (mode === 'summarize') {
   console.log(`mutation score ${summary.score} % (threshold ${summary.threshold} %)`);
 } else if (mode === 'check') {
   const summary = JSON.parse(readFileSync(SUMMARY, 'utf8')) as Summary;
-  const ok = summary.score >= summary.threshold;
+  const missing = await uncovered(summary);
+  const ok = summary.score >= summary.threshold && missing.length === 0;
   console.log(
     `mutation score ${summary.score} % of ${summary.files.length} file(s) (threshold ${summary.threshold} %)` +
-      (ok ? '' : ': too low; run npm run test:mutation and kill or explain the survivors'),
+      (summary.score >= summary.threshold
+        ? ''
+        : ': too low; run npm run test:mutation and kill or explain the survivors'),
   );
+  if (missing.length > 0) {
+    console.log(
+      `the summary leaves out ${missing.length} file(s) Stryker mutates: ${missing.join(', ')}; run npm run test:mutation over all of them`,
+    );
+  }
   process.exit(ok ? 0 : 1);
 } else {
   console.error('usage: node test/model/mutation-score.ts summarize|check');
