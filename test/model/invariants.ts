@@ -17,7 +17,7 @@ type Received = { seq: number; frame: WorkerFrame };
 
 /**
  * What the queue sent the worker: frames it dispatched, and raw frames the walk made it send
- * (logged as `send_raw` faults with the frame's text, parsed where it is JSON).
+ * (logged as `send_raw` faults with the whole frame once sent, parsed where it is JSON).
  */
 function sentTo(events: QueueEvent[], workerId: string): Sent[] {
   const sent: Sent[] = [];

@@ -114,11 +114,19 @@ export class QueueFaults implements OutboundFaults, OffloadFaults {
     this.#record('duplicate_next_frames', { workerId, detail: `${count} frames` });
   }
 
-  /** Sends anything at all: a string as a text frame, a Buffer as a binary one. */
+  /**
+   * Sends anything at all: a string as a text frame, a Buffer as a binary one. Logged once
+   * sent, in full (the model walks read dispatches from it); a socket no longer open sends
+   * nothing and logs that.
+   */
   sendRaw(workerId: string, data: string | Buffer): void {
     const connection = this.#connection('send_raw', workerId);
-    this.#record('send_raw', { workerId, detail: data.toString().slice(0, 200) });
-    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.send(data);
+    if (connection.ws.readyState !== WebSocket.OPEN) {
+      this.#record('send_raw', { workerId, detail: 'not sent: the socket is not open' });
+      return;
+    }
+    connection.ws.send(data);
+    this.#record('send_raw', { workerId, detail: data.toString() });
   }
 
   /** Sends `job_revoked` to the holder, then requeues the job or fails it. */

@@ -94,6 +94,18 @@ describe('fault injection, observed from a plain ws client', () => {
     ]);
   });
 
+  it('sendRaw logs the whole frame it sent, however long', async () => {
+    const queue = await harness.start();
+    const worker = await harness.worker(queue, 'w1');
+    const frame = JSON.stringify({ type: 'job', job_id: 'long', input: 'x'.repeat(300) });
+    queue.faults.sendRaw('w1', frame);
+    await worker.waitFor(() => worker.received.length === 1);
+    expect(worker.received[0]).toMatchObject({ raw: frame });
+    expect(queue.events.filter(eventIs('fault'))).toMatchObject([
+      { fault: 'send_raw', workerId: 'w1', detail: frame },
+    ]);
+  });
+
   it('revokeJob without redispatch revokes the holder and fails the job for good', async () => {
     const queue = await harness.start();
     const worker = await harness.worker(queue, 'w1');
