@@ -2,7 +2,8 @@
  * Runs planned walks against the real implementation. A driver makes each model event happen
  * in the real world (queue faults, mock vLLM options, signals, the SDK), and each state is
  * checked three times: the real actor's state value must equal the model's, the driver checks
- * what the outside world sees in that state, and the driver's behaviour invariants hold.
+ * what the outside world sees in that state, and the driver's behaviour invariants hold. After
+ * the last step the real world runs on a moment and the invariants are checked once more.
  */
 import type { AnyEventObject, AnyMachineSnapshot, EventObject, StateValue } from 'xstate';
 import type { TestModel } from 'xstate/graph';
@@ -58,7 +59,16 @@ export async function runWalk(
   {
     settleMs = 5_000,
     restless = () => false,
-  }: { settleMs?: number; restless?: (snapshot: AnyMachineSnapshot) => boolean } = {},
+    afterMs = 200,
+  }: {
+    settleMs?: number;
+    restless?: (snapshot: AnyMachineSnapshot) => boolean;
+    /**
+     * How long the real world runs on after the walk's last step before the invariants are
+     * checked once more (a second outcome, a frame for a revoked job), in ms; default 200.
+     */
+    afterMs?: number;
+  } = {},
 ): Promise<void> {
   const { path } = walk;
   const events = Object.fromEntries(
@@ -82,6 +92,8 @@ export async function runWalk(
         },
       },
     });
+    await new Promise((resolve) => setTimeout(resolve, afterMs));
+    expectNoViolations(await driver.invariants());
   } finally {
     await driver.stop();
   }
