@@ -54,6 +54,8 @@ class GateDriver implements Driver {
   readonly #ledger = new RunLedger();
   /** Runs (`id@token`) the gate told to end, whose JOB_ENDED the walk has yet to take. */
   readonly #ending = new Set<string>();
+  /** Jobs the gate has handed the connection a `job_error` for, since the last offer. */
+  readonly #refused = new Set<string>();
 
   async start(recorder: CoverageRecorder): Promise<void> {
     this.#recorder = recorder;
@@ -81,7 +83,13 @@ class GateDriver implements Driver {
     this.#worker = createActor(logic, {
       id: 'worker',
       input: { workerId: 'w-gate', configId: 'cfg', capacity: 1 },
-      inspect: recorder.inspect,
+      inspect: (event) => {
+        recorder.inspect(event);
+        const sent = event.type === '@xstate.event' ? event.event : undefined;
+        if (sent?.type === 'SEND' && sent.frame?.type === 'job_error') {
+          this.#refused.add(sent.frame.job_id);
+        }
+      },
     });
     this.#worker.start();
     await this.#queue.events.waitFor(eventIs('worker_registered'));
@@ -94,8 +102,20 @@ class GateDriver implements Driver {
       case 'JOB_OFFERED': {
         const { job_id, fence_token } = event.job as JobFrame;
         const frame = JOBS.find((j) => j.job_id === job_id && j.fence_token === fence_token)!;
+        const after = this.#queue.events.lastSeq;
+        this.#refused.clear();
         this.#queue.faults.sendRaw('w-gate', JSON.stringify(frame));
-        break;
+        await this.#recorder.waitForEvent((seen) => sameEvent(seen, event), mark);
+        // A refusal reaches the queue before the walk goes on, as a result does, so that no
+        // later frame of the queue's (a revocation) crosses it on the wire.
+        if (this.#refused.has(job_id)) {
+          const refusal = eventIs(
+            'frame_in',
+            (e) => e.frame.type === 'job_error' && e.frame.job_id === job_id,
+          );
+          await this.#queue.events.waitFor(refusal, { after });
+        }
+        return;
       }
       case 'JOB_ENDED': {
         const run = `${event.jobId}@${event.fenceToken}`;
