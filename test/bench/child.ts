@@ -45,7 +45,10 @@ const ENTRY: Record<ClientKind, string> = {
 };
 
 function spawnClient(kind: ClientKind, args: string[], profileDir: string | undefined) {
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const profile =
+    profileDir === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profileDir}`];
   return execaNode(ENTRY[kind], args, {
     ipc: true,
     nodeOptions: ['--expose-gc', ...profile],
