@@ -2,7 +2,7 @@
  * Every delay and limit of the worker's machines, defined once: the machines' `delays` and
  * context, the configuration schema and its fix texts, and the SDK's TSDoc read them from here.
  */
-export const DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   /** CASOLA_CAPACITY: jobs run at once (as many more may wait for a slot). */
   capacity: 1,
   /** CASOLA_SHUTDOWN_GRACE_PERIOD: how long shutdown waits for running jobs, in ms. */
@@ -30,4 +30,4 @@ export const DEFAULTS = {
   pauseThreshold: 0,
   /** Backpressure: resume when vLLM's waiting requests fall to this or below. */
   resumeThreshold: 0,
-} as const;
+} as const);

@@ -108,7 +108,7 @@ const MIB = 1024 * 1024;
  * in the units the worker uses: the schema, the fix texts, `run --help`, the SDK and (checked
  * by test/unit/cli/environment-help.test.ts) docs/configuration.md read them from here.
  */
-export const CONFIG_DEFAULTS = {
+export const CONFIG_DEFAULTS = Object.freeze({
   /** CASOLA_QUEUE_ID, sent with heartbeats, logs and metrics. */
   queueId: 'vllm-queue',
   /** CASOLA_BACKPRESSURE_CHECK_INTERVAL, in ms. */
@@ -125,7 +125,7 @@ export const CONFIG_DEFAULTS = {
   vllmServeCommand: 'vllm',
   /** CASOLA_MAX_FRAME_BYTES: the largest inbound WebSocket frame, in bytes (64 MiB). */
   maxFrameBytes: 64 * MIB,
-} as const;
+} as const);
 
 export const environmentSchema = z.object({
   CASOLA_WS_URL: required.pipe(wsUrl),

@@ -5,7 +5,10 @@
 // First: one line and exit 1 on a Node.js too old for the dependencies, before they load.
 import './node-version-check.ts';
 
+/** The protocol's and the worker's defaults, which the options' TSDoc names. */
+export { DEFAULTS } from '../machines/defaults.ts';
 export type { WorkerOutput } from '../machines/worker.machine.ts';
+export { CONFIG_DEFAULTS } from './config-schema.ts';
 export { JobAbortedError, WorkerOptionsError } from './errors.ts';
 export type { Job, JobContext, JobHandler } from './jobs/types.ts';
 export {

@@ -5,8 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
+  CONFIG_DEFAULTS,
   checkGpuHealth,
   createNvidiaSmiRunner,
+  DEFAULTS,
   execaNvidiaSmi,
   type NvidiaSmiRunner,
 } from '../../src/index.ts';
@@ -43,5 +45,12 @@ describe('the SDK entry', () => {
         msg: 'nvidia-smi is not installed: GPU health check skipped',
       }),
     );
+  });
+
+  it('exports the defaults that the options name (capacity, frame size), read-only', () => {
+    expect(DEFAULTS.capacity).toBe(1);
+    expect(CONFIG_DEFAULTS.maxFrameBytes).toBe(64 * 1024 * 1024);
+    // Read-only for the worker's users too: a library that imports them cannot change them.
+    expect(Object.isFrozen(DEFAULTS) && Object.isFrozen(CONFIG_DEFAULTS)).toBe(true);
   });
 });
