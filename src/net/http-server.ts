@@ -12,8 +12,17 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Fastify loads when the first server is made, not when this module is imported: an SDK worker
+ * or a `casola-worker run` with the status server off never makes one, and Fastify's 30-odd
+ * modules cost their start-up time and memory for nothing.
+ */
+const requireFastify = (): typeof import('fastify').default =>
+  createRequire(import.meta.url)('fastify');
 
 export type HttpApp = FastifyInstance;
 export type HttpReply = FastifyReply;
@@ -68,7 +77,7 @@ function clientError(error: Error & { code?: string }, socket: Socket): void {
 /** A Fastify app on node:http whose routes read their own bodies. */
 export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
   const { badRequest, literalPercent = false } = options;
-  const app = Fastify<Server>({
+  const app = requireFastify()<Server>({
     serverFactory: (handler) => createServer(options.server ?? {}, handler),
     routerOptions: {
       ignoreTrailingSlash: options.ignoreTrailingSlash ?? false,
