@@ -4,7 +4,7 @@
  * vLLM sampling) parameters the payload carries are forwarded as they are.
  */
 import { z } from 'zod';
-import { askEngine, defineTask, present } from './task.ts';
+import { askEngine, defineTask, picked, present } from './task.ts';
 
 const PATH = '/v1/chat/completions';
 /** The OpenAI client's default: vLLM answers or the job fails after 600 s. */
@@ -67,19 +67,22 @@ const answerSchema = z.object({
 type Message = z.infer<typeof answerSchema>['choices'][number]['message'];
 
 /** role and content always; other fields (tool_calls, reasoning_content...) when they say something. */
-function compactMessage({ role, content, ...rest }: Message): Record<string, unknown> {
-  const said = Object.entries(rest).filter(
-    ([, value]) =>
-      value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0),
-  );
-  return { role, content, ...Object.fromEntries(said) };
+function compactMessage(message: Message): Record<string, unknown> {
+  const compact: Record<string, unknown> = { role: message.role, content: message.content };
+  for (const [key, value] of Object.entries(message)) {
+    if (key === 'role' || key === 'content') continue;
+    if (value === null || value === undefined) continue;
+    if (Array.isArray(value) && value.length === 0) continue;
+    compact[key] = value;
+  }
+  return compact;
 }
 
 export const chatCompletionTask = defineTask({
   name: 'openai/chat-completion',
   schema,
   async run(payload, ctx) {
-    const forwarded = present(Object.fromEntries(FORWARDED.map((key) => [key, payload[key]])));
+    const forwarded = picked(payload, FORWARDED);
     const json = {
       model: ctx.engine.model,
       messages: payload.messages,

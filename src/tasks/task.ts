@@ -71,6 +71,8 @@ const requiredWhenMissing = (issue: { code?: string; input?: unknown }) =>
  */
 function withoutNulls(payload: unknown): unknown {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+  // Most payloads hold no null: they are their own answer (the schema copies what it keeps).
+  if (!Object.values(payload).includes(null)) return payload;
   return Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== null));
 }
 
@@ -152,7 +154,15 @@ export async function askEngine<S extends z.ZodType>(
 
 /** Drops the keys whose value is undefined or null (optional fields not to send). */
 export function present<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(record).filter(([, value]) => value !== undefined && value !== null),
-  ) as Partial<T>;
+  return picked(record, Object.keys(record)) as Partial<T>;
+}
+
+/** The `keys` of `record` whose value is neither undefined nor null, in the order of `keys`. */
+export function picked(record: Record<string, unknown>, keys: readonly string[]) {
+  const kept: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = record[key];
+    if (value !== undefined && value !== null) kept[key] = value;
+  }
+  return kept;
 }

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/observability/logger.ts';
 import { runTask } from '../../../src/tasks/index.ts';
 import { SERVED_MODEL, startTestMockVllm, type TestMockVllm } from '../../support/mock-vllm.ts';
 
@@ -121,5 +124,76 @@ describe('openai/chat-completion', () => {
     mock = await startTestMockVllm();
     await expect(runTask(payload, mock.context())).rejects.toThrow(message);
     expect(mock.received).toEqual([]);
+  });
+});
+
+describe('openai/chat-completion, byte for byte', () => {
+  /** A vLLM that answers every POST with `answer` and keeps each request body as sent. */
+  async function cannedVllm(answer: string) {
+    const bodies: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        bodies.push(body);
+        response.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      bodies,
+      engine: { baseUrl: `http://127.0.0.1:${port}`, model: 'm', mode: 'vllm' as const },
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('sends the forwarded parameters in a fixed order and writes the completion in one', async () => {
+    const answer = JSON.stringify({
+      usage: {
+        total_tokens: 3,
+        prompt_tokens: 1,
+        completion_tokens: 2,
+        prompt_tokens_details: null,
+      },
+      choices: [
+        {
+          stop_reason: null,
+          logprobs: null,
+          finish_reason: 'stop',
+          message: {
+            tool_calls: [],
+            content: 'hi',
+            reasoning_content: null,
+            role: 'assistant',
+            refusal: 'no',
+          },
+          index: 0,
+        },
+      ],
+      model: 'm',
+      object: 'chat.completion',
+      id: 'chatcmpl-1',
+    });
+    const vllm = await cannedVllm(answer);
+    try {
+      const payload = { seed: 7, messages, stop: null, max_tokens: 5, top_k: 2, user: 'u', n: 1 };
+      const result = await runTask(payload, {
+        engine: vllm.engine,
+        configId: 'c',
+        signal: new AbortController().signal,
+        logger: silentLogger(),
+      });
+      expect(vllm.bodies).toEqual([
+        '{"model":"m","messages":[{"role":"user","content":"hello brave world"}],"temperature":0.7,"top_p":1,"max_tokens":5,"seed":7,"n":1,"user":"u","top_k":2,"stream":false}',
+      ]);
+      expect(JSON.stringify(result.completion)).toBe(
+        '{"id":"chatcmpl-1","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","refusal":"no"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
+      );
+    } finally {
+      await vllm.close();
+    }
   });
 });
