@@ -4,7 +4,7 @@
  * connection, so vLLM sees the request go away and stops working on it. vLLM's key, when it
  * was started with one, goes with every call.
  */
-import { Agent, type FormData, request } from 'undici';
+import { Agent, type FormData } from 'undici';
 import { TaskError } from '../errors.ts';
 import { parseExactJson } from './exact-json.ts';
 
@@ -129,9 +129,12 @@ export async function callEngine(engine: EngineTarget, call: EngineCall): Promis
   if (call.signal.aborted) onAbort();
   else call.signal.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
+  // Straight to the pool, origin and path as they are: undici's top-level request() would
+  // parse them into a URL and back on every call.
   const send = () =>
-    request(new URL(call.path, baseUrl), {
-      dispatcher: engineAgent,
+    engineAgent.request({
+      origin: baseUrl,
+      path: call.path,
       method: call.method,
       signal,
       body: call.form ?? json ?? null,
