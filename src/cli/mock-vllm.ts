@@ -11,6 +11,7 @@ function count(value: string): number {
 type ServeFlags = {
   host: string;
   port: number;
+  controlPort: number;
   servedModelName?: string;
   disableUvicornAccessLog?: boolean;
   embeddingDimensions: number;
@@ -33,6 +34,11 @@ type ServeFlags = {
 };
 
 const CONTROL_HELP = `
+While it loads (--startup-delay-ms), the API port is bound but not listened on, as vLLM's:
+connections are refused. The control routes below answer on --control-port from the start
+(its URL is printed at start: "mock-vllm control routes (/mock/*) on http://..."), and on the
+API port too once it listens.
+
 Runtime control (for tests):
   POST /mock/health {"healthy": false|true}   lose or regain health (after start-up)
   POST /mock/queue-depth {"depth": N}         set vllm:num_requests_waiting
@@ -54,7 +60,13 @@ export function registerMockVllmCommand(program: Command): void {
     .description('serve the vLLM HTTP surface the worker uses, with optional injected failures')
     .argument('<model>', 'model to "serve" (only printed)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', count, 8000)
+    .option('--port <port>', 'API port: bound at start, listened on once loaded', count, 8000)
+    .option(
+      '--control-port <port>',
+      'port of the /mock control routes, up from the start (0: a free one)',
+      count,
+      0,
+    )
     .option('--served-model-name <name>', 'the model name requests must use (default: <model>)')
     .option('--disable-uvicorn-access-log', 'no access line per request')
     .option('--omni', 'serve as vLLM-Omni: speech and the /v1/videos API too (vllm serve --omni)')
@@ -68,11 +80,11 @@ export function registerMockVllmCommand(program: Command): void {
     .option('--exit-code <code>', 'exit code of every injected exit', count, 1)
     .option(
       '--startup-delay-ms <ms>',
-      'load the "model" this long; the port answers nothing but /mock meanwhile',
+      'load the "model" this long; the API port refuses connections meanwhile',
       count,
       0,
     )
-    .option('--never-healthy', 'start-up never completes: the port answers nothing but /mock')
+    .option('--never-healthy', 'start-up never completes: the API port refuses connections')
     .option('--unhealthy-after-ms <ms>', 'lose health this long after start-up completed', count)
     .option(
       '--unhealthy-for-ms <ms>',

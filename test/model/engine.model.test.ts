@@ -224,10 +224,10 @@ class EngineDriver implements Driver {
     await until(said, 5_000, `vLLM to print ${pattern}`);
   }
 
-  /** A control request to the mock vLLM, once it listens. */
+  /** A control request to the mock vLLM's control port, once it listens (loading or not). */
   async #tellVllm(path: string, body?: unknown): Promise<void> {
     await this.#vllmSaid(/non-default args/);
-    const response = await fetch(`${this.#engine.url}${path}`, {
+    const response = await fetch(`${this.#engine.controlUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,7 +1,7 @@
 /**
  * The real engine actor (createEngineLogic) under a parent that records what it reports, with
  * vLLM a real child process (by default the mock, `node src/cli.ts mock-vllm`) on a port found
- * free just before, short intervals, and captured logs.
+ * free just before (the mock's control port too), short intervals, and captured logs.
  */
 import {
   type AnyActorRef,
@@ -54,6 +54,8 @@ export type EngineHarness = {
   logs: CapturedLogs;
   port: number;
   url: string;
+  /** The mock's /mock routes (`--control-port`), answering while vLLM loads; undefined for another serveCommand. */
+  controlUrl: string | undefined;
   /** Everything the engine told its parent, in order. */
   notices(): EngineNotice[];
   /** Resolves with the first notice of this type (past or future). */
@@ -73,8 +75,17 @@ export type EngineHarness = {
   halt(): void;
 };
 
+/** The mock's `--control-port` and its URL, when vLLM is the mock. */
+async function mockControl(options: EngineHarnessOptions) {
+  if (options.serveCommand !== undefined) return { args: [], url: undefined };
+  const port = await freePort();
+  const url = httpBase(options.host ?? '127.0.0.1', port);
+  return { args: ['--control-port', String(port)], url };
+}
+
 export async function startEngine(options: EngineHarnessOptions = {}): Promise<EngineHarness> {
   const port = options.port ?? (await freePort());
+  const control = await mockControl(options);
   const logs = captureLogs();
   const engine = createEngineLogic({
     settings: {
@@ -83,7 +94,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
       host: options.host ?? '127.0.0.1',
       port,
       servedModelName: 'served-model',
-      extraArgs: options.extraArgs ?? [],
+      extraArgs: [...(options.extraArgs ?? []), ...control.args],
     },
     logger: logs.logger,
     killGraceMs: options.killGraceMs ?? 2_000,
@@ -138,6 +149,7 @@ export async function startEngine(options: EngineHarnessOptions = {}): Promise<E
     logs,
     port,
     url: httpBase(options.host ?? '127.0.0.1', port),
+    controlUrl: control.url,
     notices,
     next,
     state: () => ref.getSnapshot().value,

@@ -1,6 +1,6 @@
 /**
- * The mock vLLM as a real child process (`node src/cli.ts mock-vllm serve ...`) on a port
- * found free just before, with its output read line by line.
+ * The mock vLLM as a real child process (`node src/cli.ts mock-vllm serve ...`) on an API port
+ * and a control port found free just before, with its output read line by line.
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,10 @@ import { freePort } from './free-port.ts';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export type MockVllmProcess = {
+  /** The API port: refuses connections while the mock loads. */
   url: string;
+  /** The /mock control routes (`--control-port`), answering from the start. */
+  controlUrl: string;
   /** Every stdout line so far. */
   lines: string[];
   /** Resolves with the first line matching `pattern`; rejects if the process exits first. */
@@ -24,10 +27,10 @@ export type MockVllmProcess = {
 /** How often a port taken between finding and binding it (by any socket) is tried again. */
 const BIND_ATTEMPTS = 3;
 
-/** Resolves once the child listens (its first line), or retries on a port taken meanwhile. */
+/** Resolves once the child has bound its ports (its first lines), or retries on a port taken meanwhile. */
 export async function spawnMockVllm(args: readonly string[]): Promise<MockVllmProcess> {
   for (let attempt = 1; ; attempt++) {
-    const child = spawnOnce(args, await freePort());
+    const child = spawnOnce(args, await freePort(), await freePort());
     const listening = await child.waitForLine(/non-default args/).then(
       () => true,
       () => false,
@@ -37,8 +40,9 @@ export async function spawnMockVllm(args: readonly string[]): Promise<MockVllmPr
   }
 }
 
-function spawnOnce(args: readonly string[], port: number): MockVllmProcess {
+function spawnOnce(args: readonly string[], port: number, controlPort: number): MockVllmProcess {
   const argv = ['src/cli.ts', 'mock-vllm', 'serve', 'test/model', '--port', String(port)];
+  argv.push('--control-port', String(controlPort));
   const child = execa(process.execPath, [...argv, '--served-model-name', 'served-model', ...args], {
     cwd: REPO_ROOT,
     reject: false,
@@ -82,6 +86,7 @@ function spawnOnce(args: readonly string[], port: number): MockVllmProcess {
     });
   return {
     url: `http://127.0.0.1:${port}`,
+    controlUrl: `http://127.0.0.1:${controlPort}`,
     lines,
     waitForLine,
     exited,

@@ -46,10 +46,14 @@ export async function runMockVllmServe(serveOptions: MockVllmServeOptions): Prom
   try {
     mock = await startMockVllm({ ...options, log: writeLine });
   } catch (error) {
-    const where = `${options.host}:${options.port}`;
+    // The API port's bind or the control port's listen: the error names its address.
+    const { address = options.host, port = options.port } = error as {
+      address?: string;
+      port?: number;
+    };
     log.error(
       'launcher.py:1',
-      `error while attempting to bind on ${where}: ${(error as Error).message}`,
+      `error while attempting to bind on ${address}:${port}: ${(error as Error).message}`,
     );
     process.exit(1);
   }

@@ -107,18 +107,19 @@ type Route = (
 const INFERENCE: Route = () => 'inference';
 const METHOD_NOT_ALLOWED: Route = () => jsonReply({ detail: 'Method Not Allowed' }, 405);
 
+/** A Fastify handler answering with `route`, on the state `current` gives when a request comes. */
+function routeTo(current: () => MockState, route: Route) {
+  return (request: HttpRequest, reply: HttpReply) =>
+    void handleRequest(current(), request, reply, route);
+}
+
 /**
- * The mock's route table on `app`: the routes of its mode (`omni`), vLLM's 405 and 404 around
- * them. Registered before listening; `current` gives the state once requests come.
+ * The API port's route table on `app`: the routes of its mode (`omni`), vLLM's 405 and 404
+ * around them, and the /mock control routes too (tests that start the mock ready use the one
+ * port). Registered before listening; `current` gives the state once requests come.
  */
 export function registerRoutes(app: HttpApp, omni: boolean, current: () => MockState): void {
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!portClosed(current(), request.raw)) return done();
-    reply.hijack();
-    request.raw.socket.destroy();
-  });
-  const on = (route: Route) => (request: HttpRequest, reply: HttpReply) =>
-    void handleRequest(current(), request, reply, route);
+  const on = (route: Route) => routeTo(current, route);
   const notAllowed = on(METHOD_NOT_ALLOWED);
   const videoJob = on((r, s) => videoJobRoute(s, r.method, r.path));
   for (const path of Object.keys(omni ? OMNI_INFERENCE : VLLM_INFERENCE)) {
@@ -134,9 +135,17 @@ export function registerRoutes(app: HttpApp, omni: boolean, current: () => MockS
     app.all('/v1/videos/:id', videoJob);
     app.all('/v1/videos/:id/content', videoJob);
   }
+  registerControlRoutes(app, current);
+}
+
+/**
+ * The /mock control routes and vLLM's 404 for any other path: the whole table of the control
+ * port, which listens from the start while the API port refuses connections until loaded.
+ */
+export function registerControlRoutes(app: HttpApp, current: () => MockState): void {
   app.all(
     '/mock/*',
-    on((r, s) => control(s, r.method, r.path, r.body)),
+    routeTo(current, (r, s) => control(s, r.method, r.path, r.body)),
   );
   app.setNotFoundHandler(notFound(current));
 }
@@ -176,16 +185,6 @@ function startInference(state: MockState, res: ServerResponse): boolean {
   state.log.error('core_client.py:564', `Engine core proc EngineCore_0 died unexpectedly (${why})`);
   state.lifecycle.exit();
   return true;
-}
-
-/**
- * vLLM binds its port before the model loads but listens only once it has (vLLM 0.11.0,
- * vllm/entrypoints/openai/api_server.py, `create_server_socket` then `serve_http`): nothing
- * answers meanwhile. The mock closes such a connection without a byte; only its own /mock
- * control surface answers.
- */
-function portClosed(state: MockState, req: IncomingMessage): boolean {
-  return state.lifecycle.phase() === 'starting' && !(req.url ?? '').startsWith('/mock/');
 }
 
 async function handleRequest(

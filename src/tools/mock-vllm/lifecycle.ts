@@ -8,7 +8,8 @@ import type { ResolvedOptions } from './options.ts';
 import type { VllmLog } from './vllm-log.ts';
 
 /**
- * - `starting`: loading the model; the port answers nothing but /mock.
+ * - `starting`: loading the model; the API port is bound but refuses connections (only the
+ *   control port answers, /mock).
  * - `healthy`: /health answers 200.
  * - `unhealthy`: /health answers 503; the API still answers (health lost, not the process).
  * - `exited`: the process is gone (in-process: the server is closed).
@@ -35,6 +36,14 @@ export type Lifecycle = {
 
 const SHARDS = 4;
 
+/** What the lifecycle does to the world: open the API port, end the process. */
+export type LifecycleHooks = {
+  /** Start-up completed: the API port listens from now on (uvicorn starts serving). */
+  serve(): void;
+  /** The process exits with `code` (in-process: the servers close). */
+  exit(code: number): void;
+};
+
 /** What the lifecycle's steps share; `phase` is the one value that changes. */
 type Engine = {
   options: ResolvedOptions;
@@ -43,7 +52,7 @@ type Engine = {
   /** When start-up began (ms since the epoch): loading ends early on POST /mock/ready. */
   startedAt: number;
   timers: Set<NodeJS.Timeout>;
-  onExit: (code: number) => void;
+  hooks: LifecycleHooks;
 };
 
 function later(engine: Engine, ms: number, run: () => void): void {
@@ -69,7 +78,7 @@ function exit(engine: Engine, code = engine.options.exitCode): void {
   if (engine.phase === 'exited') return;
   engine.phase = 'exited';
   stopTimers(engine);
-  engine.onExit(code);
+  engine.hooks.exit(code);
 }
 
 function setHealthy(engine: Engine, healthy: boolean, why: string): boolean {
@@ -107,6 +116,7 @@ function becomeReady(engine: Engine): void {
     );
     return;
   }
+  engine.hooks.serve();
   log.info('api_server.py:1127', `Starting vLLM API server 0 on ${address}`);
   log.uvicorn(`Started server process [${process.pid}]`);
   log.uvicorn('Waiting for application startup.');
@@ -139,7 +149,7 @@ function scheduleStartup(engine: Engine): void {
 export function createLifecycle(
   options: ResolvedOptions,
   log: VllmLog,
-  onExit: (code: number) => void,
+  hooks: LifecycleHooks,
 ): Lifecycle {
   const engine: Engine = {
     options,
@@ -147,7 +157,7 @@ export function createLifecycle(
     phase: 'starting',
     startedAt: Date.now(),
     timers: new Set(),
-    onExit,
+    hooks,
   };
   scheduleStartup(engine);
   return {

@@ -11,8 +11,16 @@ export type MockVllmOptions = {
   servedModelName?: string;
   /** Address to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** Port to listen on; 0 picks a free one. Default 0. */
+  /**
+   * The API port; 0 picks a free one. Bound at start, listened on only once loading ends (as
+   * vLLM): connections are refused meanwhile. Default 0.
+   */
   port?: number;
+  /**
+   * The port of the /mock control routes, on `host`, listening from the start (the API port
+   * answers them too once loaded); 0 picks a free one. Default 0.
+   */
+  controlPort?: number;
   /** Where the vLLM-style log lines go. Default: nowhere (the CLI passes stdout). */
   log?: LineSink;
   /** Skip the uvicorn access line per request (vLLM's `--disable-uvicorn-access-log`). Default false. */
@@ -35,9 +43,9 @@ export type MockVllmOptions = {
   failAfterMs?: number;
   /** Exit code of every exit the mock causes (`failWithLine`, `crashOnRequest`). Default 1. */
   exitCode?: number;
-  /** Time spent "loading the model", in ms: only /mock answers until then (vLLM's port is not open yet). Default 0. */
+  /** Time spent "loading the model", in ms: the API port refuses connections until then (only the control port answers). Default 0. */
   startupDelayMs?: number;
-  /** Start-up never completes: only /mock ever answers. Default false. */
+  /** Start-up never completes: the API port refuses connections for ever (only the control port answers). Default false. */
   neverHealthy?: boolean;
   /** /health turns 503 this many ms after start-up completed. Default: never. */
   unhealthyAfterMs?: number;
@@ -74,6 +82,7 @@ export function resolveOptions(options: MockVllmOptions): ResolvedOptions {
     servedModelName: options.servedModelName ?? model,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
+    controlPort: options.controlPort ?? 0,
     disableAccessLog: options.disableAccessLog ?? false,
     embeddingDimensions: options.embeddingDimensions ?? 32,
     ignoredArgs: options.ignoredArgs ?? [],

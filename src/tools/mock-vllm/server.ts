@@ -1,16 +1,19 @@
 /**
  * `startMockVllm`: a fake `vllm serve` on the shared HTTP layer (src/net/http-server.ts), for tests in-process and for the
  * `casola-worker mock-vllm serve` executable. It speaks the HTTP surface the worker uses
- * and fails in the ways vLLM fails, on request (see MockVllmOptions).
+ * and fails in the ways vLLM fails, on request (see MockVllmOptions). Two servers: the API
+ * port, bound at once but listened on only when loading ends (api-socket.ts), and the control
+ * port of the /mock routes, listening from the start so that tests can drive the loading.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { httpBase } from '../../net/http-base.ts';
-import { closeHttp, createHttpApp, listenHttp } from '../../net/http-server.ts';
+import { closeHttp, createHttpApp, type HttpApp, listenHttp } from '../../net/http-server.ts';
 import { VERSION } from '../../version.ts';
+import { type BoundSocket, bindApiSocket } from './api-socket.ts';
 import { instantReplies } from './endpoints/instant.ts';
-import { notFound, registerRoutes } from './handler.ts';
+import { notFound, registerControlRoutes, registerRoutes } from './handler.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { type MockVllmOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { type MockState, type MockVllmEvents, releaseHeld } from './state.ts';
@@ -21,9 +24,11 @@ export type { FormFields, MockFile, MockRequest } from './request.ts';
 export type { MockVllmEvents } from './state.ts';
 
 export type MockVllm = {
-  /** `http://host:port`, the root (the OpenAI API is under /v1). */
+  /** `http://host:port`, the root (the OpenAI API is under /v1); refuses connections while loading. */
   url: string;
   port: number;
+  /** `http://host:controlPort`: the /mock routes, answering from the start. */
+  controlUrl: string;
   /** `request`, `aborted` and `exit` events (see MockVllmEvents). */
   events: EventEmitter<MockVllmEvents>;
   /** As POST /mock/health; false while starting or after exit (nothing changed). */
@@ -51,6 +56,8 @@ function logStart(log: VllmLog, options: ResolvedOptions): void {
     log.warning('arg_utils.py:1', `mock-vllm ignores: ${options.ignoredArgs.join(' ')}`);
   }
   log.warning('mock.py:1', 'mock-vllm: no GPU, no weights; answers are deterministic echoes');
+  const control = httpBase(options.host, options.controlPort);
+  log.info('mock.py:1', `mock-vllm control routes (/mock/*) on ${control}`);
 }
 
 /**
@@ -75,30 +82,76 @@ function closeIdleConnections(server: Server, idleMs: number): void {
   });
 }
 
+/**
+ * Closes the API server as `closeHttp` closes the control one (idle connections at once, the
+ * others on the next turn, in-flight requests included), but itself: Fastify closes only a server
+ * it listened itself, and this one listens on the bound socket. Unserved, the socket is released.
+ */
+async function closeApi(app: HttpApp, socket: BoundSocket): Promise<void> {
+  socket.close();
+  if (app.server.listening) {
+    const force = setTimeout(() => app.server.closeAllConnections(), 0);
+    app.server.closeIdleConnections();
+    await new Promise((resolve) => app.server.close(resolve));
+    clearTimeout(force);
+  }
+  await app.close();
+}
+
+/** The API port's server, ready to listen: every route of the mode, uvicorn's keep-alive. */
+async function createApiApp(options: ResolvedOptions, current: () => MockState) {
+  // Node's own keep-alive timeout announces itself (`Keep-Alive: timeout=5`); uvicorn's does not.
+  const app = createHttpApp({
+    server: { keepAliveTimeout: 0 },
+    badRequest: (request, reply) => notFound(current)(request, reply),
+  });
+  closeIdleConnections(app.server, UVICORN_KEEP_ALIVE_MS);
+  registerRoutes(app, options.omni, current);
+  await app.ready();
+  return app;
+}
+
+/** The control port's server, listening: the /mock routes only. Closes the API socket if it fails. */
+async function listenControl(options: ResolvedOptions, current: () => MockState, api: BoundSocket) {
+  const app = createHttpApp({ badRequest: (request, reply) => notFound(current)(request, reply) });
+  registerControlRoutes(app, current);
+  try {
+    options.controlPort = await listenHttp(app, options.host, options.controlPort);
+  } catch (error) {
+    api.close();
+    throw error;
+  }
+  return app;
+}
+
 export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVllm> {
   const options = resolveOptions(input);
   const log = createVllmLog(options.log);
   const events = new EventEmitter<MockVllmEvents>();
-  // Node's own keep-alive timeout announces itself (`Keep-Alive: timeout=5`); uvicorn's does not.
-  const app = createHttpApp({
-    server: { keepAliveTimeout: 0 },
-    badRequest: (request, reply) => notFound(() => state)(request, reply),
-  });
-  closeIdleConnections(app.server, UVICORN_KEEP_ALIVE_MS);
-  registerRoutes(app, options.omni, () => state);
-  options.port = await listenHttp(app, options.host, options.port);
+  const current = () => state;
+  const api = await createApiApp(options, current);
+  // Bound first, as vLLM binds before anything else: a port in use fails the start.
+  const socket = await bindApiSocket(options.host, options.port);
+  options.port = socket.port;
+  const control = await listenControl(options, current, socket);
   let closing: Promise<void> | undefined;
   const close = () => {
     state.lifecycle.stop();
-    closing ??= closeHttp(app);
+    closing ??= Promise.all([closeApi(api, socket), closeHttp(control)]).then(() => undefined);
     return closing;
   };
+  // uvicorn's own listen failing (the port taken meanwhile by a server sharing it) ends vLLM.
+  api.server.once('error', (error) => {
+    log.error('launcher.py:1', `error while attempting to listen: ${error.message}`);
+    state.lifecycle.exit();
+  });
   logStart(log, options);
   const state: MockState = {
     options,
     log,
-    lifecycle: createLifecycle(options, log, (code) => {
-      void close().then(() => events.emit('exit', code));
+    lifecycle: createLifecycle(options, log, {
+      serve: () => socket.serve(api.server),
+      exit: (code) => void close().then(() => events.emit('exit', code)),
     }),
     events,
     received: 0,
@@ -114,6 +167,7 @@ export async function startMockVllm(input: MockVllmOptions = {}): Promise<MockVl
   return {
     url: httpBase(options.host, options.port),
     port: options.port,
+    controlUrl: httpBase(options.host, options.controlPort),
     events,
     setHealthy: (healthy) => state.lifecycle.setHealthy(healthy, 'setHealthy()'),
     setQueueDepth: (depth) => {

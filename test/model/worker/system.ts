@@ -46,6 +46,8 @@ export class WorkerSystem {
   readonly queue: LocalQueue;
   readonly sink: HttpSink;
   readonly vllmUrl: string;
+  /** The mock vLLM's /mock routes (`--control-port`), answering while it loads too. */
+  readonly vllmControlUrl: string;
   readonly worker: VllmWorker;
   /** What the root actor did, event by event. */
   readonly trace = new HandledEvents('worker');
@@ -61,7 +63,7 @@ export class WorkerSystem {
   private constructor(
     queue: LocalQueue,
     sink: HttpSink,
-    port: number,
+    [port, controlPort]: [number, number],
     walkSetup: Setup,
     inspect: (event: InspectionEvent) => void,
   ) {
@@ -69,7 +71,8 @@ export class WorkerSystem {
     this.queue = queue;
     this.sink = sink;
     this.vllmUrl = `http://127.0.0.1:${port}`;
-    const config = configFor(queue, sink, port, walkSetup);
+    this.vllmControlUrl = `http://127.0.0.1:${controlPort}`;
+    const config = configFor(queue, sink, [port, controlPort], walkSetup);
     this.worker = startVllmWorker({
       config,
       env: {},
@@ -94,7 +97,8 @@ export class WorkerSystem {
     const queue = await startLocalQueue();
     const sink = await startHttpSink();
     for (const path of TELEMETRY) sink.respond(path, { hang: true });
-    return new WorkerSystem(queue, sink, await freePort(), walkSetup, inspect);
+    const ports: [number, number] = [await freePort(), await freePort()];
+    return new WorkerSystem(queue, sink, ports, walkSetup, inspect);
   }
 
   #inspect(event: InspectionEvent): void {
@@ -126,16 +130,16 @@ export class WorkerSystem {
   /** The mock vLLM's own account (GET /mock/state); undefined when it does not answer. */
   async vllm(): Promise<VllmState | undefined> {
     try {
-      return (await (await fetch(`${this.vllmUrl}/mock/state`)).json()) as VllmState;
+      return (await (await fetch(`${this.vllmControlUrl}/mock/state`)).json()) as VllmState;
     } catch {
       return undefined;
     }
   }
 
-  /** POSTs to a control endpoint of the mock vLLM, once it listens (it may still be spawning). */
+  /** POSTs to a control endpoint of the mock vLLM, once its control port listens (it may still be spawning). */
   async controlVllm(path: string, body: unknown = {}): Promise<void> {
     const post = () =>
-      fetch(`${this.vllmUrl}${path}`, {
+      fetch(`${this.vllmControlUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -187,8 +191,14 @@ export class WorkerSystem {
   }
 }
 
-function configFor(queue: LocalQueue, sink: HttpSink, port: number, walkSetup: Setup) {
+function configFor(
+  queue: LocalQueue,
+  sink: HttpSink,
+  [port, controlPort]: [number, number],
+  walkSetup: Setup,
+) {
   const extraArgs = ['--startup-delay-ms', '600000', '--response-delay-ms', '600000'];
+  extraArgs.push('--control-port', String(controlPort));
   const loaded = loadConfig({
     CASOLA_WS_URL: queue.wsUrl,
     CASOLA_CONFIG_ID: 'cfg',

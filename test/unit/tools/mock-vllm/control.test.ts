@@ -1,30 +1,66 @@
 /**
  * The mock's runtime controls that tests drive a vLLM with: finish loading now, print a line
  * (a CUDA error on demand), exit with a code, a model list that fails, and the list of
- * requests their clients closed before the answer.
+ * requests their clients closed before the answer. They answer on the control port (which
+ * listens while the API port refuses connections during loading) and, once loaded, on the API
+ * port too.
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../support/free-port.ts';
 import { startTestMockVllm, type TestMockVllm } from '../../../support/mock-vllm.ts';
 
 let mock: TestMockVllm;
 afterEach(() => mock?.close());
 
 function post(path: string, body?: unknown): Promise<Response> {
-  return fetch(`${mock.url}${path}`, {
+  return fetch(`${mock.controlUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
 
-const status = async (path: string) => (await fetch(`${mock.url}${path}`)).status;
+const status = async (path: string, base = mock.url) => (await fetch(`${base}${path}`)).status;
+
+/** The code of the socket error a fetch failed with (`ECONNREFUSED`...). */
+async function refusal(path: string): Promise<unknown> {
+  const failed = await fetch(`${mock.url}${path}`).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  return (failed?.cause as NodeJS.ErrnoException | undefined)?.code;
+}
+
+describe('the control port', () => {
+  it('answers /mock while the API port refuses connections, as vLLM loading refuses them', async () => {
+    mock = await startTestMockVllm({ startupDelayMs: 600_000 });
+    expect(await refusal('/health')).toBe('ECONNREFUSED');
+    expect(await status('/mock/state', mock.controlUrl)).toBe(200);
+    expect((await post('/mock/ready')).status).toBe(200);
+    expect(await status('/health')).toBe(200);
+  });
+
+  it('serves only /mock; the API port serves /mock too once loaded', async () => {
+    mock = await startTestMockVllm();
+    expect(await status('/health', mock.controlUrl)).toBe(404);
+    expect(await status('/v1/models', mock.controlUrl)).toBe(404);
+    expect(await status('/mock/state')).toBe(200);
+  });
+
+  it('listens on the port asked for', async () => {
+    const controlPort = await freePort();
+    mock = await startTestMockVllm({ controlPort });
+    expect(mock.controlUrl).toBe(`http://127.0.0.1:${controlPort}`);
+    expect(await status('/mock/state', mock.controlUrl)).toBe(200);
+  });
+});
 
 describe('POST /mock/ready', () => {
   it('ends a long start-up now: /health answers 200 and the server says it runs', async () => {
     const lines: string[] = [];
     mock = await startTestMockVllm({ startupDelayMs: 600_000, log: (line) => lines.push(line) });
-    await expect(status('/health')).rejects.toThrow('fetch failed');
+    expect(await refusal('/health')).toBe('ECONNREFUSED');
     const ready = await post('/mock/ready');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ phase: 'healthy' });
@@ -39,7 +75,7 @@ describe('POST /mock/ready', () => {
     await mock.close();
     mock = await startTestMockVllm({ neverHealthy: true });
     expect((await post('/mock/ready')).status).toBe(400);
-    await expect(status('/health')).rejects.toThrow('fetch failed');
+    expect(await refusal('/health')).toBe('ECONNREFUSED');
   });
 });
 

@@ -40,6 +40,15 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Pr
   throw new Error('the mock never got there');
 }
 
+/** The code of the socket error a GET failed with (`ECONNREFUSED`...); undefined if it was answered. */
+async function refusal(url: string): Promise<unknown> {
+  const failed = await fetch(url).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  return (failed?.cause as NodeJS.ErrnoException | undefined)?.code;
+}
+
 async function getJson(url: string): Promise<Record<string, unknown>> {
   return (await (await fetch(url)).json()) as Record<string, unknown>;
 }
@@ -76,12 +85,19 @@ describe.concurrent('mock-vllm serve as a child process', () => {
     expect(mock.lines.indexOf('Segmentation fault (core dumped)')).toBeGreaterThan(ready);
   });
 
-  it('answers nothing on /health and the API while still loading, as vLLM whose port is not open yet', async (test) => {
+  it('refuses connections while loading, as vLLM whose port is bound but not listened on; the control port answers throughout', async (test) => {
     const { expect } = test;
     const mock = await start(['--startup-delay-ms', '60000'], test);
     await mock.waitForLine(/Loading safetensors checkpoint shards: {3}0% Completed/);
-    await expect(status(`${mock.url}/health`)).rejects.toThrow('fetch failed');
+    const printed = `mock-vllm control routes (/mock/*) on ${mock.controlUrl}`;
+    expect(mock.lines.some((line) => line.endsWith(printed))).toBe(true);
+    expect(await refusal(`${mock.url}/health`)).toBe('ECONNREFUSED');
     await expect(postChat(mock.url)).rejects.toThrow('fetch failed');
+    expect((await getJson(`${mock.controlUrl}/mock/state`)).phase).toBe('starting');
+    const ready = await fetch(`${mock.controlUrl}/mock/ready`, { method: 'POST' });
+    expect(ready.status).toBe(200);
+    expect(await status(`${mock.url}/health`)).toBe(200);
+    expect((await getJson(`${mock.controlUrl}/mock/state`)).phase).toBe('healthy');
   });
 
   it('prints loading lines during a slow start, then serves', async (test) => {
@@ -104,7 +120,7 @@ describe.concurrent('mock-vllm serve as a child process', () => {
     const { expect } = test;
     const mock = await start(['--never-healthy'], test);
     await mock.waitForLine(/--never-healthy/);
-    await expect(status(`${mock.url}/health`)).rejects.toThrow('fetch failed');
+    expect(await refusal(`${mock.url}/health`)).toBe('ECONNREFUSED');
     await expect(postChat(mock.url)).rejects.toThrow('fetch failed');
     expect(mock.lines.some((line) => READY.test(line))).toBe(false);
   });
