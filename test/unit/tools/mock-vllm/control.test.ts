@@ -6,6 +6,7 @@
  * port too.
  */
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../support/free-port.ts';
 import { startTestMockVllm, type TestMockVllm } from '../../../support/mock-vllm.ts';
@@ -53,6 +54,25 @@ describe('the control port', () => {
     mock = await startTestMockVllm({ controlPort });
     expect(mock.controlUrl).toBe(`http://127.0.0.1:${controlPort}`);
     expect(await status('/mock/state', mock.controlUrl)).toBe(200);
+  });
+});
+
+describe('the API port', () => {
+  it('ends the mock when a server took it meanwhile, as uvicorn failing to listen ends vLLM', async () => {
+    const lines: string[] = [];
+    mock = await startTestMockVllm({
+      startupDelayMs: 600_000,
+      exitCode: 4,
+      log: (line) => lines.push(line),
+    });
+    // Bound, not listened on, with SO_REUSEADDR as vLLM binds it: another listener may take it.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(mock.port, '127.0.0.1', resolve));
+    const exited = once(mock.events, 'exit');
+    await post('/mock/ready').catch(() => undefined);
+    expect(await exited).toEqual([4]);
+    squatter.close();
+    expect(lines).toContainEqual(expect.stringMatching(/listen: .*EADDRINUSE/));
   });
 });
 
