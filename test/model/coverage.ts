@@ -67,10 +67,13 @@ export class CoverageRecorder {
   /** Each actor's last transition, by session id. */
   readonly #last = new Map<string, string>();
   readonly machineId: string;
+  /** Events the real world sends besides the walk's, left out of the pairs (ModelSpec's `incidental`). */
+  readonly #incidental: (event: EventObject) => boolean;
   walk = '';
 
-  constructor(machineId: string) {
+  constructor(machineId: string, incidental: (event: EventObject) => boolean = () => false) {
     this.machineId = machineId;
+    this.#incidental = incidental;
   }
 
   /** Events the machine's actors received, in order, for drivers to wait on. */
@@ -92,6 +95,7 @@ export class CoverageRecorder {
       for (const t of event._transitions) {
         const id = transitionIdOf(t);
         this.#note(this.transitions, id);
+        if (this.#incidental(event.event)) continue;
         const last = this.#last.get(actor);
         if (last !== undefined) this.#note(this.pairs, `${last} > ${id}`);
         this.#last.set(actor, id);

@@ -96,6 +96,10 @@ export type PlanOptions = {
   walkPairs: boolean;
   /** States a walk never ends in (ModelSpec's `restless`). */
   restless: (snapshot: AnyMachineSnapshot) => boolean;
+  /** Few long walks that chain many transitions and pairs each (ModelSpec's `longWalks`). */
+  longWalks?: boolean;
+  /** Whether a long walk may be these events (ModelSpec's `fits`). Default: any. */
+  fits?: (events: readonly EventObject[]) => boolean;
 };
 
 /** Walks that take every reachable transition (and pair), and every reachable pair's id. */
@@ -148,8 +152,85 @@ export function planWalks(
       }
     }
   }
-  const walks = chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
+  const walks = options.longWalks
+    ? chainWalks(adjacency, keys[0]!, steps, new Set(best.keys()), options).map((events) =>
+        trace(machine, adjacency, keys[0]!, events, serialize),
+      )
+    : chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
   return { walks, pairs: [...pairs] };
+}
+
+/** Where a long walk is: a state of the adjacency map, and the last transition taken there. */
+type Position = { key: string; last: string | undefined };
+
+/**
+ * Long walks, for machines whose walks each start a process: each walk goes from where it is
+ * to the nearest step that takes a transition or pair no walk has taken yet (breadth first,
+ * over states and the transition that led in, since a pair needs both), takes it, and goes on
+ * from there; it ends where no such step can be reached any more (a final state), or where
+ * `fits` refuses every way on (a timer the walk sets up for one step must not fire in another);
+ * the next walk starts again from the initial state, until none takes anything new.
+ */
+function chainWalks(
+  adjacency: Adjacency,
+  initial: string,
+  steps: (key: string) => Step[],
+  targets: Set<string>,
+  options: PlanOptions,
+): EventObject[][] {
+  const { restless, fits = () => true } = options;
+  const gains = (at: Position, step: Step) => {
+    const ids = [...step.ids, ...pairsIn(step.ids)];
+    if (at.last !== undefined) ids.push(pairId(at.last, step.ids[0]!));
+    return ids.filter((id) => targets.has(id));
+  };
+  /** The steps a walk may take from a state: only the real world's own way out of a restless one. */
+  const waysOut = (key: string) => {
+    const all = steps(key).filter((step) => step.next !== undefined);
+    return restless(adjacency[key as never]!.state) ? all.slice(0, 1) : all;
+  };
+  /** The nearest step that gains something, and the steps that lead to it. */
+  const nearest = (from: Position, walk: EventObject[]): Step[] | undefined => {
+    const id = (p: Position) => `${p.key}\u0000${p.last}`;
+    const seen = new Set([id(from)]);
+    let frontier: { at: Position; path: Step[] }[] = [{ at: from, path: [] }];
+    while (frontier.length > 0) {
+      const next: typeof frontier = [];
+      for (const { at, path } of frontier) {
+        const events = [...walk, ...path.map((step) => step.event)];
+        for (const step of waysOut(at.key)) {
+          if (!fits([...events, step.event])) continue;
+          if (gains(at, step).length > 0) return [...path, step];
+          const to = { key: step.next!, last: step.ids.at(-1) };
+          if (seen.has(id(to))) continue;
+          seen.add(id(to));
+          next.push({ at: to, path: [...path, step] });
+        }
+      }
+      frontier = next;
+    }
+    return undefined;
+  };
+  const walks: EventObject[][] = [];
+  for (;;) {
+    let at: Position = { key: initial, last: undefined };
+    const walk: EventObject[] = [];
+    for (let way = nearest(at, walk); way !== undefined; way = nearest(at, walk)) {
+      for (const step of way) {
+        for (const id of gains(at, step)) targets.delete(id);
+        walk.push(step.event);
+        at = { key: step.next!, last: step.ids.at(-1) };
+      }
+    }
+    if (walk.length === 0) return walks;
+    // A walk goes on from a restless state the way the real world does.
+    while (restless(adjacency[at.key as never]!.state) && waysOut(at.key).length > 0) {
+      const [step] = waysOut(at.key);
+      walk.push(step!.event);
+      at = { key: step!.next!, last: step!.ids.at(-1) };
+    }
+    walks.push(walk);
+  }
 }
 
 type Step = { event: EventObject; ids: string[]; next: string | undefined };

@@ -50,6 +50,24 @@ export type ModelSpec = {
    * never ends in one, it goes on the way the real world does. Default: none.
    */
   restless?: (snapshot: AnyMachineSnapshot) => boolean;
+  /**
+   * Plan few long walks, each chaining as many new transitions and pairs as it can reach, in
+   * place of a short walk per transition or pair: for machines whose walks each start a process
+   * or a queue. Default false.
+   */
+  longWalks?: boolean;
+  /**
+   * Whether a long walk may be these events, for drivers that set the real world up for the
+   * whole walk at its start (a timer short enough to fire where the walk waits for it must not
+   * fire where it does not). Default: any.
+   */
+  fits?: (events: readonly EventObject[]) => boolean;
+  /**
+   * Events the real world sends the actor besides the walk's, which the model leaves out (the
+   * queue's error answer to a result for a job it never dispatched): their transitions count,
+   * but a pair is the walk's two consecutive transitions across them. Default: none.
+   */
+  incidental?: (event: EventObject) => boolean;
   /** Per-state wait for the real actor to match. Default 5 000 ms. */
   settleMs?: number;
   /**
@@ -118,15 +136,15 @@ export function planModel(spec: ModelSpec) {
   const scenarios = (spec.scenarios ?? []).map((events) =>
     planScenario(machine, model, events, serialize),
   );
-  const { walkPairs = true, restless = () => false } = spec;
-  const planned = planWalks(machine, model, serialize, { walkPairs, restless });
+  const { walkPairs = true, restless = () => false, longWalks, fits } = spec;
+  const planned = planWalks(machine, model, serialize, { walkPairs, restless, longWalks, fits });
   return { machine, model, walks: [...planned.walks, ...scenarios], pairs: planned.pairs };
 }
 
 export function modelSuite(spec: ModelSpec): void {
   const { machine, model, walks, pairs } = planModel(spec);
   const { walkPairs = true } = spec;
-  const recorder = new CoverageRecorder(machine.id);
+  const recorder = new CoverageRecorder(machine.id, spec.incidental);
 
   const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
   describe(`${name} machine, walked against the real actors`, () => {
