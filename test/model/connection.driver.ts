@@ -28,7 +28,7 @@ import { ManualClock } from '../support/manual-clock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';
 import type { CoverageRecorder } from './coverage.ts';
-import { standingViolations } from './invariants.ts';
+import { standingViolations, type Told } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
@@ -39,6 +39,8 @@ export const INPUT: ConnectionInput = {
   capacity: 1,
   outboxLimit: 1,
 };
+
+const DISPATCH = { pause: true, resume: true, drain: true };
 
 /** A WebSocket pong from the server: FIN, opcode 0xA, no payload, unmasked (RFC 6455, 5.5.3). */
 const PONG_FRAME = Buffer.from([0x8a, 0x00]);
@@ -66,6 +68,8 @@ export class ConnectionDriver implements Driver {
    */
   #silent = false;
   #witness!: ConnectionWitness;
+  /** The dispatch frames the walk gave the connection, as the worker's gate gives them. */
+  readonly #told: Told[] = [];
 
   async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
     this.#recorder = recorder;
@@ -143,9 +147,14 @@ export class ConnectionDriver implements Driver {
 
   #make(event: AnyEventObject, before: AnyMachineSnapshot): void {
     switch (event.type) {
+      case 'SEND':
+        if (event.frame.type in DISPATCH) {
+          this.#told.push({ type: event.frame.type, at: this.#queue.events.all().length });
+        }
+        this.#connection.send(event);
+        return;
       case 'CONNECT':
       case 'STOP':
-      case 'SEND':
       case 'GRACE_STARTED':
         this.#connection.send(event);
         return;
@@ -205,7 +214,7 @@ export class ConnectionDriver implements Driver {
   }
 
   invariants(): string[] {
-    return standingViolations(this.#queue, WORKER);
+    return standingViolations(this.#queue, WORKER, this.#told);
   }
 
   async stop(): Promise<void> {

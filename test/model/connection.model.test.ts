@@ -105,9 +105,10 @@ function canSend(
 }
 
 modelSuite({
-  // Pairs are reported, not walked: in ten of their walks the queue's pongs confirm results
-  // the model still holds at the close (issue 20).
-  walkPairs: false,
+  longWalks: true,
+  // The queue answers each result for a job it never dispatched with an error frame.
+  incidental: (event) =>
+    event.type === 'FRAME_RECEIVED' && (event as AnyEventObject).frame.type === 'error',
   machine: connectionMachine,
   input: INPUT,
   events: EVENTS,

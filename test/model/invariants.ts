@@ -81,16 +81,23 @@ export function wireViolations(queue: LocalQueue, workerId: string): string[] {
   return [...violations, ...standingViolations(queue, workerId)];
 }
 
+/** A dispatch frame the worker's gate gave its connection, and how long the queue's log was then. */
+export type Told = { type: 'pause' | 'resume' | 'drain'; at: number };
+
 /**
  * The dispatch standing the worker gave the queue (pause, drain; drain for good) is given again
  * first thing after every later registration: a reconnect never lets a draining or paused
- * worker take jobs. Returns the violations, one line each.
+ * worker take jobs. The standing is the last the queue saw on the wire, or, where the driver
+ * knows what the gate told the connection (`told`), the last it told before the registration:
+ * a resume told while offline never reaches the wire, and ends the standing all the same.
+ * Returns the violations, one line each.
  */
-export function standingViolations(queue: LocalQueue, workerId: string): string[] {
+export function standingViolations(queue: LocalQueue, workerId: string, told?: Told[]): string[] {
   let standing: 'pause' | 'drain' | undefined;
   let registered: number | undefined;
   const violations: string[] = [];
-  for (const event of queue.events.all()) {
+  for (const [index, event] of queue.events.all().entries()) {
+    if (told !== undefined) standing = told.filter((t) => t.at <= index).reduce(after, undefined);
     if (event.kind === 'worker_registered' && event.workerId === workerId) {
       registered = standing === undefined ? undefined : event.connectionId;
       continue;
@@ -103,11 +110,20 @@ export function standingViolations(queue: LocalQueue, workerId: string): string[
       }
       registered = undefined;
     }
-    if (type === 'drain') standing = 'drain';
-    else if (type === 'pause' && standing !== 'drain') standing = 'pause';
-    else if (type === 'resume' && standing !== 'drain') standing = undefined;
+    if (told === undefined) standing = after(standing, { type });
   }
   return violations;
+}
+
+/** The standing after a dispatch frame (drain is for good). */
+function after(
+  standing: 'pause' | 'drain' | undefined,
+  { type }: { type: string },
+): 'pause' | 'drain' | undefined {
+  if (type === 'drain' || standing === 'drain') return 'drain';
+  if (type === 'pause') return 'pause';
+  if (type === 'resume') return undefined;
+  return standing;
 }
 
 /** An outcome for a job with no dispatch of it left unanswered is a second outcome. */
