@@ -43,9 +43,11 @@ export type MachineTotals = {
   transitions: string[];
   /** The pairs of consecutive transitions the model can take (from its walks' plan). */
   pairs: string[];
+  /** Pairs the model can take and the real actors cannot, by why (ModelSpec's `unreachable`). */
+  unreachable: Record<string, string[]>;
 };
 
-export function totalsOf(machine: AnyStateMachine): Omit<MachineTotals, 'pairs'> {
+export function totalsOf(machine: AnyStateMachine): Omit<MachineTotals, 'pairs' | 'unreachable'> {
   const graph = machineGraph(machine);
   return {
     states: graph.states.map((state) => state.id),
@@ -166,7 +168,12 @@ export type MachineReport = {
    * Pairs of consecutive transitions; `reachable` lists them all (suites of a machine merge);
    * `walked`: walks were planned for each (else a missing pair is reported, not a failure).
    */
-  pairs: Part & { reachable: string[]; walked: boolean };
+  pairs: Part & {
+    reachable: string[];
+    walked: boolean;
+    /** Pairs of the model the real actors cannot take, by why: not in the total. */
+    unreachable: Record<string, string[]>;
+  };
   /** Which walk first covered each state and transition. */
   coveredBy: Record<string, string>;
 };
@@ -185,7 +192,12 @@ export function reportOf(
   return {
     states: part(totals.states, recorder.states),
     transitions: part(totals.transitions, recorder.transitions),
-    pairs: { ...part(totals.pairs, recorder.pairs), reachable: totals.pairs, walked },
+    pairs: {
+      ...part(totals.pairs, recorder.pairs),
+      reachable: totals.pairs,
+      walked,
+      unreachable: totals.unreachable,
+    },
     coveredBy,
   };
 }

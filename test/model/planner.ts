@@ -100,7 +100,17 @@ export type PlanOptions = {
   longWalks?: boolean;
   /** Whether a long walk may be these events (ModelSpec's `fits`). Default: any. */
   fits?: (events: readonly EventObject[]) => boolean;
+  /** Pairs the real world cannot take, each with why (ModelSpec's `unreachable`). */
+  unreachable?: Unreachable[];
 };
+
+/** Pairs of the model the real actors cannot take, and why. */
+export type Unreachable = { why: string; pairs: (pair: string) => boolean };
+
+/** Why the real world cannot take a pair, if a listed reason says so. */
+export function whyUnreachable(pair: string, unreachable: Unreachable[] = []): string | undefined {
+  return unreachable.find((u) => u.pairs(pair))?.why;
+}
 
 /** Walks that take every reachable transition (and pair), and every reachable pair's id. */
 export function planWalks(
@@ -108,7 +118,7 @@ export function planWalks(
   model: TestModel<AnyMachineSnapshot, EventObject, unknown>,
   serialize: Serialize,
   options: PlanOptions,
-): { walks: PlannedWalk[]; pairs: string[] } {
+): { walks: PlannedWalk[]; pairs: string[]; unreachable: Record<string, string[]> } {
   const adjacency = model.getAdjacencyMap();
   const keys = Object.keys(adjacency);
   const visits = new Map<string, Visit>([[keys[0]!, { key: keys[0]!, depth: 0 }]]);
@@ -128,8 +138,14 @@ export function planWalks(
   };
   const best = new Map<string, EventObject[]>();
   const pairs = new Set<string>();
+  const unreachable: Record<string, Set<string>> = {};
   const keep = (id: string, walk: EventObject[]) => {
     const pair = id.includes(' > ');
+    const why = pair ? whyUnreachable(id, options.unreachable) : undefined;
+    if (why !== undefined) {
+      unreachable[why] = new Set([...(unreachable[why] ?? []), id]);
+      return;
+    }
     if (pair) pairs.add(id);
     if (pair && !options.walkPairs) return;
     if (!best.has(id) || best.get(id)!.length > walk.length) best.set(id, walk);
@@ -152,13 +168,23 @@ export function planWalks(
       }
     }
   }
-  const walks = options.longWalks
-    ? chainWalks(adjacency, keys[0]!, steps, new Set(best.keys()), options).map((events) =>
-        trace(machine, adjacency, keys[0]!, events, serialize),
-      )
-    : chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
-  return { walks, pairs: [...pairs] };
+  if (!options.longWalks) {
+    const walks = chooseCover(machine, adjacency, keys[0]!, [...best.values()], serialize);
+    return { walks, pairs: [...pairs], unreachable: listed(unreachable) };
+  }
+  const targets = new Set(best.keys());
+  const chained = chainWalks(adjacency, keys[0]!, steps, targets, options);
+  if (targets.size > 0) {
+    throw new Error(
+      `no long walk fits these transitions and pairs (list each pair the real world cannot take in the suite's \`unreachable\`, with why): ${[...targets].join(', ')}`,
+    );
+  }
+  const walks = chained.map((events) => trace(machine, adjacency, keys[0]!, events, serialize));
+  return { walks, pairs: [...pairs], unreachable: listed(unreachable) };
 }
+
+const listed = (sets: Record<string, Set<string>>) =>
+  Object.fromEntries(Object.entries(sets).map(([why, ids]) => [why, [...ids].sort()]));
 
 /** Where a long walk is: a state of the adjacency map, and the last transition taken there. */
 type Position = { key: string; last: string | undefined };
