@@ -87,6 +87,10 @@ export type WalkSetup = {
   mockArgs: string[];
   startupTimeoutMs: number;
   killGraceMs: number;
+  /** How often the ready engine probes /health. */
+  watchIntervalMs: number;
+  /** vLLM's output outlives SIGKILL: KILL_GRACE runs out before its exit is seen. */
+  lingers: boolean;
 };
 
 /** Long enough never to fire in a walk that does not wait for it, on a slow host too. */
@@ -108,6 +112,10 @@ export function setupFor(events: readonly EventObject[]): WalkSetup {
   if (has(KILL_GRACE)) mockArgs.push('--engine-core-linger-ms', '3000');
   return {
     mockArgs,
+    lingers: has(KILL_GRACE),
+    // Only walks that lose health watch it often: elsewhere an exit is seen as an exit, not
+    // first as a failed probe of the server it took down.
+    watchIntervalMs: has('HEALTH_LOST') ? 20 : NEVER_MS,
     startupTimeoutMs: has(STARTUP_TIMEOUT) ? 300 : NEVER_MS,
     // Long enough to see vLLM gone before the engine stops waiting for it.
     killGraceMs: has(TERMINATE_GRACE) ? 1_000 : NEVER_MS,
