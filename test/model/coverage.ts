@@ -73,9 +73,36 @@ export class CoverageRecorder {
   readonly #incidental: (event: EventObject) => boolean;
   walk = '';
 
-  constructor(machineId: string, incidental: (event: EventObject) => boolean = () => false) {
+  /** Event types that recur by themselves (ModelSpec's `recurring`). */
+  readonly #recurring: ReadonlySet<string>;
+  /** How many firings of each recurring type the walk has caused and not yet seen handled. */
+  readonly #awaited = new Map<string, number>();
+
+  constructor(
+    machineId: string,
+    incidental: (event: EventObject) => boolean = () => false,
+    recurring: readonly string[] = [],
+  ) {
     this.machineId = machineId;
     this.#incidental = incidental;
+    this.#recurring = new Set(recurring);
+  }
+
+  /** The walk is about to cause `event`: a recurring one counts in the pairs when it comes. */
+  causing(event: EventObject): void {
+    if (this.#recurring.has(event.type)) {
+      this.#awaited.set(event.type, (this.#awaited.get(event.type) ?? 0) + 1);
+    }
+  }
+
+  /** Whether a transition on `event` is left out of the pairs: incidental, or a recurring firing the walk does not wait for. */
+  #outOfPairs(event: EventObject): boolean {
+    if (this.#incidental(event)) return true;
+    if (!this.#recurring.has(event.type)) return false;
+    const awaited = this.#awaited.get(event.type) ?? 0;
+    if (awaited === 0) return true;
+    this.#awaited.set(event.type, awaited - 1);
+    return false;
   }
 
   /** Events the machine's actors received, in order, for drivers to wait on. */
@@ -94,10 +121,11 @@ export class CoverageRecorder {
     for (const id of activeStateIds(this.machineId, snapshot.value)) this.#note(this.states, id);
     if (event.type === '@xstate.microstep') {
       const actor = event.actorRef.sessionId;
+      const outOfPairs = event._transitions.length > 0 && this.#outOfPairs(event.event);
       for (const t of event._transitions) {
         const id = transitionIdOf(t);
         this.#note(this.transitions, id);
-        if (this.#incidental(event.event)) continue;
+        if (outOfPairs) continue;
         const last = this.#last.get(actor);
         if (last !== undefined) this.#note(this.pairs, `${last} > ${id}`);
         this.#last.set(actor, id);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import type { CoverageRecorder } from './coverage.ts';
+import { CoverageRecorder } from './coverage.ts';
 import { type Driver, runWalk } from './runner.ts';
 
 const machine = createMachine({
@@ -38,7 +38,7 @@ describe('runWalk', () => {
     const model = createTestModel(machine);
     const [path] = model.getShortestPaths({ toState: (state) => state.matches('done') });
     const walk = { events: [{ type: 'GO' }], path: path!, transitions: [], states: [], pairs: [] };
-    const run = runWalk(model, walk, lateDriver(), {} as CoverageRecorder);
+    const run = runWalk(model, walk, lateDriver(), new CoverageRecorder(machine.id));
     await expect(run).rejects.toThrow('a second outcome for job a');
   });
 });

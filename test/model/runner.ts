@@ -74,7 +74,10 @@ export async function runWalk(
   const events = Object.fromEntries(
     walk.events.map((event) => [
       event.type,
-      (step: { event: EventObject }) => driver.cause(step.event as AnyEventObject),
+      (step: { event: EventObject }) => {
+        recorder.causing(step.event);
+        return driver.cause(step.event as AnyEventObject);
+      },
     ]),
   );
   await driver.start(recorder, walk);

@@ -74,6 +74,11 @@ export type ModelSpec = {
    * but a pair is the walk's two consecutive transitions across them. Default: none.
    */
   incidental?: (event: EventObject) => boolean;
+  /**
+   * Event types that recur by themselves once their timer runs (a heartbeat every 250 ms): a
+   * firing counts in the pairs only where the walk waits for one. Default: none.
+   */
+  recurring?: string[];
   /** Per-state wait for the real actor to match. Default 5 000 ms. */
   settleMs?: number;
   /**
@@ -152,7 +157,7 @@ export function planModel(spec: ModelSpec) {
 export function modelSuite(spec: ModelSpec): void {
   const { machine, model, walks, pairs, excluded } = planModel(spec);
   const { walkPairs = true } = spec;
-  const recorder = new CoverageRecorder(machine.id, spec.incidental);
+  const recorder = new CoverageRecorder(machine.id, spec.incidental, spec.recurring);
 
   const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
   describe(`${name} machine, walked against the real actors`, () => {
