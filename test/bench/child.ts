@@ -37,6 +37,19 @@ export type ClientOptions = {
 
 export type Memory = Omit<Extract<ClientReport, { type: 'memory' }>, 'type'>;
 
+/**
+ * The node flags `casola-worker` runs with (package.json `config.nodeFlags`, written into the
+ * installed CLI's shebang by `npm run build`): the full worker is measured as it ships. The SDK
+ * and the floors run with Node's defaults, as a user's own process does.
+ */
+const WORKER_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    config: { nodeFlags: string };
+  }
+).config.nodeFlags
+  .split(' ')
+  .filter(Boolean);
+
 const ENTRY: Record<ClientKind, string> = {
   floor: new URL('./clients/floor.ts', import.meta.url).pathname,
   sdk: new URL('./clients/sdk.ts', import.meta.url).pathname,
@@ -51,7 +64,7 @@ function spawnClient(kind: ClientKind, args: string[], profileDir: string | unde
       : ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profileDir}`];
   return execaNode(ENTRY[kind], args, {
     ipc: true,
-    nodeOptions: ['--expose-gc', ...profile],
+    nodeOptions: ['--expose-gc', ...(kind === 'worker' ? WORKER_NODE_FLAGS : []), ...profile],
     // The worker writes its JSON log lines to stdout, as in production; nobody reads them here.
     stdout: kind === 'worker' ? 'ignore' : 'inherit',
     stderr: 'inherit',
