@@ -1,7 +1,7 @@
 /**
  * The gate: one per worker, the owner of running jobs. It admits jobs into capacity slots (or
  * a bounded waiting line), ignores re-deliveries, replaces superseded runs, runs each job as
- * its child `job:<job id>` (job.machine.ts), hears their ends, answers every job that will not
+ * its child `job:<job id>` (job.machine.ts; a transient one light-job.ts), hears their ends, answers every job that will not
  * run, tells the queue to pause, resume and drain, and reports when the last running job has
  * ended after a drain. Its context holds the only record of running jobs.
  */
@@ -22,8 +22,9 @@ import {
 } from './gate.types.ts';
 import { jobMachine } from './job.machine.ts';
 import { jobActorId } from './job-actors.ts';
+import { lightJobLogic } from './light-job.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
-import { actionNotProvided } from './placeholders.ts';
+import { actionNotProvided, lightWorkNotProvided } from './placeholders.ts';
 import { noRecentJobs, remember } from './recent-jobs.ts';
 import { emptyRecord, entryCount, withEntry, withoutEntry } from './records.ts';
 import { type RefusalReason, refusalLog, refusals, rejectionLog } from './refusals.ts';
@@ -37,6 +38,21 @@ import type { JobCommand, JobFrame, LogParams } from './types.ts';
 export const GATE_ID = 'gate';
 
 type Refusal = { jobs: readonly JobFrame[]; reason: RefusalReason };
+type Spawn = (
+  src: 'job' | 'lightJob',
+  options: { id: string; input: { job: JobFrame } },
+) => unknown;
+
+/**
+ * A job runs as the gate's child, keyed by its id: a persisted one as the job machine, a
+ * transient one as the light actor that runs the job machine's own rules (light-job.ts).
+ */
+function spawnJob(spawn: Spawn, job: JobFrame): void {
+  spawn(job.mode === 'persisted' ? 'job' : 'lightJob', {
+    id: jobActorId(job.job_id),
+    input: { job },
+  });
+}
 const offered = ({ event }: { event: OfferEvent }) => ({ job: event.job });
 
 /** What the gate does when a run ends: logs it, tells listeners, forgets it, stops it. */
@@ -98,7 +114,7 @@ export const gateMachine = setup({
     input: {} as GateInput,
     emitted: {} as JobEndedReport,
   },
-  actors: { job: jobMachine },
+  actors: { job: jobMachine, lightJob: lightJobLogic(lightWorkNotProvided('gate', 'lightJob')) },
   guards: {
     isRedelivery: ({ context }, params: OfferParams) => isRedelivery(context, params.job),
     supersedesRun: ({ context }, params: OfferParams) => {
@@ -126,7 +142,7 @@ export const gateMachine = setup({
      * so one snapshot per start rather than one for the record and one for the spawn.
      */
     startOffered: assign(({ context, spawn }, params: OfferParams) => {
-      spawn('job', { id: jobActorId(params.job.job_id), input: { job: params.job } });
+      spawnJob(spawn as Spawn, params.job);
       return { running: withRun(context.running, params.job) };
     }),
     /** Waiting jobs start, oldest first, into the slots that came free while vLLM was unhealthy. */
@@ -134,7 +150,7 @@ export const gateMachine = setup({
       const starting = startable(context);
       let running = context.running;
       for (const job of starting) {
-        spawn('job', { id: jobActorId(job.job_id), input: { job } });
+        spawnJob(spawn as Spawn, job);
         running = withRun(running, job);
       }
       return { running, waiting: context.waiting.slice(starting.length) };
@@ -142,7 +158,7 @@ export const gateMachine = setup({
     /** The oldest waiting job runs, and leaves the line. */
     startNext: assign(({ context, spawn }) => {
       const [next, ...rest] = context.waiting;
-      spawn('job', { id: jobActorId(next!.job_id), input: { job: next! } });
+      spawnJob(spawn as Spawn, next!);
       return { waiting: rest, running: withRun(context.running, next!) };
     }),
     command: sendTo(
@@ -226,7 +242,7 @@ export const gateMachine = setup({
 }).createMachine({
   id: 'gate',
   description:
-    'The gate: one per worker, the owner of running jobs. It admits jobs into capacity slots (or a bounded waiting line), ignores re-deliveries, replaces superseded runs, runs each job as its child `job:<job id>` (job.machine.ts), hears their ends, answers every job that will not run, tells the queue to pause, resume and drain, and reports when the last running job has ended after a drain. Its context holds the only record of running jobs.',
+    'The gate: one per worker, the owner of running jobs. It admits jobs into capacity slots (or a bounded waiting line), ignores re-deliveries, replaces superseded runs, runs each job as its child `job:<job id>` (job.machine.ts; a transient one light-job.ts), hears their ends, answers every job that will not run, tells the queue to pause, resume and drain, and reports when the last running job has ended after a drain. Its context holds the only record of running jobs.',
   context: ({ input }) => ({
     capacity: input.capacity,
     pauseThreshold: input.pauseThreshold ?? DEFAULTS.pauseThreshold,

@@ -12,70 +12,81 @@
  */
 import { assign, cancel, enqueueActions, raise, sendParent, sendTo, setup } from 'xstate';
 import { DEFAULTS } from './defaults.ts';
+import {
+  endedEvent,
+  JOB_RULES,
+  type JobContext,
+  jobContextOf,
+  progressFrame,
+  type RuledEvent,
+  type RuledType,
+  resultFrame,
+  shouldOffload,
+} from './job-rules.ts';
 import { connectionRef, sendFrame } from './outbound.ts';
 import { actionNotProvided, promiseNotProvided } from './placeholders.ts';
-import {
-  ABORT_MESSAGES,
-  type AbortReason,
-  type JobCommand,
-  type JobEndState,
-  type JobFrame,
-  type JobOutcome,
-  type LogParams,
-  type WorkEvent,
+import type {
+  AbortReason,
+  JobEndState,
+  JobFrame,
+  JobOutcome,
+  LogParams,
+  OutboundFrame,
 } from './types.ts';
+
+export type { JobContext } from './job-rules.ts';
+export { mayOffload } from './job-rules.ts';
 
 export type JobInput = { job: JobFrame };
 
-export type JobContext = {
-  job: JobFrame;
-  jobId: string;
-  fenceToken: number;
-  /** The token this job's frames carry: the fence token, or 0 for a transient job. */
-  frameToken: number;
-  resultUploadUrl: string | undefined;
-  /** The result, held while it is uploaded (or sent inline when the upload fails). */
-  result: unknown;
-  renewals: number;
-  outcome: JobOutcome | undefined;
-};
-
 export type JobEvent =
-  | WorkEvent
-  | JobCommand
+  | RuledEvent
   /** Each renewal schedules the next one. */
   | { type: 'RENEW_DUE' };
 
 export type UploadInput = { url: string; result: unknown };
 
+/** What a transition built from a rule carries: which rule (model coverage maps it back). */
+export type RuleMeta = { rule: RuledType };
+
 const RENEWAL_ID = 'renewal';
-const ABORTS = {
-  JOB_REVOKED: 'revoked',
-  JOB_SUPERSEDED: 'superseded',
-  JOB_INTERRUPTED: 'shutdown',
-  JOB_FAILED: 'engine_failed',
-} as const satisfies Record<JobCommand['type'], AbortReason>;
 
-/** The outcome of an abort that sends nothing more for the job. */
-function aborted(reason: AbortReason) {
-  return { type: 'settle', params: { outcome: { kind: 'aborted', reason } } } as const;
+type RuleArgs = { context: JobContext; event: RuledEvent };
+
+/**
+ * The transition a rule of job-rules.ts makes: its abort, its frame, its outcome and its end,
+ * exactly what a transient job's light actor does by the same rule.
+ */
+function ruled(type: RuledType) {
+  const rule = JOB_RULES[type] as (typeof JOB_RULES)[RuledType] & {
+    frame?: (context: JobContext, event: RuledEvent) => OutboundFrame;
+    outcome?: (event: RuledEvent) => JobOutcome;
+  };
+  const { abort, frame, outcome, end } = rule;
+  return {
+    ...(end === undefined ? {} : { target: `#job.${end}` }),
+    meta: { rule: type } satisfies RuleMeta,
+    actions: [
+      ...(abort === undefined ? [] : [{ type: 'abortWork', params: { reason: abort } } as const]),
+      ...(frame === undefined
+        ? []
+        : [
+            {
+              type: 'sendToQueue',
+              params: ({ context, event }: RuleArgs) => ({ frame: frame(context, event) }),
+            } as const,
+          ]),
+      ...(outcome === undefined
+        ? []
+        : [
+            {
+              type: 'settle',
+              params: ({ event }: RuleArgs) => ({ outcome: outcome(event) }),
+            } as const,
+          ]),
+    ],
+  } as never;
 }
-
-/** The abort of the work that a command asks for. */
-function abortFor(command: JobCommand['type']) {
-  return { type: 'abortWork', params: { reason: ABORTS[command] } } as const;
-}
-
-/** An error sent to the queue and kept as the outcome. */
-const failWith = [
-  { type: 'sendError', params: ({ event }: { event: { message: string } }) => event },
-  {
-    type: 'settle',
-    params: ({ event }: { event: { message: string } }) => ({
-      outcome: { kind: 'error', message: event.message } as const,
-    }),
-  },
-] as const;
 
 /** The result held while it uploaded, sent inline instead, and kept as the outcome. */
 const sendHeldResultInline = [
@@ -107,11 +118,6 @@ function endState(state: JobEndState, description: string) {
   } as const;
 }
 
-/** Only a persisted job with an upload URL may offload its result (protocol.md). */
-export function mayOffload(job: JobFrame): boolean {
-  return job.mode === 'persisted' && job.result_upload_url !== undefined;
-}
-
 export const jobMachine = setup({
   types: {
     context: {} as JobContext,
@@ -125,42 +131,23 @@ export const jobMachine = setup({
     isPersisted: ({ context }) => context.job.mode === 'persisted',
     // protocol.md offloads persisted jobs only: a transient job's result always goes inline.
     shouldOffload: ({ context }, params: { size: number }) =>
-      mayOffload(context.job) && params.size > DEFAULTS.offloadThresholdBytes,
+      shouldOffload(context.job, params.size),
   },
   actions: {
     scheduleRenewal: raise({ type: 'RENEW_DUE' }, { delay: 'RENEW_INTERVAL', id: RENEWAL_ID }),
     cancelRenewal: cancel(RENEWAL_ID),
     countRenewal: assign({ renewals: ({ context }) => context.renewals + 1 }),
-    reportProgress: sendTo(
-      connectionRef,
-      ({ context }, params: { progress?: number; message?: string }) =>
-        sendFrame({
-          type: 'job_progress',
-          job_id: context.jobId,
-          fence_token: context.frameToken,
-          ...(params.progress === undefined ? {} : { progress: params.progress }),
-          status_message: params.message ?? 'processing',
-        }),
+    reportProgress: sendTo(connectionRef, ({ context }) => sendFrame(progressFrame(context, {}))),
+    /** A frame a rule of job-rules.ts built. */
+    sendToQueue: sendTo(connectionRef, (_, params: { frame: OutboundFrame }) =>
+      sendFrame(params.frame),
     ),
     holdResult: assign({ result: (_, params: { result: unknown }) => params.result }),
     sendResult: sendTo(connectionRef, ({ context }, params: { result: unknown }) =>
-      sendFrame({
-        type: 'job_result',
-        job_id: context.jobId,
-        result: params.result as never,
-        fence_token: context.frameToken,
-      }),
+      sendFrame(resultFrame(context, params.result)),
     ),
     sendResultRef: sendTo(connectionRef, ({ context }) =>
       sendFrame({ type: 'job_result_ref', job_id: context.jobId, fence_token: context.frameToken }),
-    ),
-    sendError: sendTo(connectionRef, ({ context }, params: { message: string }) =>
-      sendFrame({
-        type: 'job_error',
-        job_id: context.jobId,
-        error: params.message,
-        fence_token: context.frameToken,
-      }),
     ),
     /** Runs the job's work, which reports WORK_* events to this job (provided by src/jobs). */
     startWork: actionNotProvided('job', 'startWork'),
@@ -170,14 +157,9 @@ export const jobMachine = setup({
       params: { reason: AbortReason },
     ) => void,
     settle: assign((_, params: { outcome: JobOutcome }) => ({ outcome: params.outcome })),
-    notifyEnded: sendParent(({ context }, params: { state: JobEndState }) => ({
-      type: 'JOB_ENDED',
-      state: params.state,
-      jobId: context.jobId,
-      fenceToken: context.fenceToken,
-      outcome: context.outcome!,
-      endedAt: Date.now(),
-    })),
+    notifyEnded: sendParent(({ context }, params: { state: JobEndState }) =>
+      endedEvent(context, params.state),
+    ),
     log: actionNotProvided('job', 'log') as (_: unknown, params: LogParams) => void,
   },
   delays: {
@@ -188,16 +170,7 @@ export const jobMachine = setup({
   id: 'job',
   description:
     "One job, transient or persisted: its work runs, a large result of a persisted job is PUT to its upload URL, and the job ends in one of six states, each tagged `ended`, with its outcome in the context and in the JOB_ENDED it sends its owner (the gate). A persisted job's lease is renewed with `job_progress` every RENEW_INTERVAL while its work runs; a transient job has no lease, and its frames carry fence token 0, as the reference SDK's do.",
-  context: ({ input }) => ({
-    job: input.job,
-    jobId: input.job.job_id,
-    fenceToken: input.job.fence_token,
-    frameToken: input.job.mode === 'persisted' ? input.job.fence_token : 0,
-    resultUploadUrl: input.job.result_upload_url,
-    result: undefined,
-    renewals: 0,
-    outcome: undefined,
-  }),
+  context: ({ input }) => jobContextOf(input.job),
   entry: 'startWork',
   initial: 'running',
   states: {
@@ -213,7 +186,7 @@ export const jobMachine = setup({
       on: {
         RENEW_DUE: {
           actions: [
-            { type: 'reportProgress', params: {} },
+            'reportProgress',
             'countRenewal',
             {
               type: 'log',
@@ -226,23 +199,18 @@ export const jobMachine = setup({
             'scheduleRenewal',
           ],
         },
-        WORK_PROGRESS: { actions: { type: 'reportProgress', params: ({ event }) => event } },
-        JOB_REVOKED: {
-          target: 'revoked',
-          actions: [abortFor('JOB_REVOKED'), aborted('revoked')],
-        },
-        JOB_SUPERSEDED: {
-          target: 'superseded',
-          actions: [abortFor('JOB_SUPERSEDED'), aborted('superseded')],
-        },
+        WORK_PROGRESS: ruled('WORK_PROGRESS'),
+        JOB_REVOKED: ruled('JOB_REVOKED'),
+        JOB_SUPERSEDED: ruled('JOB_SUPERSEDED'),
         JOB_INTERRUPTED: [
+          // A persisted job cut off is left to its lease: nothing sent, the queue re-dispatches.
           {
             guard: 'isPersisted',
             target: 'interrupted',
             actions: [
               {
                 type: 'abortWork',
-                params: ({ event }) => ({ reason: event.reason ?? ABORTS.JOB_INTERRUPTED }),
+                params: ({ event }) => ({ reason: event.reason ?? 'shutdown' }),
               },
               {
                 type: 'settle',
@@ -252,16 +220,9 @@ export const jobMachine = setup({
               },
             ],
           },
-          {
-            target: 'interrupted',
-            actions: [
-              abortFor('JOB_INTERRUPTED'),
-              { type: 'sendError', params: { message: ABORT_MESSAGES.shutdown } },
-              aborted('shutdown'),
-            ],
-          },
+          ruled('JOB_INTERRUPTED'),
         ],
-        JOB_FAILED: { target: 'failed', actions: [abortFor('JOB_FAILED'), ...failWith] },
+        JOB_FAILED: ruled('JOB_FAILED'),
       },
       initial: 'working',
       states: {
@@ -274,18 +235,9 @@ export const jobMachine = setup({
                 target: 'uploading',
                 actions: { type: 'holdResult', params: ({ event }) => event },
               },
-              {
-                target: '#job.result',
-                actions: [
-                  { type: 'sendResult', params: ({ event }) => event },
-                  {
-                    type: 'settle',
-                    params: { outcome: { kind: 'result', delivery: 'inline' } },
-                  },
-                ],
-              },
+              ruled('WORK_SUCCEEDED'),
             ],
-            WORK_FAILED: { target: '#job.error', actions: failWith },
+            WORK_FAILED: ruled('WORK_FAILED'),
           },
         },
         uploading: {

@@ -28,6 +28,14 @@ export function promiseNotProvided<TOutput, TInput = NonReducibleUnknown>(
   });
 }
 
+/** The work of a light job (light-job.ts), which must be provided with its actor. */
+export function lightWorkNotProvided(machine: string, name: string) {
+  const fail = (): never => {
+    throw missing(machine, 'actor', name);
+  };
+  return { startWork: fail, abortWork: fail };
+}
+
 /** An action that must be provided (logging, metrics). */
 export function actionNotProvided(machine: string, name: string) {
   return (): never => {

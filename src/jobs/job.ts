@@ -1,7 +1,9 @@
 /**
- * The job actor: the job machine with the real work and upload.
+ * The job actors: the job machine with the real work and upload, and for a transient job the
+ * light actor that runs the machine's rules with the same work.
  */
 import { jobMachine } from '../../machines/job.machine.ts';
+import { lightJobLogic } from '../../machines/light-job.ts';
 import { createUploadActor, type UploadOptions } from '../lease/upload.ts';
 import { logAction } from '../observability/log-action.ts';
 import { createWorkActions, type WorkOptions } from './work.ts';
@@ -19,4 +21,9 @@ export function createJobLogic(options: JobOptions) {
     delays:
       options.renewIntervalMs === undefined ? {} : { RENEW_INTERVAL: options.renewIntervalMs },
   });
+}
+
+/** A transient job's actor: no lease, no upload, the job machine's rules (light-job.ts). */
+export function createLightJobLogic(options: WorkOptions) {
+  return lightJobLogic(createWorkActions(options));
 }

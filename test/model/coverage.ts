@@ -6,11 +6,14 @@
  */
 import type {
   AnyStateMachine,
+  AnyStateNode,
   AnyTransitionDefinition,
   EventObject,
   InspectionEvent,
   StateValue,
 } from 'xstate';
+import type { RuleMeta } from '../../machines/job.machine.ts';
+import { LightJobSnapshot } from '../../machines/light-job.ts';
 import { machineGraph } from '../../src/tools/visualize/graph.ts';
 
 /** The id of a transition definition, as `machineGraph` names it. */
@@ -58,8 +61,29 @@ export function totalsOf(machine: AnyStateMachine): Omit<MachineTotals, 'pairs' 
 type Snapshotish = { value?: StateValue; machine?: { id: string } };
 
 /**
+ * The machine's transitions built from a rule of job-rules.ts, by rule: the transition a light
+ * job's step stands for (light-job.ts runs the same rules without the machine).
+ */
+export function ruleTransitions(machine: AnyStateMachine): Map<string, string> {
+  const byRule = new Map<string, string>();
+  const walk = (node: AnyStateNode) => {
+    for (const candidates of node.transitions.values()) {
+      for (const t of candidates) {
+        const rule = (t.meta as RuleMeta | undefined)?.rule;
+        if (rule !== undefined) byRule.set(rule, transitionIdOf(t));
+      }
+    }
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(machine.root);
+  return byRule;
+}
+
+/**
  * Records, from inspection events, the states entered and transitions taken by every actor of
- * one machine (by machine id), and which walk it was.
+ * one machine (by machine id), and which walk it was. A light job (light-job.ts) counts as an
+ * actor of the job machine: its states are the machine's, and each rule it takes is the
+ * machine's transition built from that rule.
  */
 export class CoverageRecorder {
   readonly states = new Map<string, string>();
@@ -69,6 +93,9 @@ export class CoverageRecorder {
   /** Each actor's last transition, by session id. */
   readonly #last = new Map<string, string>();
   readonly machineId: string;
+  readonly #byRule: Map<string, string>;
+  /** Each light job's last snapshot, by session id: a step is a new snapshot with a rule. */
+  readonly #lightSeen = new Map<string, LightJobSnapshot>();
   /** Events the real world sends besides the walk's, left out of the pairs (ModelSpec's `incidental`). */
   readonly #incidental: (event: EventObject) => boolean;
   walk = '';
@@ -79,11 +106,12 @@ export class CoverageRecorder {
   readonly #awaited = new Map<string, number>();
 
   constructor(
-    machineId: string,
+    machine: AnyStateMachine,
     incidental: (event: EventObject) => boolean = () => false,
     recurring: readonly string[] = [],
   ) {
-    this.machineId = machineId;
+    this.machineId = machine.id;
+    this.#byRule = ruleTransitions(machine);
     this.#incidental = incidental;
     this.#recurring = new Set(recurring);
   }
@@ -105,14 +133,23 @@ export class CoverageRecorder {
     return false;
   }
 
+  #isMine(snapshot: unknown): boolean {
+    if (snapshot instanceof LightJobSnapshot) return this.#byRule.size > 0;
+    return (snapshot as Snapshotish | undefined)?.machine?.id === this.machineId;
+  }
+
   /** Events the machine's actors received, in order, for drivers to wait on. */
   readonly received: EventObject[] = [];
   #waiters = new Set<{ from: number; match: (event: EventObject) => boolean; done: () => void }>();
 
   readonly inspect = (event: InspectionEvent): void => {
     if (event.type === '@xstate.event') {
-      const target = event.actorRef as { getSnapshot?: () => Snapshotish };
-      if (target.getSnapshot?.()?.machine?.id === this.machineId) this.#receive(event.event);
+      const target = event.actorRef as { getSnapshot?: () => unknown };
+      if (this.#isMine(target.getSnapshot?.())) this.#receive(event.event);
+      return;
+    }
+    if (event.type === '@xstate.snapshot' && event.snapshot instanceof LightJobSnapshot) {
+      if (this.#byRule.size > 0) this.#lightStep(event.actorRef.sessionId, event.snapshot, event);
       return;
     }
     if (event.type !== '@xstate.microstep' && event.type !== '@xstate.snapshot') return;
@@ -122,16 +159,31 @@ export class CoverageRecorder {
     if (event.type === '@xstate.microstep') {
       const actor = event.actorRef.sessionId;
       const outOfPairs = event._transitions.length > 0 && this.#outOfPairs(event.event);
-      for (const t of event._transitions) {
-        const id = transitionIdOf(t);
-        this.#note(this.transitions, id);
-        if (outOfPairs) continue;
-        const last = this.#last.get(actor);
-        if (last !== undefined) this.#note(this.pairs, `${last} > ${id}`);
-        this.#last.set(actor, id);
-      }
+      for (const t of event._transitions) this.#took(actor, transitionIdOf(t), outOfPairs);
     }
   };
+
+  #took(actor: string, id: string, outOfPairs: boolean): void {
+    this.#note(this.transitions, id);
+    if (outOfPairs) return;
+    const last = this.#last.get(actor);
+    if (last !== undefined) this.#note(this.pairs, `${last} > ${id}`);
+    this.#last.set(actor, id);
+  }
+
+  /** A light job's snapshot: its states, and the machine's transition its rule stands for. */
+  #lightStep(actor: string, snapshot: LightJobSnapshot, inspected: { event: EventObject }): void {
+    for (const id of activeStateIds(this.machineId, snapshot.value)) this.#note(this.states, id);
+    const stepped =
+      this.#lightSeen.get(actor) !== snapshot && snapshot.rule === inspected.event.type;
+    this.#lightSeen.set(actor, snapshot);
+    if (!stepped) return;
+    const id = this.#byRule.get(snapshot.rule!);
+    if (id === undefined) {
+      throw new Error(`the rule ${snapshot.rule} is no transition of ${this.machineId}`);
+    }
+    this.#took(actor, id, this.#outOfPairs(inspected.event));
+  }
 
   /** A position in `received`: wait for events after it. */
   mark(): number {

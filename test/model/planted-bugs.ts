@@ -46,11 +46,19 @@ export const BUGS: Bug[] = [
   },
   {
     name: 'job-frame-token',
-    file: 'machines/job.machine.ts',
-    from: "frameToken: input.job.mode === 'persisted' ? input.job.fence_token : 0,",
-    to: 'frameToken: input.job.fence_token,',
+    file: 'machines/job-rules.ts',
+    from: "frameToken: job.mode === 'persisted' ? job.fence_token : 0,",
+    to: 'frameToken: job.fence_token,',
     walks: 'test/model/gate.model.test.ts',
     fails: 'job_result for job c (token 3): no dispatch of the job carries that token',
+  },
+  {
+    name: 'light-abort',
+    file: 'machines/light-job.ts',
+    from: '  if (rule.abort !== undefined) work.abortWork(',
+    to: "  if (rule.abort !== undefined && event.type !== 'JOB_FAILED') work.abortWork(",
+    walks: 'test/model/job.model.test.ts',
+    fails: "expected 'shutdown' to be 'engine_failed'",
   },
   {
     name: 'engine-line',

@@ -38,7 +38,7 @@ describe('runWalk', () => {
     const model = createTestModel(machine);
     const [path] = model.getShortestPaths({ toState: (state) => state.matches('done') });
     const walk = { events: [{ type: 'GO' }], path: path!, transitions: [], states: [], pairs: [] };
-    const run = runWalk(model, walk, lateDriver(), new CoverageRecorder(machine.id));
+    const run = runWalk(model, walk, lateDriver(), new CoverageRecorder(machine));
     await expect(run).rejects.toThrow('a second outcome for job a');
   });
 });

@@ -157,7 +157,7 @@ export function planModel(spec: ModelSpec) {
 export function modelSuite(spec: ModelSpec): void {
   const { machine, model, walks, pairs, excluded } = planModel(spec);
   const { walkPairs = true } = spec;
-  const recorder = new CoverageRecorder(machine.id, spec.incidental, spec.recurring);
+  const recorder = new CoverageRecorder(spec.machine, spec.incidental, spec.recurring);
 
   const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
   describe(`${name} machine, walked against the real actors`, () => {

@@ -7,7 +7,9 @@
  *     parent, the parent stops it): the least an actor per job costs;
  *   - job: the real job machine's whole life for one persisted job (spawned with work that
  *     succeeds at once, settles inline, stopped on JOB_ENDED);
- *   - transient: the same for one transient job.
+ *   - transient: the same for one transient job;
+ *   - light: a transient job's whole life as the worker runs it, the light actor that takes the
+ *     job machine's rules without the machine (machines/light-job.ts).
  * The SDK's budget for a job at half of floor 1's rate is about twice the queue's CPU per job
  * (the queue, not floor 1, sets floor 1's rate), so these show how much of it is spent before
  * any socket, JSON or validation work.
@@ -23,6 +25,7 @@ import {
   stopChild,
 } from 'xstate';
 import { jobMachine } from '../../../machines/job.machine.ts';
+import { lightJobLogic } from '../../../machines/light-job.ts';
 import { CONNECTION_ID } from '../../../machines/outbound.ts';
 import type { JobFrame } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
@@ -81,6 +84,13 @@ const job = jobMachine.provide({
   },
 });
 
+const lightJob = lightJobLogic({
+  startWork: ({ context, self }) => {
+    self.send({ type: 'WORK_SUCCEEDED', jobId: context.jobId, result: { ok: true }, size: 0 });
+  },
+  abortWork: () => undefined,
+});
+
 const counter = setup({}).createMachine({
   context: { events: 0 },
   on: { EVENT: { actions: assign({ events: ({ context }) => context.events + 1 }) } },
@@ -93,9 +103,13 @@ function stopWhenAllEnded(parent: { getSnapshot(): { children: object }; stop():
   if (left !== 0) throw new Error(`${left} job actors were still running after their jobs`);
 }
 
-/** Each job's whole life in the job machine, one after another. */
-function jobLives(jobId: (i: number) => string, mode: JobFrame['mode']): void {
-  const parent = createActor(parentOf(job)).start();
+/** Each job's whole life in `logic` (the job machine), one after another. */
+function jobLives(
+  jobId: (i: number) => string,
+  mode: JobFrame['mode'],
+  logic: AnyActorLogic = job,
+): void {
+  const parent = createActor(parentOf(logic)).start();
   for (let i = 0; i < JOBS_PER_ROUND; i += 1) {
     parent.send({ type: 'START', job: jobFrame(jobId(i), 1, mode) });
   }
@@ -131,18 +145,20 @@ const MEASURES = {
   },
   job: (jobId: (i: number) => string) => jobLives(jobId, 'persisted'),
   transient: (jobId: (i: number) => string) => jobLives(jobId, 'transient'),
+  light: (jobId: (i: number) => string) => jobLives(jobId, 'transient', lightJob),
 } satisfies Record<string, (jobId: (i: number) => string) => void>;
 
 export const xstateCostScenario: Scenario = {
   name: 'reference/xstate-per-job',
   describe:
-    'CPU µs per job in XState alone: an event, a child machine per job, a persisted and a transient job',
+    'CPU µs per job in XState alone: an event, a child machine per job, a persisted and a transient job, a transient job as the light actor',
   run: async (context) => {
     const samples: Record<keyof typeof MEASURES, number[]> = {
       event: [],
       child: [],
       job: [],
       transient: [],
+      light: [],
     };
     const names = Object.keys(MEASURES) as Array<keyof typeof MEASURES>;
     // Round 0 warms up and is not counted.
@@ -156,6 +172,7 @@ export const xstateCostScenario: Scenario = {
     const child = round(median(samples.child));
     const jobLife = round(median(samples.job));
     const transient = round(median(samples.transient));
+    const light = round(median(samples.light));
     return [
       {
         scenario: 'reference/xstate-per-job',
@@ -164,7 +181,8 @@ export const xstateCostScenario: Scenario = {
         child_machine_us: child,
         job_us: jobLife,
         transient_job_us: transient,
-        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a persisted job's whole life ${jobLife} µs, a transient one's ${transient} µs`,
+        light_job_us: light,
+        note: `XState alone, CPU per job: an event ${event} µs; a child machine per job ${child} µs; a persisted job's whole life ${jobLife} µs, a transient one's ${transient} µs in the job machine, ${light} µs as the light actor`,
       },
     ];
   },

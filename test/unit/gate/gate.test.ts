@@ -35,7 +35,8 @@ function harness(input: GateInput) {
     },
   });
   const gate = gateMachine.provide({
-    actors: { job: job as never },
+    // The stand-in runs every job, persisted (the job machine's place) and transient (the light one's).
+    actors: { job: job as never, lightJob: job as never },
     actions: { log: (_, params) => logs.push(...[params].flat()) },
   });
   const parent = setup({ actors: { gate, connection } }).createMachine({

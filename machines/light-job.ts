@@ -1,0 +1,98 @@
+/**
+ * A transient job as a lighter actor than the job machine: it has no lease and no upload, so
+ * its whole life is the rules of job-rules.ts, which this actor runs directly and the job
+ * machine builds its transitions from. A machine per transient job cost a measured share of a
+ * small job's CPU (its snapshots, microsteps and action resolution; README "Benchmarks").
+ *
+ * Its snapshot reads like the job machine's where other code reads it: `value` is
+ * `{ running: 'working' }` or the end state, `hasTag('ended')` holds in an end, and `context`
+ * is the job machine's context. It tells its owner JOB_ENDED as the machine does.
+ */
+import type { ActorLogic, ActorRefFrom, ActorScope, AnyActorRef, EventObject } from 'xstate';
+import {
+  endedEvent,
+  type JobContext,
+  jobContextOf,
+  type RuledEvent,
+  type RuledType,
+  ruleFor,
+} from './job-rules.ts';
+import { connectionRef, sendFrame } from './outbound.ts';
+import type { AbortReason, JobEndState, JobFrame } from './types.ts';
+
+/** The work a light job runs: the job machine's `startWork` and `abortWork` (src/jobs/work.ts). */
+export type LightJobWork = {
+  startWork(args: { context: JobContext; self: AnyActorRef }): void;
+  abortWork(args: { self: AnyActorRef }, params: { reason: AbortReason }): void;
+};
+
+const RUNNING = { running: 'working' } as const;
+
+/** The job machine's state values a light job takes. */
+export type LightJobValue = typeof RUNNING | JobEndState;
+
+/** A light job's snapshot, shaped as the job machine's where other code reads it. */
+export class LightJobSnapshot {
+  readonly status: 'active' | 'stopped';
+  readonly value: LightJobValue;
+  readonly context: JobContext;
+  /** The rule the last event took (its event type): the job machine's transition it stands for. */
+  readonly rule: RuledType | undefined;
+  readonly output = undefined;
+  readonly error = undefined;
+
+  constructor(
+    status: 'active' | 'stopped',
+    value: LightJobValue,
+    context: JobContext,
+    rule?: RuledType,
+  ) {
+    this.status = status;
+    this.value = value;
+    this.context = context;
+    this.rule = rule;
+  }
+
+  /** `ended`, in an end state, as the job machine tags its ends. */
+  hasTag(tag: string): boolean {
+    return tag === 'ended' && this.value !== RUNNING;
+  }
+}
+
+type Scope = ActorScope<LightJobSnapshot, EventObject>;
+
+/** One event by its rule: the work aborted at once, the frame and JOB_ENDED once it is taken. */
+function take(snapshot: LightJobSnapshot, event: RuledEvent, scope: Scope, work: LightJobWork) {
+  const rule = ruleFor(event.type)!;
+  const { self, system } = scope;
+  if (rule.abort !== undefined) work.abortWork({ self }, { reason: rule.abort });
+  const outcome = rule.outcome?.(event);
+  const context = outcome === undefined ? snapshot.context : { ...snapshot.context, outcome };
+  const frame = rule.frame?.(context, event);
+  if (frame !== undefined) scope.defer(() => connectionRef({ system }).send(sendFrame(frame)));
+  const end = rule.end;
+  if (end !== undefined) scope.defer(() => self._parent?.send(endedEvent(context, end)));
+  return new LightJobSnapshot('active', end ?? RUNNING, context, event.type);
+}
+
+/** The actor logic of a light job, its work given (src/jobs provides it). */
+export function lightJobLogic(work: LightJobWork) {
+  const logic: ActorLogic<LightJobSnapshot, EventObject, { job: JobFrame }> = {
+    getInitialSnapshot: (_, input) =>
+      new LightJobSnapshot('active', RUNNING, jobContextOf(input.job)),
+    start: (snapshot, { self }) => work.startWork({ context: snapshot.context, self }),
+    transition: (snapshot, event, scope) => {
+      if (event.type === 'xstate.stop') {
+        return new LightJobSnapshot('stopped', snapshot.value, snapshot.context, snapshot.rule);
+      }
+      // An end takes nothing more, as the job machine's ends have no transitions.
+      if (snapshot.value !== RUNNING || ruleFor(event.type) === undefined) return snapshot;
+      return take(snapshot, event as RuledEvent, scope, work);
+    },
+    getPersistedSnapshot: (snapshot) => snapshot,
+  };
+  return logic;
+}
+
+export type LightJobLogic = ReturnType<typeof lightJobLogic>;
+export type LightJobActor = ActorRefFrom<LightJobLogic>;
