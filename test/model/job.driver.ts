@@ -1,8 +1,9 @@
 /**
  * The job model's driver: a real worker (capacity 1) on the local queue, one job (persisted,
- * with a result_upload_url; or transient), and the job actor the worker's gate runs for it. The handler's work ends
- * when the walk says (a small or a large result, a throw, progress on the way); revocation is
- * the queue's; supersession is a second dispatch with a higher token; interruption is a
+ * with a result_upload_url; or transient), and the job actor the worker's gate runs for it
+ * (the job machine; for a transient job the light actor that runs the machine's rules). The
+ * handler's work ends when the walk says (a small or a large result, a throw, progress on the
+ * way); revocation is the queue's; supersession is a second dispatch with a higher token; interruption is a
  * shutdown whose grace period runs out; an engine failure is the worker's engine (the real
  * engine machine, its vLLM a stand-in) failing; the upload succeeds, fails or hangs at the
  * queue's offload. Renewals and the grace period run on a manual clock, fired as steps.
@@ -19,6 +20,7 @@ import {
 } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
 import { jobActorId } from '../../machines/job-actors.ts';
+import { LightJobSnapshot } from '../../machines/light-job.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import type { JobAbortedError } from '../../src/errors.ts';
 import type { Job } from '../../src/jobs/types.ts';
@@ -102,6 +104,8 @@ export class JobDriver implements Driver {
     await eventually(() => this.#runs.length === 1, 'the handler runs');
     const gate = this.#worker.system.get('gate')!;
     this.#job = gate.getSnapshot().children[jobActorId(jobId)] as AnyActorRef;
+    // The worker runs a transient job as the light actor: that is what this mode walks.
+    expect(this.#job.getSnapshot() instanceof LightJobSnapshot).toBe(this.#mode === 'transient');
     this.#from = recorder.mark();
   }
 

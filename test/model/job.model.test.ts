@@ -1,8 +1,11 @@
 /**
  * The job machine, walked against the job a real worker runs for a job of the local queue (the
  * driver: job.driver.ts), once for a persisted job (with its lease and an upload URL) and once
- * for a transient one; report.ts merges the two into the machine's coverage. The model has one
- * job; the worker runs with capacity 1.
+ * for a transient one; report.ts merges the two into the machine's coverage. The worker runs a
+ * transient job as the light actor (machines/light-job.ts), which takes the machine's rules
+ * without the machine: the transient walks hold it to the machine's states and frames, and its
+ * steps count as the machine's transitions built from the same rules (coverage.ts). The model
+ * has one job; the worker runs with capacity 1.
  */
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
