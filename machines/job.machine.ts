@@ -9,6 +9,11 @@
  * offloaded payload, runs the handler with an AbortSignal that `abortWork` fires, and reports
  * WORK_* events to the job. Not a child actor of its own: a second actor per job (its spawn, its
  * start event, its stop) was a measured share of a small job's CPU (README "Benchmarks").
+ *
+ * What a running job does on each work event and command, where neither a lease nor an upload
+ * is involved, is a table (job-rules.ts) this machine builds those transitions from. The worker
+ * runs a transient job, whose whole life that table is, as the lighter light-job.ts, which runs
+ * the same table: the machine and the light actor cannot drift apart by a copy.
  */
 import { assign, cancel, enqueueActions, raise, sendParent, sendTo, setup } from 'xstate';
 import { DEFAULTS } from './defaults.ts';
