@@ -75,9 +75,12 @@ function take(snapshot: LightJobSnapshot, event: RuledEvent, scope: Scope, work:
   return new LightJobSnapshot('active', end ?? RUNNING, context, event.type);
 }
 
+/** A light job's actor logic, named so that declarations can name it. */
+export type LightJobLogic = ActorLogic<LightJobSnapshot, EventObject, { job: JobFrame }>;
+
 /** The actor logic of a light job, its work given (src/jobs provides it). */
-export function lightJobLogic(work: LightJobWork) {
-  const logic: ActorLogic<LightJobSnapshot, EventObject, { job: JobFrame }> = {
+export function lightJobLogic(work: LightJobWork): LightJobLogic {
+  const logic: LightJobLogic = {
     getInitialSnapshot: (_, input) =>
       new LightJobSnapshot('active', RUNNING, jobContextOf(input.job)),
     start: (snapshot, { self }) => work.startWork({ context: snapshot.context, self }),
@@ -94,5 +97,4 @@ export function lightJobLogic(work: LightJobWork) {
   return logic;
 }
 
-export type LightJobLogic = ReturnType<typeof lightJobLogic>;
 export type LightJobActor = ActorRefFrom<LightJobLogic>;

@@ -3,7 +3,7 @@
  * light actor that runs the machine's rules with the same work.
  */
 import { jobMachine } from '../../machines/job.machine.ts';
-import { lightJobLogic } from '../../machines/light-job.ts';
+import { type LightJobLogic, lightJobLogic } from '../../machines/light-job.ts';
 import { createUploadActor, type UploadOptions } from '../lease/upload.ts';
 import { logAction } from '../observability/log-action.ts';
 import { createWorkActions, type WorkOptions } from './work.ts';
@@ -24,6 +24,6 @@ export function createJobLogic(options: JobOptions) {
 }
 
 /** A transient job's actor: no lease, no upload, the job machine's rules (light-job.ts). */
-export function createLightJobLogic(options: WorkOptions) {
+export function createLightJobLogic(options: WorkOptions): LightJobLogic {
   return lightJobLogic(createWorkActions(options));
 }
