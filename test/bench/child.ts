@@ -38,9 +38,9 @@ export type ClientOptions = {
 export type Memory = Omit<Extract<ClientReport, { type: 'memory' }>, 'type'>;
 
 /**
- * The node flags `casola-worker` runs with (package.json `config.nodeFlags`, written into the
- * installed CLI's shebang by `npm run build`): the full worker is measured as it ships. The SDK
- * and the floors run with Node's defaults, as a user's own process does.
+ * The node flags the worker's images run it with (package.json `config.nodeFlags`, the images'
+ * NODE_OPTIONS): the full worker is measured as it ships. The SDK and the floors run with Node's
+ * defaults, as a user's own process does.
  */
 const WORKER_NODE_FLAGS: string[] = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -83,6 +83,9 @@ env=$(config_of "$VLLM_IMAGE" Env)
 expect 'VLLM_HOST=127.0.0.1 is set' has "$env" '"VLLM_HOST=127.0.0.1"'
 expect 'VLLM_PORT=8000 is set' has "$env" '"VLLM_PORT=8000"'
 expect 'VLLM_SERVE_COMMAND=vllm is set' has "$env" '"VLLM_SERVE_COMMAND=vllm"'
+node_flags=$(node -p "require('./package.json').config.nodeFlags")
+expect "NODE_OPTIONS=$node_flags is set (package.json config.nodeFlags)" \
+  has "$env" "\"NODE_OPTIONS=$node_flags\""
 container "$VLLM_IMAGE"
 vllm=$container
 help=$(run_in "$vllm" -- casola-worker --help 2>&1) || true
@@ -126,6 +129,8 @@ expect 'casola-worker runs in the omni image' run_in "$container" -- casola-work
 say "the local image (Node only, for docker/compose.yaml)"
 expect 'VLLM_SERVE_COMMAND points at the mock vLLM' \
   has "$(config_of "$LOCAL_IMAGE" Env)" '"VLLM_SERVE_COMMAND=casola-worker mock-vllm"'
+expect "the local image sets NODE_OPTIONS=$node_flags too" \
+  has "$(config_of "$LOCAL_IMAGE" Env)" "\"NODE_OPTIONS=$node_flags\""
 container "$LOCAL_IMAGE"
 expect 'casola-worker --help runs in the local image' \
   has "$(run_in "$container" -- casola-worker --help 2>&1 || true)" 'Usage: casola-worker'

@@ -39,11 +39,6 @@ bin="$work/app/node_modules/.bin/casola-worker"
 expect 'casola-worker --help runs from the installed package' \
   has "$("$bin" --help 2>&1 || true)" 'Usage: casola-worker'
 expect 'production dependencies only (no typescript, vitest)' production_only
-# The worker's node flags (package.json config.nodeFlags: a young generation of 16 MiB, README
-# "Benchmarks") reach the installed CLI through its shebang.
-node_flags=$(node -p "require('$work/clone/package.json').config.nodeFlags")
-expect "the installed CLI starts node with $node_flags" \
-  has "$(head -n 1 "$work/app/node_modules/casola-worker/dist/cli.js")" "^#!/usr/bin/env -S node $node_flags\$"
 expect 'the SDK imports from the installed package' \
   node --input-type=module -e "const m = await import('casola-worker'); if (typeof m.createWorker !== 'function') process.exit(1);"
 if [ "$DEMO" = 1 ]; then
