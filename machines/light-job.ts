@@ -69,7 +69,10 @@ function take(snapshot: LightJobSnapshot, event: RuledEvent, scope: Scope, work:
   const outcome = rule.outcome?.(event);
   const context = outcome === undefined ? snapshot.context : { ...snapshot.context, outcome };
   const frame = rule.frame?.(context, event);
-  if (frame !== undefined) scope.defer(() => connectionRef({ system }).send(sendFrame(frame)));
+  // No connection in the system (a harness; a worker whose connection has closed): the frame goes
+  // to the job itself, which ignores it, as xstate's sendTo does for the job machine.
+  const to = () => (connectionRef({ system }) as AnyActorRef | undefined) ?? self;
+  if (frame !== undefined) scope.defer(() => to().send(sendFrame(frame)));
   const end = rule.end;
   if (end !== undefined) scope.defer(() => self._parent?.send(endedEvent(context, end)));
   return new LightJobSnapshot('active', end ?? RUNNING, context, event.type);

@@ -80,13 +80,14 @@ export function createWorkActions(options: WorkOptions) {
       if (event.type !== 'WORK_PROGRESS') finished = true;
       self.send(event);
     };
-    const stopped = self.subscribe({
-      complete: () => {
-        if (!finished && !controller.signal.aborted) {
-          controller.abort(new JobAbortedError('shutdown'));
-        }
-      },
-    });
+    // A job that stops (or fails) before its work ended aborts the work, as at shutdown; the
+    // error handler also keeps a failed job's error from being rethrown as uncaught.
+    const ended = () => {
+      if (!finished && !controller.signal.aborted) {
+        controller.abort(new JobAbortedError('shutdown'));
+      }
+    };
+    const stopped = self.subscribe({ complete: ended, error: ended });
     runJob(context.job, options, controller.signal, report)
       .catch((error: unknown) => {
         report({ type: 'WORK_FAILED', jobId: context.jobId, message: errorMessage(error) });

@@ -31,7 +31,7 @@ type Step =
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Runs a transient job in `kind`, takes `steps`, and returns what the world saw of it. */
-async function run(kind: 'machine' | 'light', steps: Step[]) {
+async function run(kind: 'machine' | 'light', steps: Step[], { connection = true } = {}) {
   const frames: OutboundFrame[] = [];
   const told: AnyEventObject[] = [];
   const handler = { release: deferred<unknown>(), progress: (_?: number, __?: string) => {} };
@@ -55,10 +55,13 @@ async function run(kind: 'machine' | 'light', steps: Step[]) {
         }),
       },
     }).createMachine({
-      invoke: { src: 'connection', systemId: 'connection' },
+      // Without a connection (a harness, or a worker whose connection has closed), a frame
+      // goes nowhere: it must not break the job.
+      ...(connection ? { invoke: { src: 'connection', systemId: 'connection' } } : {}),
+      // Dispatched under token 3: a transient job's frames carry 0, its JOB_ENDED the 3.
       entry: spawnChild('job', {
         id: 'job:j',
-        input: { job: jobFrame('j', 0, 'transient') },
+        input: { job: jobFrame('j', 3, 'transient') },
       }),
       on: { '*': { actions: ({ event }) => told.push(event) } },
     }),
@@ -123,7 +126,7 @@ describe("a transient job's light actor", () => {
           type: 'JOB_ENDED',
           state: 'failed',
           jobId: 'j',
-          fenceToken: 0,
+          fenceToken: 3,
           outcome: { kind: 'error', message: 'vLLM exited' },
         },
       ],
@@ -135,5 +138,13 @@ describe("a transient job's light actor", () => {
     const light = await run('light', [{ stop: true }]);
     expect(light.aborted).toBe('shutdown');
     expect(light).toEqual(await run('machine', [{ stop: true }]));
+  });
+
+  it('ends as the machine does when no connection is there to take its frame', async () => {
+    const steps: Step[] = [{ work: 'succeed' }];
+    const light = await run('light', steps, { connection: false });
+    expect(light).toMatchObject({ value: 'result', ended: true, frames: [] });
+    expect(light.told).toEqual([expect.objectContaining({ type: 'JOB_ENDED', fenceToken: 3 })]);
+    expect(light).toEqual(await run('machine', steps, { connection: false }));
   });
 });
