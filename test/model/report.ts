@@ -32,10 +32,21 @@ function merged(reports: MachineReport[]): MachineReport {
       ...pairs,
       reachable,
       walked: reports.every((r) => r.pairs.walked),
-      unreachable: Object.assign({}, ...reports.map((r) => r.pairs.unreachable ?? {})),
+      unreachable: unreachableOf(reports),
     },
     coveredBy: Object.assign({}, ...reports.map((r) => r.coveredBy)),
   };
+}
+
+/** Every suite's unreachable pairs, by why: two suites giving the same why keep both lists. */
+function unreachableOf(reports: MachineReport[]): Record<string, string[]> {
+  const byWhy: Record<string, string[]> = {};
+  for (const r of reports) {
+    for (const [why, ids] of Object.entries(r.pairs.unreachable ?? {})) {
+      byWhy[why] = [...new Set([...(byWhy[why] ?? []), ...ids])];
+    }
+  }
+  return byWhy;
 }
 
 /** Whether a suite walked the pair (a pair it cannot reach it does not list as missing). */

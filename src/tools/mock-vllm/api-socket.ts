@@ -54,7 +54,8 @@ function bindError(status: number, address: string, port: number): Error {
 
 /** Binds `host:port` (a name is resolved first, as `listen` resolves it) without listening. */
 export async function bindApiSocket(host: string, port: number): Promise<BoundSocket> {
-  const { address } = await lookup(host);
+  // An empty host is every interface, as vLLM's `sock.bind(("", port))` takes it.
+  const address = host === '' ? '0.0.0.0' : (await lookup(host)).address;
   const { TCP, constants } = tcpWrap();
   const handle = new TCP(constants.SERVER);
   const out: { port?: number } = {};

@@ -58,6 +58,11 @@ describe('the control port', () => {
 });
 
 describe('the API port', () => {
+  it('binds every interface for an empty host, as vLLM binds ("", port)', async () => {
+    mock = await startTestMockVllm({ host: '' });
+    expect(await status('/health', `http://127.0.0.1:${mock.port}`)).toBe(200);
+  });
+
   it('ends the mock when a server took it meanwhile, as uvicorn failing to listen ends vLLM', async () => {
     const lines: string[] = [];
     mock = await startTestMockVllm({
