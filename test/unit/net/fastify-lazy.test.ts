@@ -22,5 +22,10 @@ process.exit(0);
 
 it('importing the SDK (or making a status server) loads no Fastify; the first HTTP app does', async () => {
   const run = await execaNode({ input: SCRIPT })`--input-type=module -`;
-  expect(JSON.parse(run.stdout)).toEqual({ before: false, afterStatusServer: false, after: true, routes: 'function' });
+  expect(JSON.parse(run.stdout)).toEqual({
+    before: false,
+    afterStatusServer: false,
+    after: true,
+    routes: 'function',
+  });
 });
