@@ -20,15 +20,17 @@ import {
 import { gateMachine } from '../../machines/gate.machine.ts';
 import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { instantEngine } from '../../src/worker/instant-engine.ts';
 import { createWorkerLogic } from '../../src/worker/logic.ts';
 import { describeWorker } from '../../src/worker/state.ts';
 import { jobFrame } from '../support/job-frame.ts';
+import { type CapturedLogs, captureLogs } from '../support/log-capture.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
+import { INVALID_JOB, RefusalWitness } from './gate.checks.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
+import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 import { modelSuite } from './suite.ts';
 
@@ -56,15 +58,19 @@ class GateDriver implements Driver {
   readonly #ending = new Set<string>();
   /** Jobs the gate has handed the connection a `job_error` for, since the last offer. */
   readonly #refused = new Set<string>();
+  /** The gate's log lines (refusals are `warn`, re-deliveries `info`). */
+  readonly #logs: CapturedLogs = captureLogs('info');
+  #refusals!: RefusalWitness;
 
-  async start(recorder: CoverageRecorder): Promise<void> {
+  async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
     this.#recorder = recorder;
+    this.#refusals = new RefusalWitness(walk.path.steps);
     this.#queue = await startLocalQueue();
     const logic = createWorkerLogic({
       url: `${this.#queue.wsUrl}/ws`,
       token: undefined,
       maxFrameBytes: 1 << 20,
-      logger: silentLogger(),
+      logger: this.#logs.logger,
       handler: (job) => {
         const release = deferred<unknown>();
         this.#ledger.ran(job.id, job.fenceToken);
@@ -98,6 +104,7 @@ class GateDriver implements Driver {
   async cause(event: AnyEventObject): Promise<void> {
     const mark = this.#recorder.mark();
     const gate = this.#worker.system.get('gate')!;
+    this.#refusals.next();
     switch (event.type) {
       case 'JOB_OFFERED': {
         const { job_id, fence_token } = event.job as JobFrame;
@@ -107,13 +114,14 @@ class GateDriver implements Driver {
         this.#queue.faults.sendRaw('w-gate', JSON.stringify(frame));
         await this.#recorder.waitForEvent((seen) => sameEvent(seen, event), mark);
         // A refusal reaches the queue before the walk goes on, as a result does, so that no
-        // later frame of the queue's (a revocation) crosses it on the wire.
+        // later frame of the queue's (a revocation) crosses it on the wire. One that never
+        // arrives (a frame the queue could not read) is named by the refusal invariants.
         if (this.#refused.has(job_id)) {
           const refusal = eventIs(
             'frame_in',
             (e) => e.frame.type === 'job_error' && e.frame.job_id === job_id,
           );
-          await this.#queue.events.waitFor(refusal, { after });
+          await this.#queue.events.waitFor(refusal, { after, timeoutMs: 2_000 }).catch(() => {});
         }
         return;
       }
@@ -142,7 +150,7 @@ class GateDriver implements Driver {
         );
         break;
       case 'JOB_REJECTED':
-        this.#queue.faults.sendRaw('w-gate', JSON.stringify({ type: 'job', job_id: 'x' }));
+        this.#queue.faults.sendRaw('w-gate', INVALID_JOB);
         break;
       case 'BACKPRESSURE_READING':
         this.#feed!(event.waiting as number);
@@ -203,8 +211,12 @@ class GateDriver implements Driver {
     }
   }
 
-  invariants(): string[] {
-    return [...wireViolations(this.#queue, 'w-gate'), ...this.#ledger.violations()];
+  async invariants(): Promise<string[]> {
+    return [
+      ...wireViolations(this.#queue, 'w-gate'),
+      ...this.#ledger.violations(),
+      ...(await this.#refusals.violations(this.#queue, 'w-gate', this.#logs)),
+    ];
   }
 
   async stop(): Promise<void> {

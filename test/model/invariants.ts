@@ -234,3 +234,22 @@ export function heartbeatViolations(statuses: string[]): string[] {
   }
   return violations;
 }
+
+/**
+ * What the outside world showed of one kind (`what`) against what it had to show, both as
+ * signatures, each as many times as expected: a line per signature missing or unexpected.
+ */
+export function missingAndUnexpected(what: string, expected: string[], seen: string[]): string[] {
+  const left = new Map<string, number>();
+  for (const s of seen) left.set(s, (left.get(s) ?? 0) + 1);
+  const violations: string[] = [];
+  for (const s of expected) {
+    const count = left.get(s) ?? 0;
+    if (count === 0) violations.push(`missing ${what} ${s}`);
+    else left.set(s, count - 1);
+  }
+  for (const [s, count] of left) {
+    for (let i = 0; i < count; i += 1) violations.push(`unexpected ${what} ${s}`);
+  }
+  return violations;
+}

@@ -76,6 +76,42 @@ export const BUGS: Bug[] = [
     walks: 'test/model/worker.model.test.ts',
     fails: 'waited in vain for the queue told to resume while vLLM serves',
   },
+  {
+    name: 'refusal-lease',
+    file: 'machines/refusals.ts',
+    from: "message: job.mode === 'persisted' ?",
+    to: "message: job.mode !== 'persisted' ?",
+    walks: 'test/model/gate.model.test.ts',
+    fails:
+      'unexpected refusal log line [40,"worker at capacity: every slot and waiting place is taken; left to its lease","c","cfg","at_capacity"]',
+  },
+  {
+    name: 'refusal-type',
+    file: 'machines/refusals.ts',
+    from: "type: 'job_error',\n    job_id: jobId,",
+    to: "type: '',\n    job_id: jobId,",
+    walks: 'test/model/gate.model.test.ts',
+    fails:
+      'missing refusal job_error ["c","worker at capacity: every slot and waiting place is taken",0]',
+  },
+  {
+    name: 'refusal-fields',
+    file: 'machines/refusals.ts',
+    from: 'fields: { job_id: job.job_id, config_id: job.config_id, reason },',
+    to: 'fields: {},',
+    walks: 'test/model/gate.model.test.ts',
+    fails:
+      'unexpected refusal log line [40,"worker at capacity: every slot and waiting place is taken",null,null,null]',
+  },
+  {
+    name: 'rejection-job',
+    file: 'machines/refusals.ts',
+    from: '{ job_id: rejection.jobId }',
+    to: '{}',
+    walks: 'test/model/gate.model.test.ts',
+    fails:
+      'unexpected refusal log line [40,"ignored a frame from the queue: config_id","invalid_fields","{\\"type\\":\\"job\\",\\"job_id\\":\\"x\\"}",null]',
+  },
 ];
 
 const root = join(import.meta.dirname, '../..');
