@@ -28,7 +28,7 @@ import {
   TERMINATE_GRACE,
 } from './engine-walks.ts';
 import { HandledEvents } from './handled.ts';
-import { engineViolations } from './invariants.ts';
+import { engineViolations, expectNoViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 import { modelSuite } from './suite.ts';
@@ -132,8 +132,11 @@ class EngineDriver implements Driver {
     if (notice !== undefined) this.#notices.push(notice);
     this.#model = model;
     const sent = this.#trace.sentSoFar().filter((event) => event.type.startsWith('ENGINE_'));
-    expect(sent).toEqual(this.#notices);
     await until(() => this.#engine.notices().length >= sent.length, 5_000, 'the parent');
+    // A broken invariant says in words what went wrong (a second ENGINE_FAILED for a state the
+    // engine re-entered, which the model's state value cannot show): before the lists differ.
+    expectNoViolations(this.invariants());
+    expect(sent).toEqual(this.#notices);
     expect(this.#engine.notices().slice(0, sent.length)).toEqual(this.#notices);
     await this.#checkWorld(model);
   }
