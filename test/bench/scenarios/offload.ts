@@ -1,7 +1,7 @@
 /**
  * An 8 MiB result through offload: the SDK worker's handler returns 8 MiB of JSON for a
  * persisted job with a result_upload_url; the worker PUTs it and sends job_result_ref. Its
- * peak RSS (VmHWM) above idle (after GC) must stay under 3 × 8 MiB.
+ * peak RSS (VmHWM) above idle (after GC) must stay under 4 × 8 MiB (the issue's bound).
  */
 import { eventIs, startLocalQueue } from '../../../src/tools/queue/index.ts';
 import { BenchClient } from '../child.ts';
@@ -9,12 +9,15 @@ import type { BenchContext, Scenario, ScenarioResult } from '../registry.ts';
 import { MIB, median, mib } from '../stats.ts';
 
 const RESULT_BYTES = 8 * MIB;
-/** Raised from the 4 × once met (8–16 MiB above idle here). */
-const LIMIT_BYTES = 3 * RESULT_BYTES;
+/**
+ * The issue's 4 ×. A raised 3 × did not hold: the same tree read a worst round of 15–25 MiB
+ * above idle from run to run (one round in five; the median about 8.3 MiB), a GC's timing.
+ */
+const LIMIT_BYTES = 4 * RESULT_BYTES;
 
 export const offloadScenario: Scenario = {
   name: 'sdk/offload/8MiB-result',
-  describe: 'peak RSS above idle while an 8 MiB result is uploaded (target < 3 × 8 MiB)',
+  describe: 'peak RSS above idle while an 8 MiB result is uploaded (target < 4 × 8 MiB)',
   run: async (context) => {
     const queue = await startLocalQueue({ eventLogLimit: 200, resultUploadUrls: true });
     const sdk = await BenchClient.start(queue, {
@@ -66,7 +69,7 @@ async function measure(
     limit_mb: mib(LIMIT_BYTES),
     offloaded: offloaded.length,
     rounds: above.length,
-    target: 'peak above idle < 3 × 8 MiB',
+    target: 'peak above idle < 4 × 8 MiB',
     pass: worst < LIMIT_BYTES && offloaded.length === context.rounds + 1,
   };
 }
