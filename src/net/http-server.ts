@@ -122,12 +122,14 @@ export async function listenHttp(app: HttpApp, host: string, port: number): Prom
 
 /**
  * Stops listening: idle connections close at once, requests under way get `graceMs`
- * before their connections are closed too.
+ * before their connections are closed too. A server that listens on a socket bound outside
+ * Fastify (the mock vLLM's API port), which Fastify does not close, is closed the same way.
  */
 export async function closeHttp(app: HttpApp, graceMs = 0): Promise<void> {
   const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
   app.server.closeIdleConnections();
   await app.close();
+  if (app.server.listening) await new Promise((resolve) => app.server.close(resolve));
   clearTimeout(force);
 }
 

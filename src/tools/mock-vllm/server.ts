@@ -82,20 +82,10 @@ function closeIdleConnections(server: Server, idleMs: number): void {
   });
 }
 
-/**
- * Closes the API server as `closeHttp` closes the control one (idle connections at once, the
- * others on the next turn, in-flight requests included), but itself: Fastify closes only a server
- * it listened itself, and this one listens on the bound socket. Unserved, the socket is released.
- */
+/** Closes the API server (closeHttp closes it when it listens); an unserved socket is released. */
 async function closeApi(app: HttpApp, socket: BoundSocket): Promise<void> {
   socket.close();
-  if (app.server.listening) {
-    const force = setTimeout(() => app.server.closeAllConnections(), 0);
-    app.server.closeIdleConnections();
-    await new Promise((resolve) => app.server.close(resolve));
-    clearTimeout(force);
-  }
-  await app.close();
+  await closeHttp(app);
 }
 
 /** The API port's server, ready to listen: every route of the mode, uvicorn's keep-alive. */
