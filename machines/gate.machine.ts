@@ -1,9 +1,10 @@
 /**
  * The gate: one per worker, the owner of running jobs. It admits jobs into capacity slots (or
  * a bounded waiting line), ignores re-deliveries, replaces superseded runs, runs each job as
- * its child `job:<job id>` (job.machine.ts; a transient one light-job.ts), hears their ends, answers every job that will not
- * run, tells the queue to pause, resume and drain, and reports when the last running job has
- * ended after a drain. Its context holds the only record of running jobs.
+ * its child `job:<job id>` (job.machine.ts; a transient one light-job.ts), hears their ends,
+ * answers every job that will not run, tells the queue to pause, resume and drain, and reports
+ * when the last running job has ended after a drain. Its context holds the only record of
+ * running jobs.
  */
 import { assign, emit, sendParent, sendTo, setup, stopChild } from 'xstate';
 import { DEFAULTS } from './defaults.ts';

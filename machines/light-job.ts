@@ -12,6 +12,7 @@ import type { ActorLogic, ActorRefFrom, ActorScope, AnyActorRef, EventObject } f
 import {
   endedEvent,
   type JobContext,
+  type JobRule,
   jobContextOf,
   type RuledEvent,
   type RuledType,
@@ -62,8 +63,13 @@ export class LightJobSnapshot {
 type Scope = ActorScope<LightJobSnapshot, EventObject>;
 
 /** One event by its rule: the work aborted at once, the frame and JOB_ENDED once it is taken. */
-function take(snapshot: LightJobSnapshot, event: RuledEvent, scope: Scope, work: LightJobWork) {
-  const rule = ruleFor(event.type)!;
+function take(
+  snapshot: LightJobSnapshot,
+  rule: JobRule<RuledEvent>,
+  event: RuledEvent,
+  scope: Scope,
+  work: LightJobWork,
+) {
   const { self, system } = scope;
   if (rule.abort !== undefined) work.abortWork({ self }, { reason: rule.abort });
   const outcome = rule.outcome?.(event);
@@ -92,8 +98,9 @@ export function lightJobLogic(work: LightJobWork): LightJobLogic {
         return new LightJobSnapshot('stopped', snapshot.value, snapshot.context, snapshot.rule);
       }
       // An end takes nothing more, as the job machine's ends have no transitions.
-      if (snapshot.value !== RUNNING || ruleFor(event.type) === undefined) return snapshot;
-      return take(snapshot, event as RuledEvent, scope, work);
+      const rule = snapshot.value === RUNNING ? ruleFor(event.type) : undefined;
+      if (rule === undefined) return snapshot;
+      return take(snapshot, rule, event as RuledEvent, scope, work);
     },
     getPersistedSnapshot: (snapshot) => snapshot,
   };

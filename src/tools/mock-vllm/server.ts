@@ -1,7 +1,8 @@
 /**
- * `startMockVllm`: a fake `vllm serve` on the shared HTTP layer (src/net/http-server.ts), for tests in-process and for the
- * `casola-worker mock-vllm serve` executable. It speaks the HTTP surface the worker uses
- * and fails in the ways vLLM fails, on request (see MockVllmOptions). Two servers: the API
+ * `startMockVllm`: a fake `vllm serve` on the shared HTTP layer (src/net/http-server.ts), for
+ * tests in-process and for the `casola-worker mock-vllm serve` executable. It speaks the HTTP
+ * surface the worker uses and fails in the ways vLLM fails, on request (see MockVllmOptions).
+ * Two servers: the API
  * port, bound at once but listened on only when loading ends (api-socket.ts), and the control
  * port of the /mock routes, listening from the start so that tests can drive the loading.
  */
