@@ -4,8 +4,11 @@
  * Two groups, built on the same pieces (a queue in this process, each client in its own
  * process via child.ts, floors measured in the same run, medians of alternating rounds): the
  * SDK's against floor 1, and the full vLLM worker's (engine + tasks + mock vLLM) against
- * floor 2. Last, a reference with no I/O: what XState itself costs per job here.
+ * floor 2. Last, two references with no I/O: what XState itself costs per job here, and the
+ * most that batching the gate's events could save.
  */
+
+import { gateBatchingScenario } from './scenarios/gate-batching.ts';
 import { sdkScenarios } from './scenarios/index.ts';
 import { workerScenarios } from './scenarios/worker.ts';
 import { xstateCostScenario } from './scenarios/xstate-cost.ts';
@@ -40,4 +43,5 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sdkScenarios,
   ...workerScenarios,
   xstateCostScenario,
+  gateBatchingScenario,
 ];
