@@ -64,6 +64,7 @@ export function progressFrame(
     type: 'job_progress',
     job_id: context.jobId,
     fence_token: context.frameToken,
+    // Stryker disable next-line ConditionalExpression: JSON leaves `progress: undefined` out too
     ...(params.progress === undefined ? {} : { progress: params.progress }),
     status_message: params.message ?? 'processing',
   };

@@ -34,6 +34,7 @@ import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
 import { JobWitness } from './job.checks.ts';
+import { expectedEnd } from './job.oracle.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
@@ -47,6 +48,8 @@ const UPLOAD_TIMEOUT_MS = 1_500;
 /** What the handler returns: a small result, and one that must be offloaded. */
 export const SMALL = { small: true };
 const LARGE = { text: 'x'.repeat(DEFAULTS.offloadThresholdBytes + 1_024) };
+/** A result exactly as large as the offload threshold (a JSON string: its quotes count): inline. */
+const AT_THRESHOLD = 'x'.repeat(DEFAULTS.offloadThresholdBytes - 2);
 /** The job_error a crash of the engine's vLLM gives every running job. */
 export const ENGINE_ERROR = 'vLLM failed: vLLM exited on its own (exit code 1, signal none)';
 export const UPLOAD_DONE = 'xstate.done.actor.0.job.running.uploading';
@@ -151,7 +154,8 @@ export class JobDriver implements Driver {
       case 'WORK_SUCCEEDED': {
         const large = event.size > DEFAULTS.offloadThresholdBytes;
         if (large) this.#arrangeUpload(later);
-        this.#result = large ? LARGE : SMALL;
+        this.#result =
+          event.size === DEFAULTS.offloadThresholdBytes ? AT_THRESHOLD : large ? LARGE : SMALL;
         run.release.resolve(this.#result);
         break;
       }
@@ -208,6 +212,15 @@ export class JobDriver implements Driver {
   async check(snapshot: AnyMachineSnapshot): Promise<void> {
     const c = snapshot.context;
     const witness = this.#witness;
+    // The end the walk's events must have led to, whatever the machine says (job.oracle.ts).
+    const expected = expectedEnd(
+      this.#dispatched,
+      this.#walk.events.slice(0, this.#step),
+      ENGINE_ERROR,
+    );
+    expect(snapshot.hasTag('ended') ? snapshot.value : undefined).toEqual(expected?.state);
+    expect(c.outcome).toEqual(expected?.outcome);
+    if (expected !== undefined) this.#expectReleased();
     await witness.renewed(c.renewals, this.#progressed);
     // A renewal is due while a persisted job runs, none once it ended (but a newer run's).
     const due = this.#clock.pending().filter((ms) => ms === RENEW_MS);
@@ -230,6 +243,22 @@ export class JobDriver implements Driver {
     if (snapshot.matches('interrupted')) {
       this.#expectAborted('shutdown');
       await witness.interrupted();
+    }
+  }
+
+  /**
+   * An ended run has left its owner: the gate holds no record of it and no actor for it (a
+   * newer dispatch that superseded it runs under its own token).
+   */
+  #expectReleased(): void {
+    const gate = this.#worker.system.get('gate') as AnyActorRef | undefined;
+    // After a shutdown the worker has stopped its gate with everything in it.
+    if (gate === undefined) return;
+    const { context, children } = gate.getSnapshot();
+    const run = context.running[this.#jobId] as { fenceToken: number } | undefined;
+    expect(run?.fenceToken, 'the gate still holds the ended run').not.toBe(this.#token);
+    if (run === undefined) {
+      expect(children[jobActorId(this.#jobId)], "the ended run's actor still runs").toBeUndefined();
     }
   }
 

@@ -35,6 +35,7 @@ const succeeded = (result: unknown, size: number) => ({
 });
 const SUCCEEDED_SMALL = succeeded(SMALL, JSON.stringify(SMALL).length);
 const SUCCEEDED_LARGE = succeeded('large', DEFAULTS.offloadThresholdBytes + 1_024);
+const SUCCEEDED_AT_THRESHOLD = succeeded('at threshold', DEFAULTS.offloadThresholdBytes);
 const PROGRESS = { type: 'WORK_PROGRESS', jobId: 'j', progress: 0.5, message: 'halfway' };
 const RENEW = { type: 'RENEW_DUE' };
 const REVOKED = { type: 'JOB_REVOKED', reason: 'cancelled' };
@@ -55,7 +56,15 @@ modelSuite({
   machine: jobMachine,
   part: 'persisted',
   input: { job: PERSISTED },
-  events: [SUCCEEDED_SMALL, SUCCEEDED_LARGE, FAILED, PROGRESS, REVOKED, ENGINE_FAILED],
+  events: [
+    SUCCEEDED_SMALL,
+    SUCCEEDED_AT_THRESHOLD,
+    SUCCEEDED_LARGE,
+    FAILED,
+    PROGRESS,
+    REVOKED,
+    ENGINE_FAILED,
+  ],
   filterEvents: canCause,
   driver: () => new JobDriver('persisted'),
   scenarios: [
@@ -73,6 +82,8 @@ modelSuite({
     [SUCCEEDED_LARGE, { type: 'JOB_INTERRUPTED' }],
     // Renewed under the old token, then superseded: nothing more under it.
     [RENEW, { type: 'JOB_SUPERSEDED' }],
+    // A result exactly as large as the threshold goes inline: only a larger one is offloaded.
+    [SUCCEEDED_AT_THRESHOLD],
   ],
 });
 
@@ -81,16 +92,18 @@ modelSuite({
   machine: jobMachine,
   part: 'transient',
   input: { job: TRANSIENT },
-  events: [SUCCEEDED_SMALL, FAILED, PROGRESS, REVOKED, ENGINE_FAILED],
+  // A large result too: it goes inline, as a transient job has no upload URL to PUT it to.
+  events: [SUCCEEDED_SMALL, SUCCEEDED_LARGE, FAILED, PROGRESS, REVOKED, ENGINE_FAILED],
   filterEvents: (snapshot, event) =>
     canCause(snapshot, event) &&
     event.type !== 'JOB_SUPERSEDED' &&
     // Nothing schedules a renewal for a transient job.
-    event.type !== 'RENEW_DUE' &&
-    !(event.type === 'WORK_SUCCEEDED' && (event as typeof SUCCEEDED_LARGE).size > 1_024),
+    event.type !== 'RENEW_DUE',
   driver: () => new JobDriver('transient'),
   scenarios: [
     // Progress, then a result: frames with token 0 and no renewal ever.
     [PROGRESS, SUCCEEDED_SMALL],
+    // A large result goes inline: there is no upload URL to PUT it to.
+    [SUCCEEDED_LARGE],
   ],
 });

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AnyEventObject,
   type AnyMachineSnapshot,
@@ -161,6 +161,14 @@ export function modelSuite(spec: ModelSpec): void {
 
   const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
   describe(`${name} machine, walked against the real actors`, () => {
+    // The events a suite lists are what the real world can cause: one the model takes nowhere
+    // (a transition lost, a guard that never holds) would otherwise just drop out of the walks.
+    it('every event it lists is taken by some walk', () => {
+      const taken = new Set(walks.flatMap((walk) => walk.events.map((e) => JSON.stringify(e))));
+      const untaken = spec.events.filter((event) => !taken.has(JSON.stringify(event)));
+      expect(untaken, 'listed events no walk takes').toEqual([]);
+    });
+
     for (const walk of walks) {
       const walkLabel = walkName(walk);
       it(walkLabel, async () => {
