@@ -218,8 +218,11 @@ export class JobDriver implements Driver {
       this.#walk.events.slice(0, this.#step),
       ENGINE_ERROR,
     );
-    expect(snapshot.hasTag('ended') ? snapshot.value : undefined).toEqual(expected?.state);
-    expect(c.outcome).toEqual(expected?.outcome);
+    expect(
+      snapshot.hasTag('ended') ? snapshot.value : undefined,
+      'the end the path leads to',
+    ).toEqual(expected?.state);
+    expect(c.outcome, 'the outcome the path leads to').toEqual(expected?.outcome);
     if (expected !== undefined) this.#expectReleased();
     await witness.renewed(c.renewals, this.#progressed);
     // A renewal is due while a persisted job runs, none once it ended (but a newer run's).
