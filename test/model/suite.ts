@@ -16,8 +16,9 @@ import {
   __unsafe_getAllOwnEventDescriptors as eventTypesOf,
 } from 'xstate';
 import { serializeSnapshot, TestModel } from 'xstate/graph';
+import { machineGraph } from '../../src/tools/visualize/graph.ts';
 import { CoverageRecorder, reportOf, totalsOf } from './coverage.ts';
-import { planScenario, planWalks, type Unreachable } from './planner.ts';
+import { type PlannedWalk, planScenario, planWalks, type Unreachable } from './planner.ts';
 import { type Driver, runWalk, walkName } from './runner.ts';
 
 export type ModelSpec = {
@@ -154,10 +155,38 @@ export function planModel(spec: ModelSpec) {
   return { machine, model, walks: [...planned.walks, ...scenarios], pairs, excluded };
 }
 
+/**
+ * The walks planned so far for each machine, by machine id, over all its suites in this file (a
+ * machine's suites, such as the job's persisted and transient ones, plan its states together).
+ */
+const plannedByMachine = new Map<string, PlannedWalk[]>();
+
+/**
+ * The machine's states and transitions that no walk planned on its model takes. The model is the
+ * machine itself, so a bug that makes a state or a transition unreachable (a guard that always
+ * holds, a target lost) takes it out of the walks as well; the machine's own definition still
+ * lists it, and this names it.
+ */
+function unplanned(machine: AnyStateMachine): string[] {
+  const walks = plannedByMachine.get(machine.id) ?? [];
+  const transitions = new Set(walks.flatMap((walk) => walk.transitions));
+  // A state left at once (`always`) is no walk's resting state: a planned transition enters it.
+  const targets = machineGraph(machine)
+    .transitions.filter((t) => transitions.has(t.id))
+    .flatMap((t) => t.targets);
+  const states = new Set([...walks.flatMap((walk) => walk.states), ...targets]);
+  const totals = totalsOf(machine);
+  return [
+    ...totals.states.filter((id) => !states.has(id)).map((id) => `state ${id}`),
+    ...totals.transitions.filter((id) => !transitions.has(id)).map((id) => `transition ${id}`),
+  ];
+}
+
 export function modelSuite(spec: ModelSpec): void {
   const { machine, model, walks, pairs, excluded } = planModel(spec);
   const { walkPairs = true } = spec;
   const recorder = new CoverageRecorder(spec.machine, spec.incidental, spec.recurring);
+  plannedByMachine.set(machine.id, [...(plannedByMachine.get(machine.id) ?? []), ...walks]);
 
   const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
   describe(`${name} machine, walked against the real actors`, () => {
@@ -167,6 +196,10 @@ export function modelSuite(spec: ModelSpec): void {
       const taken = new Set(walks.flatMap((walk) => walk.events.map((e) => JSON.stringify(e))));
       const untaken = spec.events.filter((event) => !taken.has(JSON.stringify(event)));
       expect(untaken, 'listed events no walk takes').toEqual([]);
+    });
+
+    it("its walks, with this machine's other suites, plan every state and transition", () => {
+      expect(unplanned(spec.machine), 'states and transitions no walk plans').toEqual([]);
     });
 
     for (const walk of walks) {
