@@ -21,13 +21,14 @@ import {
   fromCallback,
   setup,
 } from 'xstate';
+import { DEFAULTS } from '../../../machines/defaults.ts';
 import { gateMachine } from '../../../machines/gate.machine.ts';
 import { jobActorId } from '../../../machines/job-actors.ts';
 import { type LightJobSnapshot, lightJobLogic } from '../../../machines/light-job.ts';
 import { CONNECTION_ID } from '../../../machines/outbound.ts';
 import { noRecentJobs, remember } from '../../../machines/recent-jobs.ts';
 import { emptyRecord, withoutEntry } from '../../../machines/records.ts';
-import { withRun } from '../../../machines/running-jobs.ts';
+import { type RunningJob, withRun } from '../../../machines/running-jobs.ts';
 import type { JobEndedEvent, JobFrame } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
 import type { Scenario } from '../registry.ts';
@@ -83,7 +84,7 @@ function batchGate(job: JobLogic) {
     types: { events: {} as BatchEvent },
     actors: { lightJob: job },
   }).createMachine({
-    context: { running: emptyRecord<ReturnType<typeof withRun>[string]>(), settled: noRecentJobs },
+    context: { running: emptyRecord<RunningJob>(), settled: noRecentJobs },
     on: {
       OFFERS: {
         // One assign spawns and records them all, as the gate's startOffered does one job.
@@ -101,7 +102,7 @@ function batchGate(job: JobLogic) {
           let { running, settled } = context;
           for (const end of event.ends) {
             running = withoutEntry(running, end.jobId);
-            settled = remember(settled, end.jobId, end.fenceToken, 1_000);
+            settled = remember(settled, end.jobId, end.fenceToken, DEFAULTS.settledMemory);
             enqueue.stopChild(jobActorId(end.jobId));
           }
           enqueue.assign({ running, settled });
