@@ -17,6 +17,10 @@
  * - An invalid job frame that names its job (README): a `job_error` for that job naming the bad
  *   field, token 0 when the frame had none; a `warn` line with the reason, the frame's preview
  *   and the job id.
+ *
+ * And every run's one end line (what an operator reads of a job): when it ends, how (from the
+ * step that ended it or told it to end: its result, a revocation, a newer dispatch, shutdown,
+ * vLLM failed or stayed unhealthy), at `info` or `warn`, with its job id, task, mode and outcome.
  */
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import type { RunningJob } from '../../machines/running-jobs.ts';
@@ -38,8 +42,31 @@ const TEXT_VALUES = Object.values(TEXTS);
 export const INVALID_JOB = JSON.stringify({ type: 'job', job_id: 'x' });
 const INVALID_ANSWER = 'invalid job frame: ';
 const IGNORED = 'ignored a frame from the queue: ';
-/** pino's number for `warn`. */
+/** pino's numbers for `info` and `warn`. */
+const INFO = 30;
 const WARN = 40;
+
+/** A run's end as its line says it: level, message, outcome label, error (for an error). */
+type Ending = { level: number; msg: string; outcome: string; error?: string };
+
+const ENDINGS: Record<string, Ending> = {
+  result: { level: INFO, msg: 'job done', outcome: 'result' },
+  revoked: { level: INFO, msg: 'job revoked by the queue', outcome: 'revoked' },
+  superseded: { level: INFO, msg: 'job superseded by a newer dispatch', outcome: 'superseded' },
+  shutdown: { level: WARN, msg: 'job cut off by shutdown', outcome: 'shutdown' },
+  engine_unhealthy: {
+    level: WARN,
+    msg: 'job given up: vLLM stayed unhealthy; left to its lease, for the queue to re-dispatch',
+    outcome: 'engine_unhealthy',
+  },
+};
+const failedWith = (error: string): Ending => ({
+  level: WARN,
+  msg: `job failed: ${error}`,
+  outcome: 'error',
+  error,
+});
+const END_MESSAGES = [...Object.values(ENDINGS).map((e) => e.msg), 'job failed: '];
 
 type Step = { event: EventObject; state: AnyMachineSnapshot };
 
@@ -55,6 +82,8 @@ export class RefusalWitness {
   /** Frames and log lines the refusals so far must have produced, one signature each. */
   readonly #frames: string[] = [];
   readonly #lines: string[] = [];
+  /** The end lines of the runs that have ended so far. */
+  readonly #ends: string[] = [];
 
   /** `steps`: the walk's model path, the initial state first. */
   constructor(steps: readonly Step[]) {
@@ -81,10 +110,45 @@ export class RefusalWitness {
         }),
       );
     }
+    for (const [jobId, run, ending] of this.#endsOf(before, event, after)) {
+      this.#ends.push(endSignature({ ...ending, job_id: jobId, task: 'none', mode: run.mode }));
+    }
     const revoked = (event as { jobId?: string }).jobId;
     const withdrawn = waitingOf(before).find((job) => job.job_id === revoked);
     if (event.type === 'JOB_REVOKED' && withdrawn) this.#settle(revoked!, withdrawn.fence_token);
     for (const [id, run] of Object.entries(runsOf(after))) this.#settle(id, run.fenceToken);
+  }
+
+  /**
+   * The runs this step ends, each with how: a run told to end (revoked, cut off, failed, given
+   * up) ends at once, so its line is due at the step that told it; a run whose handler returns
+   * ends at the walk's JOB_ENDED; a run a newer dispatch replaces ends at that offer.
+   */
+  #endsOf(
+    before: AnyMachineSnapshot,
+    event: EventObject,
+    after: AnyMachineSnapshot,
+  ): Array<[string, RunningJob, Ending]> {
+    const ends: Array<[string, RunningJob, Ending]> = [];
+    const message = (event as { message?: string }).message ?? '';
+    for (const [jobId, run] of Object.entries(runsOf(before))) {
+      const next = runsOf(after)[jobId];
+      if (run.ending) continue;
+      if (next?.ending && next.fenceToken === run.fenceToken) {
+        if (event.type === 'JOB_REVOKED') ends.push([jobId, run, ENDINGS.revoked!]);
+        if (event.type === 'INTERRUPT_JOBS') ends.push([jobId, run, ENDINGS.shutdown!]);
+        if (event.type === 'FAIL_JOBS') ends.push([jobId, run, failedWith(message)]);
+        if (event.type === 'ABANDON_JOBS') {
+          const persisted = run.mode === 'persisted';
+          ends.push([jobId, run, persisted ? ENDINGS.engine_unhealthy! : failedWith(message)]);
+        }
+      } else if (next === undefined && event.type === 'JOB_ENDED') {
+        ends.push([jobId, run, ENDINGS.result!]);
+      } else if (next !== undefined && next.fenceToken > run.fenceToken) {
+        ends.push([jobId, run, ENDINGS.superseded!]);
+      }
+    }
+    return ends;
   }
 
   #settle(jobId: string, token: number): void {
@@ -137,12 +201,14 @@ export class RefusalWitness {
     const seen = () => ({
       frames: refusalFrames(queue, workerId),
       lines: logs.entries().flatMap(refusalLine),
+      ends: logs.entries().flatMap(endLine),
     });
     const diff = () => {
-      const { frames, lines } = seen();
+      const { frames, lines, ends } = seen();
       return [
         ...missingAndUnexpected('refusal job_error', this.#frames, frames),
         ...missingAndUnexpected('refusal log line', this.#lines, lines),
+        ...missingAndUnexpected('job end line', this.#ends, ends),
       ];
     };
     const deadline = Date.now() + 2_000;
@@ -157,6 +223,8 @@ type Fields = Record<string, unknown>;
 const frameSignature = (f: Fields) => JSON.stringify([f.job_id, f.error, f.fence_token]);
 const lineSignature = (l: Fields) =>
   JSON.stringify([l.level, l.msg, l.job_id, l.config_id, l.reason]);
+const endSignature = (l: Fields) =>
+  JSON.stringify([l.level, l.msg, l.job_id, l.task, l.mode, l.outcome, l.error ?? null]);
 const rejectionSignature = (l: Fields) =>
   JSON.stringify([l.level, l.msg, l.reason, l.preview, l.job_id]);
 
@@ -183,4 +251,15 @@ function refusalLine(entry: Fields): string[] {
     return [rejectionSignature({ ...entry, msg: namingField(msg, IGNORED) })];
   }
   return TEXT_VALUES.some((text) => msg.startsWith(text)) ? [lineSignature(entry)] : [];
+}
+
+/** A job's end line (with a duration that is a number of ms, or it is no end line). */
+function endLine(entry: Fields): string[] {
+  const msg = typeof entry.msg === 'string' ? entry.msg : '';
+  if (!END_MESSAGES.some((text) => msg === text || (text.endsWith(': ') && msg.startsWith(text)))) {
+    return [];
+  }
+  const duration = entry.duration_ms;
+  const timed = typeof duration === 'number' && duration >= 0;
+  return [endSignature(timed ? entry : { ...entry, msg: `${msg} (duration_ms ${duration})` })];
 }
