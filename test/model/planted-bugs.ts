@@ -85,6 +85,14 @@ export const BUGS: Bug[] = [
     fails: 'the gate still holds the ended run',
   },
   {
+    name: 'end-level',
+    file: 'machines/running-jobs.ts',
+    from: "shutdown: { level: 'warn', message: 'job cut off by shutdown' },",
+    to: "shutdown: { level: 'info', message: 'job cut off by shutdown' },",
+    walks: 'test/model/gate.model.test.ts',
+    fails: 'missing job end line [40,"job cut off by shutdown"',
+  },
+  {
     name: 'engine-line',
     file: 'machines/engine.machine.ts',
     from: 'on: { PROCESS_LINE_CLASSIFIED: {}, PROCESS_EXITED: {} },',
