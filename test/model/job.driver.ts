@@ -223,6 +223,10 @@ export class JobDriver implements Driver {
       'the end the path leads to',
     ).toEqual(expected?.state);
     expect(c.outcome, 'the outcome the path leads to').toEqual(expected?.outcome);
+    // The real job's snapshot is tagged `ended` where the model's is (the light job's too).
+    expect(this.#job.getSnapshot().hasTag('ended'), 'the job tagged ended').toBe(
+      expected !== undefined,
+    );
     if (expected !== undefined) this.#expectReleased();
     await witness.renewed(c.renewals, this.#progressed);
     // A renewal is due while a persisted job runs, none once it ended (but a newer run's).
