@@ -54,6 +54,7 @@ export type UploadInput = { url: string; result: unknown };
 /** What a transition built from a rule carries: which rule (model coverage maps it back). */
 export type RuleMeta = { rule: RuledType };
 
+// Stryker disable next-line StringLiteral: any id will do; the renewal is raised and cancelled by it
 const RENEWAL_ID = 'renewal';
 
 type RuleArgs = { context: JobContext; event: RuledEvent };
@@ -115,9 +116,9 @@ function abandonUpload(why: string) {
 }
 
 /** One of the six ends: tagged `ended`, it tells the gate which it is. */
-function endState(state: JobEndState, description: string) {
+function endState(state: JobEndState, doc: { description: string }) {
   return {
-    description,
+    description: doc.description,
     tags: 'ended',
     entry: { type: 'notifyEnded', params: { state } },
   } as const;
@@ -185,8 +186,14 @@ export const jobMachine = setup({
       // not a parallel lease region, whose snapshots and eventless check every job paid for on
       // every event (issue 17, README "Benchmarks").
       entry: enqueueActions(({ check, enqueue }) => {
+        // Equivalent in the worker, which runs only persisted jobs in this machine (a transient
+        // one as the light job): the walks' real jobs cannot show it.
+        // Stryker disable next-line ConditionalExpression: a transient job never runs here
         if (check('isPersisted')) enqueue('scheduleRenewal');
       }),
+      // Equivalent in the worker: the gate stops an ended job at once, which cancels its timers
+      // too (test/model/planted-bugs.md, job-renew-exit).
+      // Stryker disable next-line StringLiteral: the gate's stop cancels the timer
       exit: 'cancelRenewal',
       on: {
         RENEW_DUE: {
@@ -302,18 +309,21 @@ export const jobMachine = setup({
     // event named after its id (`xstate.done.actor.job:<job id>`), and xstate memoizes
     // transition candidates per event type for good, so a new event type per job grew the
     // owner by about 270 bytes per job. The owner stops the job on JOB_ENDED.
-    result: endState('result', 'The result went out, inline or by reference'),
-    error: endState('error', 'The handler failed: a job_error carries its message'),
-    revoked: endState('revoked', 'The queue took the job back: work aborted, nothing more sent'),
-    superseded: endState(
-      'superseded',
-      'A newer dispatch of the job replaced this run: nothing more sent under it',
-    ),
-    interrupted: endState(
-      'interrupted',
-      'Shutdown ran out of time: a transient job is answered with an error; a persisted one is left to its lease',
-    ),
-    failed: endState('failed', 'vLLM failed: a job_error names the cause'),
+    result: endState('result', { description: 'The result went out, inline or by reference' }),
+    error: endState('error', {
+      description: 'The handler failed: a job_error carries its message',
+    }),
+    revoked: endState('revoked', {
+      description: 'The queue took the job back: work aborted, nothing more sent',
+    }),
+    superseded: endState('superseded', {
+      description: 'A newer dispatch of the job replaced this run: nothing more sent under it',
+    }),
+    interrupted: endState('interrupted', {
+      description:
+        'Shutdown ran out of time: a transient job is answered with an error; a persisted one is left to its lease',
+    }),
+    failed: endState('failed', { description: 'vLLM failed: a job_error names the cause' }),
   },
 });
 

@@ -24,17 +24,17 @@ import { LightJobSnapshot } from '../../machines/light-job.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import type { JobAbortedError } from '../../src/errors.ts';
 import type { Job } from '../../src/jobs/types.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
 import { createWorkerLogic } from '../../src/worker/logic.ts';
 import { type CrashableEngine, crashableEngine } from '../support/crashable-engine.ts';
 import { eventually } from '../support/eventually.ts';
+import { captureLogs } from '../support/log-capture.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
 import { JobWitness } from './job.checks.ts';
-import { expectedEnd } from './job.oracle.ts';
+import { expectedEnd, expectedLines, jobLines } from './job.oracle.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
@@ -75,6 +75,8 @@ export class JobDriver implements Driver {
   #from = 0;
   readonly #runs: Run[] = [];
   readonly #ledger = new RunLedger();
+  /** The worker's log, at debug level: the job machine's lines are checked against the path. */
+  readonly #logs = captureLogs('debug');
   #dispatched!: JobFrame;
   #witness!: JobWitness;
   #progressed = 0;
@@ -117,7 +119,7 @@ export class JobDriver implements Driver {
       url: `${this.#queue.wsUrl}/ws`,
       token: undefined,
       maxFrameBytes: 1 << 20,
-      logger: silentLogger(),
+      logger: this.#logs.logger,
       handler: (job, { signal, progress }) => {
         const release = deferred<unknown>();
         this.#ledger.ran(job.id, job.fenceToken);
@@ -228,6 +230,14 @@ export class JobDriver implements Driver {
       expected !== undefined,
     );
     if (expected !== undefined) this.#expectReleased();
+    // The job machine's own lines: renewals, and how an upload went (job.oracle.ts).
+    const lines = expectedLines(this.#dispatched, this.#walk.events.slice(0, this.#step));
+    const logged = () => jobLines(this.#logs.entries());
+    await eventually(
+      () => JSON.stringify(logged()) === JSON.stringify(lines),
+      'the job lines',
+      () => ({ logged: logged(), lines }),
+    );
     await witness.renewed(c.renewals, this.#progressed);
     // A renewal is due while a persisted job runs, none once it ended (but a newer run's).
     const due = this.#clock.pending().filter((ms) => ms === RENEW_MS);

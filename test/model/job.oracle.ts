@@ -55,3 +55,70 @@ export function expectedEnd(
   }
   return undefined;
 }
+
+/** pino's numbers for `debug` and `warn`. */
+const DEBUG = 20;
+const WARN = 40;
+
+/** What the job machine logs of a persisted job's lease and upload, one signature per line. */
+export const JOB_MESSAGES = {
+  renewed: 'lease renewed',
+  uploaded: 'result uploaded to result_upload_url; sending its reference',
+  uploadFailed: 'result upload failed: sending the result inline instead',
+  cutShort: (why: string) => `${why} during the result upload: sending the result inline instead`,
+};
+
+/**
+ * The lines the job machine must have logged after `events` (a persisted job's renewals, and
+ * how its upload went), as `[level, message, job id, renewals]`; a transient job logs none.
+ */
+export function expectedLines(
+  job: Pick<JobFrame, 'mode' | 'job_id' | 'result_upload_url'>,
+  events: readonly EventObject[],
+): string[] {
+  if (job.mode !== 'persisted') return [];
+  const lines: string[] = [];
+  const line = (level: number, msg: string, renewals?: number) =>
+    lines.push(lineSignature({ level, msg, job_id: job.job_id, renewals }));
+  let renewals = 0;
+  let uploading = false;
+  for (let i = 0; i < events.length; i += 1) {
+    const type = events[i]!.type;
+    if (type === 'RENEW_DUE') {
+      renewals += 1;
+      line(DEBUG, JOB_MESSAGES.renewed, renewals);
+    }
+    if (type === 'WORK_SUCCEEDED' && expectedEnd(job, events.slice(0, i + 1), '') === undefined) {
+      uploading = true;
+    }
+    if (!uploading) continue;
+    if (type.startsWith('xstate.done.actor.')) line(DEBUG, JOB_MESSAGES.uploaded);
+    if (type.startsWith('xstate.error.actor.')) line(WARN, JOB_MESSAGES.uploadFailed);
+    if (type === 'JOB_INTERRUPTED') line(WARN, JOB_MESSAGES.cutShort('shutdown ran out of time'));
+    if (type === 'JOB_FAILED') line(WARN, JOB_MESSAGES.cutShort('vLLM failed'));
+    if (expectedEnd(job, events.slice(0, i + 1), '') !== undefined) break;
+  }
+  return lines;
+}
+
+const lineSignature = (l: Record<string, unknown>) =>
+  JSON.stringify([l.level, l.msg, l.job_id, l.renewals ?? null]);
+
+/** The job machine's lines among a log's entries, as `expectedLines` signs them. */
+export function jobLines(entries: readonly Record<string, unknown>[]): string[] {
+  const messages = new Set<unknown>([
+    JOB_MESSAGES.renewed,
+    JOB_MESSAGES.uploaded,
+    JOB_MESSAGES.uploadFailed,
+    JOB_MESSAGES.cutShort('shutdown ran out of time'),
+    JOB_MESSAGES.cutShort('vLLM failed'),
+  ]);
+  return entries
+    .filter((entry) => messages.has(entry.msg))
+    .map((entry) =>
+      // An upload that failed says why: its line without an error is no such line.
+      entry.msg === JOB_MESSAGES.uploadFailed && typeof entry.error !== 'string'
+        ? lineSignature({ ...entry, msg: `${entry.msg} (no error)` })
+        : lineSignature(entry),
+    );
+}

@@ -91,9 +91,14 @@ async function uncovered(summary: Summary): Promise<string[]> {
     default: { mutate: string[] };
   };
   const covered = new Set(summary.files);
-  return globSync(config.default.mutate, { cwd: root })
+  // `!pattern` leaves files out, as in Stryker's own `mutate`.
+  const patterns = config.default.mutate.filter((pattern) => !pattern.startsWith('!'));
+  const excluded = config.default.mutate.flatMap((pattern) =>
+    pattern.startsWith('!') ? globSync(pattern.slice(1), { cwd: root }) : [],
+  );
+  return globSync(patterns, { cwd: root })
     .sort()
-    .filter((file) => !covered.has(file) && hasCode(file));
+    .filter((file) => !covered.has(file) && !excluded.includes(file) && hasCode(file));
 }
 
 const mode = process.argv[2];
