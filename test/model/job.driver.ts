@@ -21,7 +21,7 @@ import {
 import { DEFAULTS } from '../../machines/defaults.ts';
 import { jobActorId } from '../../machines/job-actors.ts';
 import { LightJobSnapshot } from '../../machines/light-job.ts';
-import type { JobFrame } from '../../machines/types.ts';
+import type { JobEndedEvent, JobFrame } from '../../machines/types.ts';
 import type { JobAbortedError } from '../../src/errors.ts';
 import type { Job } from '../../src/jobs/types.ts';
 import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
@@ -75,6 +75,8 @@ export class JobDriver implements Driver {
   #from = 0;
   readonly #runs: Run[] = [];
   readonly #ledger = new RunLedger();
+  /** What the job told the gate when it ended (the walk's run, and a newer one's). */
+  readonly #ends: JobEndedEvent[] = [];
   /** The worker's log, at debug level: the job machine's lines are checked against the path. */
   readonly #logs = captureLogs('debug');
   #dispatched!: JobFrame;
@@ -94,7 +96,12 @@ export class JobDriver implements Driver {
       id: 'worker',
       input: { workerId: WORKER, configId: 'cfg', capacity: 1 },
       clock: this.#clock,
-      inspect: recorder.inspect,
+      inspect: (event) => {
+        recorder.inspect(event);
+        if (event.type === '@xstate.event' && event.event.type === 'JOB_ENDED') {
+          this.#ends.push(event.event as JobEndedEvent);
+        }
+      },
     });
     this.#worker.start();
     await this.#queue.events.waitFor(eventIs('worker_registered'));
@@ -230,6 +237,13 @@ export class JobDriver implements Driver {
       expected !== undefined,
     );
     if (expected !== undefined) this.#expectReleased();
+    // The run told the gate its end once, with the end state and outcome the path leads to.
+    const told = this.#ends.filter((end) => end.fenceToken === this.#token);
+    const expectedTold = expected === undefined ? [] : [expected];
+    expect(
+      told.map(({ state, outcome }) => ({ state, outcome })),
+      'the end told the gate',
+    ).toEqual(expectedTold);
     // The job machine's own lines: renewals, and how an upload went (job.oracle.ts).
     const lines = expectedLines(this.#dispatched, this.#walk.events.slice(0, this.#step));
     const logged = () => jobLines(this.#logs.entries());

@@ -3,9 +3,9 @@
  * under every walk, each with why; everything else, log messages and frame texts included, is
  * still mutated.
  *
- * - `description`: the value of a `description` property is a state's or machine's
- *   documentation, read by the diagrams (npm run visualize:check compares them) and by nothing
- *   that runs.
+ * - `description`: the value of a `description` property (or an object of that property alone)
+ *   is a state's or machine's documentation, read by the diagrams (npm run visualize:check
+ *   compares them) and by nothing that runs.
  * - `placeholder`: `setup()`'s `types` (type information only: xstate ignores it at run time)
  *   and `actors` (placeholders and defaults that src/ replaces with `.provide()`, and the walks
  *   run the provided ones), and a call to a `*NotProvided` placeholder (machines/placeholders.ts)
@@ -25,9 +25,16 @@ function isValueOf(path, name) {
   return path.key === 'value' && parent?.isObjectProperty() === true && keyName(parent) === name;
 }
 
+/** Whether `path` is an object of a description alone (`{ description: '…' }`). */
+function isDescriptionOnly(path) {
+  if (!path.isObjectExpression() || path.node.properties.length !== 1) return false;
+  const [property] = path.get('properties');
+  return property.isObjectProperty() && keyName(property) === 'description';
+}
+
 const descriptionIgnorer = {
   shouldIgnore(path) {
-    return isValueOf(path, 'description')
+    return isValueOf(path, 'description') || isDescriptionOnly(path)
       ? "a description is documentation (the diagrams'), read by no running code"
       : undefined;
   },
