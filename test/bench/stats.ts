@@ -24,6 +24,34 @@ export function round(value: number, digits = 3): number {
   return Number(value.toPrecision(digits));
 }
 
+/** This process's CPU time so far (user and system, all threads), in µs. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/**
+ * The median of each measure over `rounds` rounds, rounded: round 0 warms up and is not
+ * counted, and the measures run in alternating order from round to round, so that neither
+ * always runs first on a warmer or colder process.
+ */
+export async function alternatingMedians<K extends string>(
+  names: readonly K[],
+  rounds: number,
+  measure: (name: K, round: number) => number | Promise<number>,
+): Promise<Record<K, number>> {
+  const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+  for (let r = 0; r <= rounds; r += 1) {
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      const value = await measure(name, r);
+      if (r > 0) samples.get(name)!.push(value);
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => [name, round(median(samples.get(name)!))]),
+  ) as Record<K, number>;
+}
+
 export const MIB = 1024 * 1024;
 
 export function mib(bytes: number): number {

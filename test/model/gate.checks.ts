@@ -1,5 +1,5 @@
 /**
- * What the gate's refusals must look like outside, derived from the walk's model path (why the
+ * What the gate's refusals and its runs' end lines must look like outside, derived from the walk's model path (why the
  * gate refuses, in which state) and from the documents, never from machines/refusals.ts: a
  * check that reads the texts from the code it checks cannot fail.
  *
@@ -26,7 +26,7 @@ import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import type { LocalQueue } from '../../src/tools/queue/index.ts';
-import type { CapturedLogs } from '../support/log-capture.ts';
+import { type CapturedLogs, LEVELS } from '../support/log-capture.ts';
 import { missingAndUnexpected } from './invariants.ts';
 
 type Reason = 'at_capacity' | 'draining' | 'engine_unhealthy';
@@ -42,9 +42,7 @@ const TEXT_VALUES = Object.values(TEXTS);
 export const INVALID_JOB = JSON.stringify({ type: 'job', job_id: 'x' });
 const INVALID_ANSWER = 'invalid job frame: ';
 const IGNORED = 'ignored a frame from the queue: ';
-/** pino's numbers for `info` and `warn`. */
-const INFO = 30;
-const WARN = 40;
+const { info: INFO, warn: WARN } = LEVELS;
 
 /** A run's end as its line says it: level, message, outcome label, error (for an error). */
 type Ending = { level: number; msg: string; outcome: string; error?: string };
@@ -60,13 +58,15 @@ const ENDINGS: Record<string, Ending> = {
     outcome: 'engine_unhealthy',
   },
 };
+/** A failed run's line: this, then its error. */
+const FAILED = 'job failed: ';
 const failedWith = (error: string): Ending => ({
   level: WARN,
-  msg: `job failed: ${error}`,
+  msg: `${FAILED}${error}`,
   outcome: 'error',
   error,
 });
-const END_MESSAGES = [...Object.values(ENDINGS).map((e) => e.msg), 'job failed: '];
+const END_MESSAGES = Object.values(ENDINGS).map((e) => e.msg);
 
 type Step = { event: EventObject; state: AnyMachineSnapshot };
 
@@ -74,7 +74,7 @@ const runsOf = (s: AnyMachineSnapshot) => s.context.running as Record<string, Ru
 const waitingOf = (s: AnyMachineSnapshot) => s.context.waiting as JobFrame[];
 const isDraining = (s: AnyMachineSnapshot) => s.matches('draining') || s.matches('drained');
 
-export class RefusalWitness {
+export class GateWitness {
   readonly #steps: readonly Step[];
   #step = 0;
   /** Per job, the newest token it ran under or was revoked under while waiting. */
@@ -256,9 +256,7 @@ function refusalLine(entry: Fields): string[] {
 /** A job's end line (with a duration that is a number of ms, or it is no end line). */
 function endLine(entry: Fields): string[] {
   const msg = typeof entry.msg === 'string' ? entry.msg : '';
-  if (!END_MESSAGES.some((text) => msg === text || (text.endsWith(': ') && msg.startsWith(text)))) {
-    return [];
-  }
+  if (!END_MESSAGES.includes(msg) && !msg.startsWith(FAILED)) return [];
   const duration = entry.duration_ms;
   const timed = typeof duration === 'number' && duration >= 0;
   return [endSignature(timed ? entry : { ...entry, msg: `${msg} (duration_ms ${duration})` })];

@@ -28,7 +28,7 @@ import { jobFrame } from '../support/job-frame.ts';
 import { type CapturedLogs, captureLogs } from '../support/log-capture.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
-import { INVALID_JOB, RefusalWitness } from './gate.checks.ts';
+import { GateWitness, INVALID_JOB } from './gate.checks.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
@@ -60,11 +60,11 @@ class GateDriver implements Driver {
   readonly #refused = new Set<string>();
   /** The gate's log lines (refusals are `warn`, re-deliveries `info`). */
   readonly #logs: CapturedLogs = captureLogs('info');
-  #refusals!: RefusalWitness;
+  #refusals!: GateWitness;
 
   async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
     this.#recorder = recorder;
-    this.#refusals = new RefusalWitness(walk.path.steps);
+    this.#refusals = new GateWitness(walk.path.steps);
     this.#queue = await startLocalQueue();
     const logic = createWorkerLogic({
       url: `${this.#queue.wsUrl}/ws`,

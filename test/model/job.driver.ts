@@ -222,11 +222,8 @@ export class JobDriver implements Driver {
     const c = snapshot.context;
     const witness = this.#witness;
     // The end the walk's events must have led to, whatever the machine says (job.oracle.ts).
-    const expected = expectedEnd(
-      this.#dispatched,
-      this.#walk.events.slice(0, this.#step),
-      ENGINE_ERROR,
-    );
+    const path = this.#walk.events.slice(0, this.#step);
+    const expected = expectedEnd(this.#dispatched, path, ENGINE_ERROR);
     expect(
       snapshot.hasTag('ended') ? snapshot.value : undefined,
       'the end the path leads to',
@@ -245,7 +242,7 @@ export class JobDriver implements Driver {
       'the end told the gate',
     ).toEqual(expectedTold);
     // The job machine's own lines: renewals, and how an upload went (job.oracle.ts).
-    const lines = expectedLines(this.#dispatched, this.#walk.events.slice(0, this.#step));
+    const lines = expectedLines(this.#dispatched, path);
     const logged = () => jobLines(this.#logs.entries());
     await eventually(
       () => JSON.stringify(logged()) === JSON.stringify(lines),

@@ -8,6 +8,7 @@
 import type { EventObject } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
 import type { JobEndState, JobFrame, JobOutcome } from '../../machines/types.ts';
+import { LEVELS } from '../support/log-capture.ts';
 
 export type ExpectedEnd = { state: JobEndState; outcome: JobOutcome };
 
@@ -56,9 +57,7 @@ export function expectedEnd(
   return undefined;
 }
 
-/** pino's numbers for `debug` and `warn`. */
-const DEBUG = 20;
-const WARN = 40;
+const { debug: DEBUG, warn: WARN } = LEVELS;
 
 /** What the job machine logs of a persisted job's lease and upload, one signature per line. */
 export const JOB_MESSAGES = {
@@ -84,19 +83,20 @@ export function expectedLines(
   let uploading = false;
   for (let i = 0; i < events.length; i += 1) {
     const type = events[i]!.type;
+    const ended = expectedEnd(job, events.slice(0, i + 1), '') !== undefined;
     if (type === 'RENEW_DUE') {
       renewals += 1;
       line(DEBUG, JOB_MESSAGES.renewed, renewals);
     }
-    if (type === 'WORK_SUCCEEDED' && expectedEnd(job, events.slice(0, i + 1), '') === undefined) {
-      uploading = true;
+    // A result that leaves the job running is being uploaded.
+    if (type === 'WORK_SUCCEEDED' && !ended) uploading = true;
+    if (uploading) {
+      if (type.startsWith('xstate.done.actor.')) line(DEBUG, JOB_MESSAGES.uploaded);
+      if (type.startsWith('xstate.error.actor.')) line(WARN, JOB_MESSAGES.uploadFailed);
+      if (type === 'JOB_INTERRUPTED') line(WARN, JOB_MESSAGES.cutShort('shutdown ran out of time'));
+      if (type === 'JOB_FAILED') line(WARN, JOB_MESSAGES.cutShort('vLLM failed'));
     }
-    if (!uploading) continue;
-    if (type.startsWith('xstate.done.actor.')) line(DEBUG, JOB_MESSAGES.uploaded);
-    if (type.startsWith('xstate.error.actor.')) line(WARN, JOB_MESSAGES.uploadFailed);
-    if (type === 'JOB_INTERRUPTED') line(WARN, JOB_MESSAGES.cutShort('shutdown ran out of time'));
-    if (type === 'JOB_FAILED') line(WARN, JOB_MESSAGES.cutShort('vLLM failed'));
-    if (expectedEnd(job, events.slice(0, i + 1), '') !== undefined) break;
+    if (ended) break;
   }
   return lines;
 }

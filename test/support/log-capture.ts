@@ -5,6 +5,9 @@
 import { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 
+/** pino's numbers for its levels, as they appear in a line's `level`. */
+export const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+
 export type CapturedLogs = {
   logger: Logger;
   /** A stream to hand to code that builds its own pino logger. */

@@ -32,7 +32,7 @@ import { type RunningJob, withRun } from '../../../machines/running-jobs.ts';
 import type { JobEndedEvent, JobFrame } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
 import type { Scenario } from '../registry.ts';
-import { median, round } from '../stats.ts';
+import { alternatingMedians, cpuMicros, round } from '../stats.ts';
 
 const JOBS_PER_ROUND = 16_000;
 const READ = 8;
@@ -126,11 +126,6 @@ function rootOf(gate: AnyActorLogic, input?: object) {
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function cpuMicros(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
-
 /** CPU µs per job of one round on one side; every job's actor must be gone at its end. */
 async function roundOf(side: 'gate' | 'bound', r: number): Promise<number> {
   const finishers: Array<() => void> = [];
@@ -168,18 +163,11 @@ export const gateBatchingScenario: Scenario = {
   describe:
     "CPU µs per transient job in the gate: one event per offer and per end, against the most one event per batch could save (the gate's per-job work alone)",
   run: async (context) => {
-    const samples = { gate: [] as number[], bound: [] as number[] };
-    // Round 0 warms up and is not counted.
-    for (let r = 0; r <= context.rounds; r += 1) {
-      for (const side of r % 2 === 0
-        ? (['gate', 'bound'] as const)
-        : (['bound', 'gate'] as const)) {
-        const micros = await roundOf(side, r);
-        if (r > 0) samples[side].push(micros);
-      }
-    }
-    const gate = round(median(samples.gate));
-    const bound = round(median(samples.bound));
+    const { gate, bound } = await alternatingMedians(
+      ['gate', 'bound'] as const,
+      context.rounds,
+      roundOf,
+    );
     return [
       {
         scenario: 'reference/gate-batching-bound',

@@ -30,7 +30,7 @@ import { CONNECTION_ID } from '../../../machines/outbound.ts';
 import type { JobFrame } from '../../../machines/types.ts';
 import { jobFrame } from '../../support/job-frame.ts';
 import type { Scenario } from '../registry.ts';
-import { median, round } from '../stats.ts';
+import { alternatingMedians, cpuMicros } from '../stats.ts';
 
 const JOBS_PER_ROUND = 10_000;
 
@@ -116,11 +116,6 @@ function jobLives(
   stopWhenAllEnded(parent);
 }
 
-function cpuMicros(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
-
 /** CPU µs per job of `run` over `jobs` jobs, job ids fresh in every round. */
 function perJob(run: (jobId: (i: number) => string) => void, round: number): number {
   const started = cpuMicros();
@@ -153,26 +148,12 @@ export const xstateCostScenario: Scenario = {
   describe:
     'CPU µs per job in XState alone: an event, a child machine per job, a persisted and a transient job, a transient job as the light actor',
   run: async (context) => {
-    const samples: Record<keyof typeof MEASURES, number[]> = {
-      event: [],
-      child: [],
-      job: [],
-      transient: [],
-      light: [],
-    };
     const names = Object.keys(MEASURES) as Array<keyof typeof MEASURES>;
-    // Round 0 warms up and is not counted.
-    for (let r = 0; r <= context.rounds; r += 1) {
-      for (const name of r % 2 === 0 ? names : [...names].reverse()) {
-        const micros = perJob(MEASURES[name], r);
-        if (r > 0) samples[name].push(micros);
-      }
-    }
-    const event = round(median(samples.event));
-    const child = round(median(samples.child));
-    const jobLife = round(median(samples.job));
-    const transient = round(median(samples.transient));
-    const light = round(median(samples.light));
+    const medians = await alternatingMedians(names, context.rounds, (name, r) =>
+      perJob(MEASURES[name], r),
+    );
+    const { event, child, transient, light } = medians;
+    const jobLife = medians.job;
     return [
       {
         scenario: 'reference/xstate-per-job',
