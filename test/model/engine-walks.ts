@@ -1,12 +1,11 @@
 /**
  * The engine's model, seen from outside: the event variants its walks take (with the payloads
  * the real engine produces for what the driver causes), which events the real world can
- * deliver in a state, how each walk's vLLM and timers are set up before it starts, and what
- * the parent must hear on entering each state.
+ * deliver in a state, and how each walk's vLLM and timers are set up before it starts (what
+ * the parent must hear is engine.oracle.ts's).
  */
-import { expect } from 'vitest';
 import type { AnyEventObject, AnyMachineSnapshot, EventObject } from 'xstate';
-import { type EngineEvent, startupTimeoutFailure } from '../../machines/engine.machine.ts';
+import type { EngineEvent } from '../../machines/engine.machine.ts';
 
 export type Event<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
@@ -129,38 +128,6 @@ function afterStop(events: readonly EventObject[]): string | undefined {
     if (event.type === 'PROCESS_SPAWNED') running = true;
     if (event.type === 'PROCESS_EXITED') running = false;
     if (event.type === 'STOP' && running) return events[index + 1]?.type;
-  }
-  return undefined;
-}
-
-/**
- * What the parent must hear when the engine moves from `before` to `after` on `event`. The
- * model runs with the default VLLM_STARTUP_TIMEOUT; the walk's engine with `startupTimeoutMs`,
- * which its start-up timeout failure names.
- */
-export function expectedNotice(
-  before: AnyMachineSnapshot | undefined,
-  after: AnyMachineSnapshot,
-  event: AnyEventObject | undefined,
-  startupTimeoutMs: number,
-): unknown {
-  if (before === undefined || JSON.stringify(before.value) === JSON.stringify(after.value)) {
-    return undefined;
-  }
-  if (after.matches('stopped')) return { type: 'ENGINE_STOPPED' };
-  if (after.matches({ running: 'startupTimeout' })) {
-    return { type: 'ENGINE_FAILED', failure: startupTimeoutFailure(startupTimeoutMs) };
-  }
-  if (after.matches('gpuFailed') || after.hasTag('failed')) {
-    return { type: 'ENGINE_FAILED', failure: after.context.failure };
-  }
-  if (after.matches({ running: 'unhealthy' })) {
-    return { type: 'ENGINE_UNHEALTHY', reason: event?.reason };
-  }
-  if (after.matches({ running: 'ready' })) {
-    return before.matches({ running: 'unhealthy' })
-      ? { type: 'ENGINE_RECOVERED' }
-      : { type: 'ENGINE_READY', startupMs: expect.any(Number) };
   }
   return undefined;
 }

@@ -13,12 +13,13 @@ import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { engineMachine } from '../../machines/engine.machine.ts';
 import type { NvidiaSmiResult } from '../../src/observability/nvidia-smi.ts';
 import { type EngineHarness, processExists, startEngine } from '../support/engine-harness.ts';
+import { LEVELS } from '../support/log-capture.ts';
 import { deferred, until } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
+import { expectedEnginePath, stateValueOf } from './engine.oracle.ts';
 import {
   ENGINE_EVENTS,
   type Event,
-  expectedNotice,
   GPU_CHECKED,
   HEALTHY,
   handledAs,
@@ -50,17 +51,18 @@ class EngineDriver implements Driver {
   #lingers = false;
   /** The walk made vLLM exit (the failure states stay as they are when it does). */
   #exitCaused = false;
-  /** The model's state the walk is in (the last one checked). */
-  #model: AnyMachineSnapshot | undefined;
-  #lastEvent: AnyEventObject | undefined;
-  #notices: unknown[] = [];
+  /** The events the walk caused so far, in order: what engine.oracle.ts reads. */
+  #events: AnyEventObject[] = [];
   #startupTimeoutMs = 0;
+  /** When the walk's engine started (ms since the epoch): no phase can have lasted longer. */
+  #startedAt = 0;
 
   async start(recorder: CoverageRecorder, { events }: PlannedWalk): Promise<void> {
     const setup = setupFor(events);
     this.#startupTimeoutMs = setup.startupTimeoutMs;
     this.#ignoresSigterm = setup.mockArgs.includes('--ignore-sigterm');
     this.#lingers = setup.lingers;
+    this.#startedAt = Date.now();
     this.#engine = await startEngine({
       health: {
         pollIntervalMs: 20,
@@ -87,8 +89,9 @@ class EngineDriver implements Driver {
   }
 
   async cause(event: AnyEventObject): Promise<void> {
-    this.#lastEvent = event;
-    const model = this.#model!;
+    // Where the engine is: where the walk's events so far lead.
+    const { stage } = expectedEnginePath(this.#events, this.#startupTimeoutMs);
+    this.#events.push(event);
     switch (event.type) {
       case GPU_CHECKED:
         this.#nvidiaSmi.resolve(
@@ -112,9 +115,8 @@ class EngineDriver implements Driver {
       case 'PROCESS_EXITED':
         this.#exitCaused = true;
         // Stopping, vLLM exits on SIGTERM or SIGKILL by itself, unless it ignores SIGTERM.
-        if (!model.matches({ running: 'stopping' }))
-          await this.#tellVllm('/mock/exit', { code: 1 });
-        else if (this.#ignoresSigterm && model.matches({ running: { stopping: 'terminating' } })) {
+        if (!stage.startsWith('running.stopping')) await this.#tellVllm('/mock/exit', { code: 1 });
+        else if (this.#ignoresSigterm && stage === 'running.stopping.terminating') {
           await this.#tellVllm('/mock/exit', { code: 0 });
         }
         break;
@@ -128,17 +130,51 @@ class EngineDriver implements Driver {
   }
 
   async check(model: AnyMachineSnapshot): Promise<void> {
-    const notice = expectedNotice(this.#model, model, this.#lastEvent, this.#startupTimeoutMs);
-    if (notice !== undefined) this.#notices.push(notice);
-    this.#model = model;
+    const expected = expectedEnginePath(this.#events, this.#startupTimeoutMs);
+    expect(
+      model.matches(stateValueOf(expected.stage) as never),
+      `the engine in ${expected.stage}`,
+    ).toBe(true);
     const sent = this.#trace.sentSoFar().filter((event) => event.type.startsWith('ENGINE_'));
     await until(() => this.#engine.notices().length >= sent.length, 5_000, 'the parent');
     // A broken invariant says in words what went wrong (a second ENGINE_FAILED for a state the
     // engine re-entered, which the model's state value cannot show): before the lists differ.
     expectNoViolations(this.invariants());
-    expect(sent).toEqual(this.#notices);
-    expect(this.#engine.notices().slice(0, sent.length)).toEqual(this.#notices);
+    expect(sent).toEqual(expected.notices);
+    expect(this.#engine.notices().slice(0, sent.length)).toEqual(expected.notices);
+    this.#checkPhases(expected.phases);
     await this.#checkWorld(model);
+  }
+
+  /**
+   * The start-up phases logged as they finished, each with how long it took; once ready, one
+   * line with the total (the sum of the phases) that ENGINE_READY also carries.
+   */
+  #checkPhases(phases: string[]): void {
+    const entries = this.#engine.logs.entries();
+    const lines = entries.filter((entry) =>
+      String(entry.msg).startsWith('vLLM start-up phase finished: '),
+    );
+    expect(lines.map((line) => [line.level, line.msg, line.phase])).toEqual(
+      phases.map((phase) => [LEVELS.info, `vLLM start-up phase finished: ${phase}`, phase]),
+    );
+    const elapsed = Date.now() - this.#startedAt;
+    for (const { ms } of lines) {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThanOrEqual(elapsed);
+    }
+    const ready = entries.filter((entry) => entry.msg === 'vLLM is ready');
+    const notice = this.#engine.notices().find((n) => n.type === 'ENGINE_READY');
+    if (notice === undefined) {
+      expect(ready).toEqual([]);
+      return;
+    }
+    const phasesMs = Object.fromEntries(lines.map((line) => [line.phase, line.ms]));
+    const total = lines.reduce((sum, line) => sum + Number(line.ms), 0);
+    expect(ready).toEqual([
+      expect.objectContaining({ level: LEVELS.info, startup_ms: total, phases_ms: phasesMs }),
+    ]);
+    expect(notice).toEqual({ type: 'ENGINE_READY', startupMs: total });
   }
 
   async #checkWorld(model: AnyMachineSnapshot): Promise<void> {
