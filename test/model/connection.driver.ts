@@ -22,11 +22,12 @@ import {
   GRACE_PERIOD_MS,
 } from '../../machines/connection.machine.ts';
 import { createConnectionLogic } from '../../src/connection/index.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
 import { type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
+import { captureLogs } from '../support/log-capture.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';
+import { expectedConnectionPath } from './connection.oracle.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { standingViolations, type Told } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
@@ -68,6 +69,8 @@ export class ConnectionDriver implements Driver {
    */
   #silent = false;
   #witness!: ConnectionWitness;
+  /** The events the walk caused so far, in order: what connection.oracle.ts reads. */
+  readonly #events: AnyEventObject[] = [];
   /** The dispatch frames the walk gave the connection, as the worker's gate gives them. */
   readonly #told: Told[] = [];
 
@@ -82,13 +85,14 @@ export class ConnectionDriver implements Driver {
     this.#queue = await startLocalQueue(refusing ? { requireToken: 'queue-secret' } : {});
     const targetPort = Number(new URL(this.#queue.wsUrl).port);
     this.#proxy = await startTcpProxy({ targetPort, hold: true });
-    const witness = new ConnectionWitness(this.#queue, WORKER);
+    const logs = captureLogs();
+    const witness = new ConnectionWitness(this.#queue, WORKER, logs);
     this.#witness = witness;
     const connection = createConnectionLogic({
       url: `ws://127.0.0.1:${this.#proxy.port}/ws`,
       token: undefined,
       maxFrameBytes: 1 << 20,
-      logger: silentLogger(),
+      logger: logs.logger,
       timings: { reconnectDelayMs: (backoffMs) => backoffMs },
     });
     const parent = setup({ actors: { connection } }).createMachine({
@@ -107,7 +111,7 @@ export class ConnectionDriver implements Driver {
     const next = this.#walk.events[this.#step + 1];
     this.#step += 1;
     this.#arrange(before, after, next);
-    this.#expectFrames(event, before);
+    this.#events.push(event);
     this.#make(event, before);
     await this.#received((seen) =>
       event.type === 'FRAME_RECEIVED'
@@ -136,13 +140,6 @@ export class ConnectionDriver implements Driver {
     }
     const closing = after.matches({ linked: 'closing' }) && !before.matches({ linked: 'closing' });
     if (closing && !answered(next) && !this.#stalled) this.#stall();
-  }
-
-  #expectFrames(event: AnyEventObject, before: AnyMachineSnapshot): void {
-    if (event.type === 'SOCKET_OPENED') this.#witness.opened(before.context);
-    if (event.type === 'SEND' && before.matches({ linked: 'online' })) {
-      this.#witness.sent(before.context, event.frame);
-    }
   }
 
   #make(event: AnyEventObject, before: AnyMachineSnapshot): void {
@@ -179,11 +176,9 @@ export class ConnectionDriver implements Driver {
         this.#proxy.inject(PONG_FRAME);
         return;
       case 'FRAME_RECEIVED':
-        this.#witness.probed();
         this.#queue.faults.sendRaw(WORKER, JSON.stringify(PROBE));
         return;
       case 'FRAME_REJECTED':
-        this.#witness.garbled();
         this.#queue.faults.sendRaw(WORKER, GARBAGE);
         return;
       default:
@@ -210,7 +205,8 @@ export class ConnectionDriver implements Driver {
   }
 
   check(snapshot: AnyMachineSnapshot): Promise<void> {
-    return this.#witness.check(snapshot, this.#stalled);
+    const path = expectedConnectionPath(this.#events, INPUT.outboxLimit!);
+    return this.#witness.check(snapshot, path, this.#stalled, this.#clock.pending());
   }
 
   invariants(): string[] {

@@ -45,7 +45,7 @@ const EVENTS = [
   { type: 'FRAME_RECEIVED', frame: PROBE },
   {
     type: 'FRAME_REJECTED',
-    rejection: { ok: false, reason: 'not_json', preview: GARBAGE, detail: 'not JSON' },
+    rejection: { ok: false, reason: 'not_json', preview: GARBAGE, detail: 'frame is not JSON' },
   },
 ];
 
