@@ -27,18 +27,19 @@ import { captureLogs } from '../support/log-capture.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';
-import { expectedConnectionPath } from './connection.oracle.ts';
+import { expectedConnectionPath, isReconnectDelay } from './connection.oracle.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { standingViolations, type Told } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
 
 const WORKER = 'w-conn';
+const OUTBOX_LIMIT = 1;
 export const INPUT: ConnectionInput = {
   workerId: WORKER,
   configId: 'cfg',
   capacity: 1,
-  outboxLimit: 1,
+  outboxLimit: OUTBOX_LIMIT,
 };
 
 const DISPATCH = { pause: true, resume: true, drain: true };
@@ -93,7 +94,6 @@ export class ConnectionDriver implements Driver {
       token: undefined,
       maxFrameBytes: 1 << 20,
       logger: logs.logger,
-      timings: { reconnectDelayMs: (backoffMs) => backoffMs },
     });
     const parent = setup({ actors: { connection } }).createMachine({
       invoke: { id: 'connection', systemId: 'connection', src: 'connection', input: INPUT },
@@ -182,7 +182,11 @@ export class ConnectionDriver implements Driver {
         this.#queue.faults.sendRaw(WORKER, GARBAGE);
         return;
       default:
-        this.#clock.fire(delayOf(event.type, before));
+        if (event.type === RECONNECT) {
+          // The backoff before this attempt, as the walk's earlier events leave it.
+          const { backoffMs } = expectedConnectionPath(this.#events.slice(0, -1), OUTBOX_LIMIT);
+          this.#clock.fireWhere(isReconnectDelay(backoffMs), `reconnect after ${backoffMs} ms`);
+        } else this.#clock.fire(delayOf(event.type));
     }
   }
 
@@ -205,7 +209,7 @@ export class ConnectionDriver implements Driver {
   }
 
   check(snapshot: AnyMachineSnapshot): Promise<void> {
-    const path = expectedConnectionPath(this.#events, INPUT.outboxLimit!);
+    const path = expectedConnectionPath(this.#events, OUTBOX_LIMIT);
     return this.#witness.check(snapshot, path, this.#stalled, this.#clock.pending());
   }
 
@@ -223,9 +227,10 @@ export class ConnectionDriver implements Driver {
 
 type AnyActorRefLogic = Parameters<typeof createActor>[0];
 
-/** The delay a delayed event's timer was set with: the machine's, or the current backoff. */
-function delayOf(type: string, before: AnyMachineSnapshot): number {
+const RECONNECT = 'xstate.after.RECONNECT_DELAY.connection.backoff';
+
+/** The delay a fixed delayed event's timer was set with: the machine's. */
+function delayOf(type: string): number {
   const name = type.split('.')[2]!;
-  if (name === 'RECONNECT_DELAY') return before.context.backoffMs;
   return connectionMachine.implementations.delays[name as 'PING_INTERVAL'] as number;
 }

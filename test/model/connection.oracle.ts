@@ -10,6 +10,7 @@
  */
 import { expect } from 'vitest';
 import type { AnyEventObject } from 'xstate';
+import { DEFAULTS } from '../../machines/defaults.ts';
 
 export type ConnectionStage =
   | 'idle'
@@ -227,3 +228,10 @@ export function connectionValueOf(stage: ConnectionStage): unknown {
       undefined,
     );
 }
+
+/**
+ * Whether a timer is the reconnect's after a backoff of `backoffMs`: the backoff plus 0–30 %
+ * jitter (worker.md). The grace period's timer (no jitter) is never it.
+ */
+export const isReconnectDelay = (backoffMs: number) => (delay: number) =>
+  delay >= backoffMs && delay <= backoffMs * 1.3 && delay !== DEFAULTS.gracePeriodMs;

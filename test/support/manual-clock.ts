@@ -43,10 +43,18 @@ export class ManualClock implements Clock {
 
   /** Fires the one pending timer of `delay` ms; throws when there is none, or more than one. */
   fire(delay: number): void {
-    const due = [...this.#timers].filter(([, timer]) => timer.delay === delay);
+    this.fireWhere((ms) => ms === delay, `${delay} ms`);
+  }
+
+  /**
+   * Fires the one pending timer whose delay `matches` (a delay with jitter), `what` naming it;
+   * throws when there is none, or more than one.
+   */
+  fireWhere(matches: (delay: number) => boolean, what: string): void {
+    const due = [...this.#timers].filter(([, timer]) => matches(timer.delay));
     if (due.length !== 1) {
       throw new Error(
-        `expected one pending ${delay} ms timer, found ${due.length} (pending: ${this.pending().join(', ') || 'none'})`,
+        `expected one pending ${what} timer, found ${due.length} (pending: ${this.pending().join(', ') || 'none'})`,
       );
     }
     const [id, timer] = due[0]!;
