@@ -83,7 +83,12 @@ export class ConnectionWitness {
       const expected = path.frames.at(-1);
       const detail = () => ({ frames: frames(), expected });
       await eventually(() => same(frames(), expected), 'frames', detail);
+      // Keep-alive: a ping while results await confirmation, or after a quiet interval.
+      const pings = () => this.#queue.events.filter(eventIs('ping', (e) => e.connectionId === id));
+      await eventually(() => pings().length === path.pings.at(-1), 'pings', pings);
     }
+    // The state a readiness probe and the SDK read: registered exactly while online.
+    expect(snapshot.hasTag('registered')).toBe(path.stage.startsWith('linked.online'));
     const seen = () => this.#queue.workers().find((w) => w.workerId === this.#workerId);
     if (path.stage.startsWith('linked.online') && !stalled) {
       const dispatch = () =>

@@ -49,6 +49,8 @@ export type ConnectionPath = {
   dropped: number;
   /** The frames the queue must have read on each registration, in order. */
   frames: Signature[][];
+  /** The pings the queue must have had on each registration. */
+  pings: number[];
   /** What the parent heard, in order. */
   notices: AnyEventObject[];
   lines: ExpectedLine[];
@@ -84,6 +86,7 @@ export function expectedConnectionPath(
     shutdown: 'running',
     dropped: 0,
     frames: [],
+    pings: [],
     notices: [],
     lines: [],
   };
@@ -117,12 +120,16 @@ export function expectedConnectionPath(
     p.lines.push(line);
     leave('backoff');
   };
+  /** A ping goes out: its pong will confirm what was sent so far. */
+  const ping = () => {
+    p.stage = 'linked.online.awaitingPong';
+    p.pingMark = p.unconfirmed.length;
+    p.pings[p.pings.length - 1]! += 1;
+  };
   /** Online with nothing unconfirmed: ping at once if something awaits a pong, close if asked. */
   const settle = () => {
-    if (p.unconfirmed.length > 0) {
-      p.stage = 'linked.online.awaitingPong';
-      p.pingMark = p.unconfirmed.length;
-    } else if (p.shutdown === 'delivering') leave('linked.closing');
+    if (p.unconfirmed.length > 0) ping();
+    else if (p.shutdown === 'delivering') leave('linked.closing');
     else p.stage = 'linked.online.quiet';
   };
   /** STOP or the end of the grace period, where the link ends in `end`. */
@@ -173,6 +180,7 @@ export function expectedConnectionPath(
       if (type === 'SOCKET_OPENED') {
         p.connections += 1;
         p.frames.push(['register', ...(p.standing ? [p.standing] : []), ...p.outbox]);
+        p.pings.push(0);
         p.unconfirmed = p.outbox;
         p.outbox = [];
         p.backoffMs = 1_000;
@@ -185,10 +193,8 @@ export function expectedConnectionPath(
       else if (type === 'STOP' || type === 'GRACE_ENDED') {
         stopping(event, 'linked.closing');
         if (p.stage === 'linked.online.quiet' && p.shutdown === 'delivering') settle();
-      } else if (type === PING_INTERVAL && p.stage === 'linked.online.quiet') {
-        p.stage = 'linked.online.awaitingPong';
-        p.pingMark = p.unconfirmed.length;
-      } else if (type === 'PONG' && p.stage === 'linked.online.awaitingPong') {
+      } else if (type === PING_INTERVAL && p.stage === 'linked.online.quiet') ping();
+      else if (type === 'PONG' && p.stage === 'linked.online.awaitingPong') {
         p.unconfirmed = p.unconfirmed.slice(p.pingMark);
         p.pingMark = 0;
         settle();
