@@ -10,7 +10,8 @@ import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { type CapturedLogs, LEVELS } from '../support/log-capture.ts';
-import { type ConnectionPath, connectionValueOf, isReconnectDelay } from './connection.oracle.ts';
+import { type ConnectionPath, isReconnectDelay } from './connection.oracle.ts';
+import { stateValueOf } from './state-value.ts';
 
 export const GARBAGE = 'not json {';
 /** The frame a FRAME_RECEIVED of a walk is: the queue sends it, the parent must get it. */
@@ -58,7 +59,7 @@ export class ConnectionWitness {
     stalled: boolean,
     pending: number[],
   ): Promise<void> {
-    expect(snapshot.matches(connectionValueOf(path.stage) as never), `in ${path.stage}`).toBe(true);
+    expect(snapshot.matches(stateValueOf(path.stage)), `in ${path.stage}`).toBe(true);
     const registrations = () =>
       this.#queue.events.filter(eventIs('worker_registered', (e) => e.workerId === this.#workerId));
     await eventually(() => registrations().length === path.connections, 'registrations');

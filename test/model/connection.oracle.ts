@@ -225,16 +225,6 @@ function standingAfter(standing: ConnectionPath['standing'], type: string) {
   return type === 'resume' ? undefined : standing;
 }
 
-/** The stage as a state value, for `snapshot.matches`. */
-export function connectionValueOf(stage: ConnectionStage): unknown {
-  return stage
-    .split('.')
-    .reduceRight<unknown>(
-      (inner, key) => (inner === undefined ? key : { [key]: inner }),
-      undefined,
-    );
-}
-
 /**
  * Whether a timer is the reconnect's after a backoff of `backoffMs`: the backoff plus 0–30 %
  * jitter (worker.md). The grace period's timer (no jitter) is never it.

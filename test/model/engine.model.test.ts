@@ -16,7 +16,7 @@ import { type EngineHarness, processExists, startEngine } from '../support/engin
 import { LEVELS } from '../support/log-capture.ts';
 import { deferred, until } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
-import { expectedEnginePath, stateValueOf } from './engine.oracle.ts';
+import { expectedEnginePath } from './engine.oracle.ts';
 import {
   ENGINE_EVENTS,
   type Event,
@@ -32,6 +32,7 @@ import { HandledEvents } from './handled.ts';
 import { engineViolations, expectNoViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
+import { stateValueOf } from './state-value.ts';
 import { modelSuite } from './suite.ts';
 
 const H200 = readFileSync(
@@ -131,10 +132,9 @@ class EngineDriver implements Driver {
 
   async check(model: AnyMachineSnapshot): Promise<void> {
     const expected = expectedEnginePath(this.#events, this.#startupTimeoutMs);
-    expect(
-      model.matches(stateValueOf(expected.stage) as never),
-      `the engine in ${expected.stage}`,
-    ).toBe(true);
+    expect(model.matches(stateValueOf(expected.stage)), `the engine in ${expected.stage}`).toBe(
+      true,
+    );
     const sent = this.#trace.sentSoFar().filter((event) => event.type.startsWith('ENGINE_'));
     await until(() => this.#engine.notices().length >= sent.length, 5_000, 'the parent');
     // A broken invariant says in words what went wrong (a second ENGINE_FAILED for a state the

@@ -164,13 +164,3 @@ export function expectedEnginePath(
   }
   return path;
 }
-
-/** The stage as a state value, for `snapshot.matches`. */
-export function stateValueOf(stage: EngineStage): unknown {
-  return stage
-    .split('.')
-    .reduceRight<unknown>(
-      (inner, key) => (inner === undefined ? key : { [key]: inner }),
-      undefined,
-    );
-}

@@ -2,16 +2,19 @@
  * What the outside world must show in each state of the worker model. The real worker may
  * already have moved on (its shutdown runs by itself), so a check asserts what stays true once
  * the state is left, and what only holds while in it (vLLM's health, jobs in flight) only while
- * the real worker is still there.
+ * the real worker is still there. The state itself, the failure's report and the worker's own
+ * lines are checked against where the walk's events must have led (oracle.ts), not the model.
  */
 
 import { expect } from 'vitest';
 import { type AnyMachineSnapshot, matchesState } from 'xstate';
-import type { EngineFailure } from '../../../machines/engine.machine.ts';
-import { failureStatus, type WorkerOutput } from '../../../machines/worker.machine.ts';
+import type { WorkerOutput } from '../../../machines/worker.machine.ts';
 import { processExists } from '../../support/engine-harness.ts';
+import { LEVELS } from '../../support/log-capture.ts';
+import { stateValueOf } from '../state-value.ts';
 import { BACKPRESSURED, type Bookkeeping } from './causes.ts';
-import { FATAL_LINE, TELEMETRY, WORKER_ID, type WorkerSystem } from './system.ts';
+import { WORKER_MESSAGE, type WorkerPath } from './oracle.ts';
+import { TELEMETRY, WORKER_ID, type WorkerSystem } from './system.ts';
 
 /** The real system, and what the driver knows beyond the model's state. */
 export type World = {
@@ -19,6 +22,8 @@ export type World = {
   book: Bookkeeping;
   /** The worker's output, once it has exited. */
   output: () => WorkerOutput | undefined;
+  /** Where the walk's events so far must have led. */
+  expected: WorkerPath;
 };
 
 /** The steps of the shutdown sequence, in order, then the end. */
@@ -27,11 +32,14 @@ const STEPS = ['draining', 'flushing', 'closing', 'reporting', 'stoppingEngine',
 const statuses = (system: WorkerSystem) => system.heartbeats().map((h) => h.status);
 
 export async function checkState(world: World, snapshot: AnyMachineSnapshot, stillThere: boolean) {
-  const { system } = world;
+  const { system, expected } = world;
+  expect(snapshot.matches(stateValueOf(expected.stage)), `the worker in ${expected.stage}`).toBe(
+    true,
+  );
   await system.eventually(() => statuses(system)[0] === 'starting', "the 'starting' heartbeat");
   for (const fact of world.book.facts) await system.eventually(fact.holds, fact.what);
-  const failure = snapshot.context.failure as EngineFailure | undefined;
-  if (failure !== undefined) await failureReported(world, failure);
+  if (expected.failure !== undefined) await failureReported(world, expected.failure);
+  await linesLogged(world);
   if (snapshot.matches('booting')) await booting(system);
   else if (snapshot.matches('online')) await online(world, snapshot, stillThere);
   else await shuttingDown(world, snapshot, stillThere);
@@ -108,14 +116,14 @@ async function shuttingDown(world: World, snapshot: AnyMachineSnapshot, stillThe
   if (step >= 3 && connected) {
     await system.eventually(() => system.queue.workers().length === 0, 'the connection closed');
   }
-  const failed = snapshot.context.failure !== undefined;
+  const failed = world.expected.failure !== undefined;
   if (step === 3 && !failed) {
     await system.eventually(
       () => statuses(system).at(-1) === 'stopping',
       "the 'stopping' heartbeat",
     );
   }
-  if (step >= 4) await stopped(world, snapshot.context.failure);
+  if (step >= 4) await stopped(world);
   if (step === 5) {
     await system.eventually(() => world.output() !== undefined, 'the exit code');
     expect(world.output()?.exitCode).toBe(failed ? 1 : 0);
@@ -123,8 +131,9 @@ async function shuttingDown(world: World, snapshot: AnyMachineSnapshot, stillThe
 }
 
 /** Reported and stopped: `stopping` is the last word, unless a failure was; vLLM is gone. */
-async function stopped(world: World, failure: EngineFailure | undefined) {
+async function stopped(world: World) {
   const { system } = world;
+  const { failure } = world.expected;
   if (failure === undefined) {
     await system.eventually(
       () => statuses(system).at(-1) === 'stopping',
@@ -132,21 +141,57 @@ async function stopped(world: World, failure: EngineFailure | undefined) {
     );
   } else {
     expect(statuses(system)).not.toContain('stopping');
-    expect(statuses(system).at(-1)).toBe(failureStatus(failure));
+    expect(statuses(system).at(-1)).toBe(failure.status);
   }
   const pid = system.vllmPid;
   if (pid !== undefined) await system.eventually(() => !processExists(pid), 'vLLM to exit');
 }
 
 /** The failure heartbeat, with the message that says why. */
-async function failureReported(world: World, failure: EngineFailure) {
-  const status = failureStatus(failure);
-  const message =
-    failure.kind === 'fatal'
-      ? `FATAL vLLM error detected (pattern: CUDA driver version is insufficient): ${FATAL_LINE}`
-      : 'vLLM exited on its own (exit code 1, signal none)';
+async function failureReported(world: World, failure: NonNullable<WorkerPath['failure']>) {
+  const { status, message } = failure;
   await world.system.eventually(
     () => world.system.heartbeats().some((h) => h.status === status && h.error_message === message),
     `the '${status}' heartbeat saying '${message}'`,
+  );
+}
+
+/**
+ * The worker's own lines, in order, as the walk's events call for them; and one line per
+ * registration, the later ones naming the reconnect.
+ */
+async function linesLogged(world: World) {
+  const { system, expected } = world;
+  const entries = () => system.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+  // The queue rejects the job_error of a held job, which it never dispatched (causes.ts):
+  // the worker logs its answer, which is not the walk's frame.
+  const incidental = (msg: string) => /^the queue rejected a frame: .* no such job$/.test(msg);
+  const own = () =>
+    entries().filter((entry) => {
+      const msg = String(entry.msg);
+      return WORKER_MESSAGE.test(msg) && !incidental(msg);
+    });
+  await system.eventually(() => own().length >= expected.lines.length, "the worker's lines");
+  const lines = own();
+  expect(lines.map((line) => line.msg)).toHaveLength(expected.lines.length);
+  for (const [i, line] of expected.lines.entries()) {
+    expect(lines[i]!.level, String(lines[i]!.msg)).toBe(LEVELS[line.level]);
+    if (typeof line.message === 'string') expect(lines[i]!.msg).toBe(line.message);
+    else expect(lines[i]!.msg).toMatch(line.message);
+  }
+  const registered = () =>
+    entries().filter((entry) => String(entry.msg).startsWith('registered with the queue'));
+  await system.eventually(
+    () => registered().length === system.registrations(),
+    'a line per registration',
+  );
+  expect(registered().map((entry) => [entry.level, entry.msg, entry.connections])).toEqual(
+    registered().map((_, i) => [
+      LEVELS.info,
+      i === 0
+        ? 'registered with the queue'
+        : `registered with the queue again after a reconnect (connection ${i + 1})`,
+      i + 1,
+    ]),
   );
 }

@@ -24,6 +24,7 @@ import type { PlannedWalk } from '../planner.ts';
 import type { Driver } from '../runner.ts';
 import { type Bookkeeping, GAVE_UP, makeHappen, shutdownStep } from './causes.ts';
 import { checkState } from './checks.ts';
+import { expectedWorkerPath } from './oracle.ts';
 import { type Setup, WORKER_ID, WorkerSystem } from './system.ts';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -50,11 +51,15 @@ export class WorkerDriver implements Driver {
   readonly #book: Bookkeeping = { facts: [], held: undefined, next: undefined };
   #events: readonly EventObject[] = [];
   #step = 0;
+  /** VLLM_UNHEALTHY_TIMEOUT of the walk's worker, in seconds. */
+  #unhealthyS = 0;
   #output: WorkerOutput | undefined;
 
   async start(recorder: CoverageRecorder, { events }: PlannedWalk): Promise<void> {
     this.#events = events;
-    this.#system = await WorkerSystem.start(setupFor(events), recorder.inspect);
+    const setup = setupFor(events);
+    this.#unhealthyS = setup.unhealthyS;
+    this.#system = await WorkerSystem.start(setup, recorder.inspect);
     void toPromise(this.#system.worker.actor).then((output) => {
       this.#output = output;
     });
@@ -73,7 +78,13 @@ export class WorkerDriver implements Driver {
 
   async check(snapshot: AnyMachineSnapshot): Promise<void> {
     this.#model = snapshot;
-    const world = { system: this.#system, book: this.#book, output: () => this.#output };
+    const caused = this.#events.slice(0, this.#step) as AnyEventObject[];
+    const world = {
+      system: this.#system,
+      book: this.#book,
+      output: () => this.#output,
+      expected: expectedWorkerPath(caused, this.#unhealthyS),
+    };
     const current = this.#system.worker.actor.getSnapshot().value;
     await checkState(world, snapshot, same(current, snapshot.value));
   }
