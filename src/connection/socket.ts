@@ -167,10 +167,9 @@ export function createSocketActor(options: SocketOptions) {
         if (text !== undefined) write(text);
       } else if (command.type === 'PING') {
         if (socket.readyState === WebSocket.OPEN) socket.ping();
-      } else if (socket.readyState === WebSocket.OPEN) {
-        socket.close(1000, 'worker stopping');
-      } else {
-        socket.terminate();
+      } else if (command.type === 'CLOSE') {
+        if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'worker stopping');
+        else socket.terminate();
       }
     });
 
