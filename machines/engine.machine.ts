@@ -87,8 +87,10 @@ export function startupTimeoutFailure(startupTimeoutMs: number): EngineFailure {
   };
 }
 
+type FailureEvent = Extract<EngineEvent, { type: 'PROCESS_LINE_CLASSIFIED' | 'PROCESS_EXITED' }>;
+
 /** What a failure event means; `starting`: before ready, when vLLM's last error is the cause. */
-function failureFrom(event: EngineEvent, starting = false): EngineFailure {
+function failureFrom(event: FailureEvent, starting = false): EngineFailure {
   if (event.type === 'PROCESS_LINE_CLASSIFIED') {
     const label = event.kind === 'fatal' ? 'FATAL' : 'RETRYABLE';
     return {
@@ -98,16 +100,13 @@ function failureFrom(event: EngineEvent, starting = false): EngineFailure {
       line: event.line,
     };
   }
-  if (event.type === 'PROCESS_EXITED') {
-    if (event.error !== undefined) {
-      return { kind: 'crashed', message: `vLLM could not start: ${event.error}` };
-    }
-    const how = `exit code ${event.exitCode ?? 'none'}, signal ${event.signal ?? 'none'}`;
-    // A start-up that ends in an exit (a taken port, a bad flag) says why on its last error line.
-    const cause = starting && event.lastErrorLine !== undefined ? `: ${event.lastErrorLine}` : '';
-    return { kind: 'crashed', message: `vLLM exited on its own (${how})${cause}` };
+  if (event.error !== undefined) {
+    return { kind: 'crashed', message: `vLLM could not start: ${event.error}` };
   }
-  return { kind: 'crashed', message: `vLLM failed (${event.type})` };
+  const how = `exit code ${event.exitCode ?? 'none'}, signal ${event.signal ?? 'none'}`;
+  // A start-up that ends in an exit (a taken port, a bad flag) says why on its last error line.
+  const cause = starting && event.lastErrorLine !== undefined ? `: ${event.lastErrorLine}` : '';
+  return { kind: 'crashed', message: `vLLM exited on its own (${how})${cause}` };
 }
 
 function phaseLog(context: EngineContext, phase: Phase): LogParams {
@@ -123,7 +122,6 @@ function phaseLog(context: EngineContext, phase: Phase): LogParams {
  * change nothing. The worker shuts down and sends STOP.
  */
 const failedState = {
-  tags: ['failed'],
   entry: 'notifyFailed',
   on: { PROCESS_LINE_CLASSIFIED: {}, PROCESS_EXITED: {} },
 } as const;
@@ -371,7 +369,6 @@ export const engineMachine = setup({
         crashed: {
           description:
             'Failed: the process exited on its own; there is nothing left to stop, and nothing more comes from it (its exit is its last word).',
-          tags: ['failed'],
           entry: 'notifyFailed',
           on: { STOP: '#engine.stopped' },
         },

@@ -96,7 +96,7 @@ export function createProcessActor({ settings, logger, vllmLogger }: ProcessOpti
       if (exit !== undefined) report(exit);
       // SIGTERM to vLLM, which stops its own workers; SIGKILL to all of them at once.
       else if (command.type === 'KILL') killGroup();
-      else child.kill('SIGTERM');
+      else if (command.type === 'TERMINATE') child.kill('SIGTERM');
     });
     return () => {
       if (exit === undefined) killGroup();

@@ -16,7 +16,10 @@ import {
   TERMINATE_GRACE,
 } from './engine-walks.ts';
 
-const MODELS_CHECKED = 'xstate.done.actor.0.engine.running.starting.checkingModels';
+export const MODELS_CHECKED = 'xstate.done.actor.0.engine.running.starting.checkingModels';
+
+/** The error line the walk's vLLM prints before it exits on its own (engine.model.test.ts). */
+export const LAST_ERROR_LINE = 'ERROR [api_server.py:1] the walk made vLLM exit';
 
 /** The engine's states, by the path its state value has (`running.starting.spawning`). */
 export type EngineStage =
@@ -67,6 +70,7 @@ function step(
   stage: EngineStage,
   event: AnyEventObject,
   startupTimeoutMs: number,
+  everReady: boolean,
 ): Partial<EnginePath> | undefined {
   const serving = STARTING.has(stage) || stage === 'running.ready' || stage === 'running.unhealthy';
   const stopped = { stage: 'stopped' as const, notices: [{ type: 'ENGINE_STOPPED' }] };
@@ -115,13 +119,16 @@ function step(
         line: event.line,
       });
     }
-    case 'PROCESS_EXITED':
+    case 'PROCESS_EXITED': {
       if (stage.startsWith('running.stopping')) return stopped;
       if (!serving) return undefined;
+      // Before it was ever ready, vLLM's last error line says why it exited (a taken port).
+      const cause = everReady ? '' : `: ${LAST_ERROR_LINE}`;
       return failed('running.crashed', {
         kind: 'crashed',
-        message: `vLLM exited on its own (exit code ${event.exitCode}, signal none)`,
+        message: `vLLM exited on its own (exit code ${event.exitCode}, signal none)${cause}`,
       });
+    }
     case 'HEALTH_LOST':
       if (stage !== 'running.ready') return undefined;
       return {
@@ -156,7 +163,8 @@ export function expectedEnginePath(
 ): EnginePath {
   const path: EnginePath = { stage: 'checkingGpu', notices: [], phases: [] };
   for (const event of events) {
-    const next = step(path.stage, event, startupTimeoutMs);
+    const everReady = path.notices.some((notice) => notice.type === 'ENGINE_READY');
+    const next = step(path.stage, event, startupTimeoutMs, everReady);
     if (next === undefined) continue;
     path.stage = next.stage ?? path.stage;
     path.notices.push(...(next.notices ?? []));
