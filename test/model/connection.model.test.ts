@@ -148,6 +148,10 @@ modelSuite({
     [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, RECONNECT, OPENED, PONG, CLOSED],
     // The grace period ends first: the result is reported undelivered.
     [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, GRACE_ENDED],
+    // Stopped after the grace period ended: closed at once, the result reported undelivered.
+    [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, GRACE_ENDED, STOP],
+    // Offline with the outbox full: a pause changes the standing and drops no result.
+    [CONNECT, OPENED, CLOSED, send(result('a')), send({ type: 'pause' }), send(result('b'))],
     // No pong: the result waits for the next connection.
     [CONNECT, OPENED, send(result('a')), PONG_TIMEOUT, STOP],
     // Refused twice: the backoff doubles.
