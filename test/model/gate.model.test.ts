@@ -29,9 +29,11 @@ import { type CapturedLogs, captureLogs } from '../support/log-capture.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { GateWitness, INVALID_JOB } from './gate.checks.ts';
+import { expectedGatePath } from './gate.oracle.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
+import { stateValueOf } from './state-value.ts';
 import { modelSuite } from './suite.ts';
 
 const job = (id: string, token: number, mode: JobFrame['mode']) => jobFrame(id, token, mode);
@@ -47,6 +49,10 @@ const JOBS = [
   job('c', 3, 'transient'),
 ];
 
+/** The walk's worker: capacity 1, the default backpressure thresholds (0 and 0). */
+const SETTINGS = { capacity: 1, pauseThreshold: 0, resumeThreshold: 0 };
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
 class GateDriver implements Driver {
   #queue!: LocalQueue;
   #worker!: Actor<ReturnType<typeof createWorkerLogic>>;
@@ -61,6 +67,8 @@ class GateDriver implements Driver {
   /** The gate's log lines (refusals are `warn`, re-deliveries `info`). */
   readonly #logs: CapturedLogs = captureLogs('info');
   #refusals!: GateWitness;
+  /** The events the walk caused so far, in order: what gate.oracle.ts reads. */
+  readonly #events: AnyEventObject[] = [];
 
   async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
     this.#recorder = recorder;
@@ -102,6 +110,7 @@ class GateDriver implements Driver {
   }
 
   async cause(event: AnyEventObject): Promise<void> {
+    this.#events.push(event);
     const mark = this.#recorder.mark();
     const gate = this.#worker.system.get('gate')!;
     this.#refusals.next();
@@ -180,6 +189,7 @@ class GateDriver implements Driver {
   }
 
   async check(snapshot: AnyMachineSnapshot): Promise<void> {
+    await this.#checkPath(snapshot);
     const state = describeWorker(this.#worker);
     // The jobs the model runs are the jobs whose handlers run here, but for those told to end.
     const running = Object.entries(snapshot.context.running as Record<string, RunningJob>)
@@ -201,6 +211,31 @@ class GateDriver implements Driver {
     const waitingIds = (jobs: JobFrame[]) => jobs.map((j) => `${j.job_id}@${j.fence_token}`);
     const gate = this.#worker.system.get('gate')!.getSnapshot();
     expect(waitingIds(gate.context.waiting)).toEqual(waitingIds(snapshot.context.waiting));
+  }
+
+  /**
+   * The model's state and records where the walk's events must have led (gate.oracle.ts), and
+   * the handlers started for exactly the runs the gate must have started.
+   */
+  async #checkPath(snapshot: AnyMachineSnapshot): Promise<void> {
+    const expected = expectedGatePath(this.#events, SETTINGS);
+    expect(snapshot.matches(stateValueOf(expected.stage)), `the gate in ${expected.stage}`).toBe(
+      true,
+    );
+    expect(snapshot.hasTag('drained')).toBe(expected.stage === 'drained');
+    const runs = Object.entries(snapshot.context.running as Record<string, RunningJob>).map(
+      ([id, run]) => `${id}@${run.fenceToken}${run.ending ? '!' : ''}`,
+    );
+    const expectedRuns = [...expected.running].map(
+      ([id, run]) => `${id}@${run.token}${run.ending ? '!' : ''}`,
+    );
+    expect(runs.sort(), 'the runs').toEqual(expectedRuns.sort());
+    const line = (jobs: JobFrame[]) => jobs.map((j) => `${j.job_id}@${j.fence_token}`);
+    expect(line(snapshot.context.waiting), 'the waiting line').toEqual(line(expected.waiting));
+    const started = () => same(this.#ledger.started().sort(), [...expected.started].sort());
+    await this.#eventually(started).catch(() => {
+      expect(this.#ledger.started().sort(), 'the runs started').toEqual(expected.started.sort());
+    });
   }
 
   async #eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {

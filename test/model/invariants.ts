@@ -160,6 +160,11 @@ export class RunLedger {
     this.#runs.set(key, (this.#runs.get(key) ?? 0) + 1);
   }
 
+  /** The runs started, `id@token`, each once, in the order they first started. */
+  started(): string[] {
+    return [...this.#runs.keys()];
+  }
+
   violations(): string[] {
     return [...this.#runs]
       .filter(([, count]) => count > 1)

@@ -1,0 +1,145 @@
+/**
+ * Where the gate must be after a walk's events, from the events alone: written from
+ * protocol.md and worker.md (a job runs in a free slot or waits in a line as long as the
+ * capacity, else it is refused; a job seen under its token or a newer one is not run again; a
+ * newer token replaces the run; pause and resume by backpressure or by request; an unhealthy
+ * vLLM pauses dispatch and starts nothing; a drain refuses the line and ends once nothing runs),
+ * not from machines/gate.machine.ts. The walk's model is the machine itself, so a wrong guard,
+ * target or record moves the model and the worker together and their states still agree; this
+ * does not move with them (issue 20).
+ */
+import type { AnyEventObject } from 'xstate';
+import type { JobFrame } from '../../machines/types.ts';
+
+export type GateStage =
+  | 'accepting'
+  | 'paused'
+  | 'unhealthy.wasAccepting'
+  | 'unhealthy.wasPaused'
+  | 'draining'
+  | 'drained';
+
+export type GateRun = { token: number; mode: JobFrame['mode']; ending: boolean };
+
+export type GatePath = {
+  stage: GateStage;
+  running: Map<string, GateRun>;
+  /** The line, oldest first. */
+  waiting: JobFrame[];
+  /** Each run started, `id@token`, in order. */
+  started: string[];
+};
+
+/** The gate's settings as the walk's worker has them. */
+export type GateSettings = { capacity: number; pauseThreshold: number; resumeThreshold: number };
+
+export function expectedGatePath(events: readonly AnyEventObject[], s: GateSettings): GatePath {
+  const p: GatePath = { stage: 'accepting', running: new Map(), waiting: [], started: [] };
+  /** The token of each job's latest settlement (ended, replaced, or revoked while waiting). */
+  const settled = new Map<string, number>();
+  const start = (job: JobFrame) => {
+    p.running.set(job.job_id, { token: job.fence_token, mode: job.mode, ending: false });
+    p.started.push(`${job.job_id}@${job.fence_token}`);
+  };
+  const seen = (job: JobFrame) => {
+    const tokens = [
+      p.running.get(job.job_id)?.token,
+      settled.get(job.job_id),
+      ...p.waiting.filter((w) => w.job_id === job.job_id).map((w) => w.fence_token),
+    ];
+    return tokens.some((token) => token !== undefined && token >= job.fence_token);
+  };
+  const unhealthy = () => p.stage.startsWith('unhealthy');
+  const draining = () => p.stage === 'draining' || p.stage === 'drained';
+  /** Nothing runs in a drain: it is over. */
+  const drainedIfIdle = () => {
+    if (p.stage === 'draining' && p.running.size === 0) p.stage = 'drained';
+  };
+  const endAll = () => {
+    for (const run of p.running.values()) run.ending = true;
+  };
+
+  for (const event of events) {
+    switch (event.type) {
+      case 'JOB_OFFERED': {
+        const job = event.job as JobFrame;
+        if (draining() || seen(job)) break;
+        if (unhealthy()) break; // refused
+        const run = p.running.get(job.job_id);
+        if (run !== undefined) {
+          // A newer dispatch: the old run ends, the new one starts in its slot.
+          settled.set(job.job_id, run.token);
+          start(job);
+        } else if (p.running.size < s.capacity) start(job);
+        else if (p.waiting.length < s.capacity) {
+          p.waiting = [...p.waiting.filter((w) => w.job_id !== job.job_id), job];
+        }
+        break;
+      }
+      case 'JOB_ENDED': {
+        const run = p.running.get(event.jobId);
+        if (run === undefined || run.token !== event.fenceToken) break;
+        p.running.delete(event.jobId);
+        settled.set(event.jobId, run.token);
+        // The next in line takes the slot, unless vLLM is unhealthy or the gate drains.
+        const [next, ...rest] = p.waiting;
+        if (next !== undefined && !unhealthy() && !draining()) {
+          p.waiting = rest;
+          start(next);
+        }
+        drainedIfIdle();
+        break;
+      }
+      case 'JOB_REVOKED': {
+        const waiting = p.waiting.find((w) => w.job_id === event.jobId);
+        const run = p.running.get(event.jobId);
+        if (run !== undefined) run.ending = true;
+        else if (waiting !== undefined) {
+          p.waiting = p.waiting.filter((w) => w !== waiting);
+          settled.set(waiting.job_id, waiting.fence_token);
+        }
+        break;
+      }
+      case 'INTERRUPT_JOBS':
+      case 'FAIL_JOBS':
+        endAll();
+        break;
+      case 'ABANDON_JOBS':
+        endAll();
+        p.waiting = [];
+        break;
+      case 'DRAIN':
+        if (!draining()) {
+          p.stage = 'draining';
+          p.waiting = [];
+          drainedIfIdle();
+        }
+        break;
+      case 'BACKPRESSURE_READING':
+        if (p.stage === 'accepting' && event.waiting > s.pauseThreshold) p.stage = 'paused';
+        else if (p.stage === 'paused' && event.waiting <= s.resumeThreshold) p.stage = 'accepting';
+        break;
+      case 'PAUSE_REQUESTED':
+        if (p.stage === 'accepting') p.stage = 'paused';
+        if (p.stage === 'unhealthy.wasAccepting') p.stage = 'unhealthy.wasPaused';
+        break;
+      case 'RESUME_REQUESTED':
+        if (p.stage === 'paused') p.stage = 'accepting';
+        if (p.stage === 'unhealthy.wasPaused') p.stage = 'unhealthy.wasAccepting';
+        break;
+      case 'ENGINE_UNHEALTHY':
+        if (p.stage === 'accepting') p.stage = 'unhealthy.wasAccepting';
+        if (p.stage === 'paused') p.stage = 'unhealthy.wasPaused';
+        break;
+      case 'ENGINE_RECOVERED':
+        if (unhealthy()) {
+          p.stage = p.stage === 'unhealthy.wasAccepting' ? 'accepting' : 'paused';
+          // The line starts into the slots that came free meanwhile, oldest first.
+          while (p.waiting.length > 0 && p.running.size < s.capacity) start(p.waiting.shift()!);
+        }
+        break;
+      // JOB_REJECTED changes nothing the gate holds.
+    }
+  }
+  return p;
+}
