@@ -1,8 +1,8 @@
 /**
- * `npm run test:mutation`: StrykerJS mutates the machines and runs the model walks alone
- * (vitest.model.config.ts) against each mutant; test/model/mutation-score.ts then writes the
- * committed score and survivors (reports/mutation/summary.json) that CI checks, also when the
- * score is under `thresholds.break` (the script still fails then).
+ * `npm run test:mutation` (test/model/mutation-run.ts): StrykerJS mutates the machines, one
+ * group of files at a time, and runs the model walks alone (vitest.model.config.ts, the
+ * group's suites) against each mutant; test/model/mutation-score.ts then writes the committed
+ * score and survivors (reports/mutation/summary.json) that CI checks against the threshold.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
@@ -27,7 +27,8 @@ export default {
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { logTests: false },
-  thresholds: { high: 90, low: 85, break: 85 },
+  // The threshold is the score over all of machines/ (mutation-score.ts check), not a group's.
+  thresholds: { high: 90, low: 85, break: null },
   tempDirName: '.stryker-tmp',
   // No tsconfig to rewrite: the walks run TypeScript through vitest, and Stryker's rewrite calls
   // the TypeScript 5 API, which TypeScript 7 (this project's) does not have.

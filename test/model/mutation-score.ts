@@ -40,6 +40,8 @@ export type Summary = {
   score: number;
   counts: Record<string, number>;
   files: string[];
+  /** Each file's score, in percent, one decimal (as `score`, over its mutants alone). */
+  scores: Record<string, number>;
   /** Each surviving (or uncovered) mutant: `line:column mutator → replacement`, by file. */
   survivors: Record<string, string[]>;
 };
@@ -52,7 +54,9 @@ function summarize(): Summary {
   const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
   const counts: Record<string, number> = {};
   const survivors: Record<string, string[]> = {};
+  const scores: Record<string, number> = {};
   for (const [file, { mutants }] of Object.entries(report.files)) {
+    scores[file] = scoreOf(mutants.map((m) => m.status));
     for (const m of mutants) {
       counts[m.status] = (counts[m.status] ?? 0) + 1;
       if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
@@ -64,12 +68,24 @@ function summarize(): Summary {
       ];
     }
   }
-  const valid = Object.entries(counts).filter(([status]) => !INVALID.has(status));
-  const total = valid.reduce((sum, [, n]) => sum + n, 0);
-  const detected = valid.reduce((sum, [status, n]) => sum + (DETECTED.has(status) ? n : 0), 0);
-  const score = total === 0 ? 0 : Math.round((detected / total) * 1000) / 10;
+  const statuses = Object.entries(counts).flatMap(([status, n]) => Array(n).fill(status));
   const files = Object.keys(report.files).sort();
-  return { threshold: report.thresholds.low, score, counts, files, survivors };
+  const sortedScores = Object.fromEntries(files.map((file) => [file, scores[file]!]));
+  return {
+    threshold: report.thresholds.low,
+    score: scoreOf(statuses),
+    counts,
+    files,
+    scores: sortedScores,
+    survivors,
+  };
+}
+
+/** Killed and timed-out mutants over all valid ones, in percent, one decimal. */
+function scoreOf(statuses: readonly string[]): number {
+  const valid = statuses.filter((status) => !INVALID.has(status));
+  const detected = valid.filter((status) => DETECTED.has(status)).length;
+  return valid.length === 0 ? 100 : Math.round((detected / valid.length) * 1000) / 10;
 }
 
 /**
