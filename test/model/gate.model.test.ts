@@ -307,6 +307,7 @@ function stateKey(snapshot: AnyMachineSnapshot): string {
 }
 
 modelSuite({
+  longWalks: true,
   machine: gateMachine,
   input: { capacity: 1 },
   events: [
