@@ -10,13 +10,14 @@
  * The socket itself is the `socket` actor (src/connection/socket.ts); it reports SOCKET_* and
  * FRAME_* events and accepts TRANSMIT, PING and CLOSE.
  */
-import { type AnyActorRef, assign, enqueueActions, or, raise, sendParent, setup } from 'xstate';
+import { type AnyActorRef, assign, or, raise, sendParent, setup } from 'xstate';
 import { DEFAULTS } from './defaults.ts';
 import {
   type Held,
   isOutcome,
   jobIdOf,
   requeue,
+  requeueDrops,
   type Standing,
   standingAfter,
   stash,
@@ -113,6 +114,15 @@ function whenStopping(end: '#connection.closed' | '#connection.linked.closing') 
   } as const;
 }
 
+/** A result pushed out of the full outbox: the `droppedTotal`-th since the worker started. */
+function droppedLog(held: Held, frame: OutboundFrame | undefined, droppedTotal: number): LogParams {
+  return {
+    level: 'warn',
+    message: `outbox full: dropped the oldest of ${held.outboxLimit} results kept while offline`,
+    fields: { dropped_total: droppedTotal, job_id: jobIdOf(frame) },
+  };
+}
+
 function undeliveredLog(frame: OutboundFrame): LogParams {
   const jobId = jobIdOf(frame);
   return {
@@ -130,6 +140,21 @@ function toSocket(self: AnyActorRef, command: SocketCommand): void {
   // Stryker disable next-line OptionalChaining: only states inside `linked`, where it lives, send
   self.getSnapshot().children.socket?.send(command);
 }
+
+/**
+ * The link is gone: what no pong confirmed goes back to the outbox, ahead of what waits there;
+ * each result that overflows the outbox is logged, as one a SEND pushes out is.
+ */
+const REQUEUE = [
+  {
+    type: 'log',
+    params: ({ context }: { context: ConnectionContext }) =>
+      requeueDrops(context).map((frame, i) =>
+        droppedLog(context, frame, context.outboxDropped + i + 1),
+      ),
+  },
+  'requeueUnconfirmed',
+] as const;
 
 export const connectionMachine = setup({
   types: {
@@ -201,7 +226,11 @@ export const connectionMachine = setup({
       type: 'QUEUE_FRAME_REJECTED',
       rejection: params.rejection,
     })),
-    log: actionNotProvided('connection', 'log') as (_: unknown, params: LogParams) => void,
+    /** One line, or one per result. */
+    log: actionNotProvided('connection', 'log') as (
+      _: unknown,
+      params: LogParams | readonly LogParams[],
+    ) => void,
   },
   actors: {
     socket: callbackNotProvided<SocketCommand>('connection', 'socket'),
@@ -258,14 +287,8 @@ export const connectionMachine = setup({
         actions: [
           {
             type: 'log',
-            params: ({ context }) => ({
-              level: 'warn',
-              message: `outbox full: dropped the oldest of ${context.outboxLimit} results kept while offline`,
-              fields: {
-                dropped_total: context.outboxDropped + 1,
-                job_id: jobIdOf(context.outbox[0]),
-              },
-            }),
+            params: ({ context }) =>
+              droppedLog(context, context.outbox[0], context.outboxDropped + 1),
           },
           { type: 'stash', params: ({ event }) => ({ frame: event.frame }) },
         ],
@@ -297,7 +320,7 @@ export const connectionMachine = setup({
         SOCKET_CLOSED: {
           target: 'backoff',
           actions: [
-            'requeueUnconfirmed',
+            ...REQUEUE,
             {
               type: 'log',
               // The queue's close code and reason say why (an unknown config, a replaced worker).
@@ -353,7 +376,7 @@ export const connectionMachine = setup({
                 PONG_TIMEOUT: {
                   target: '#connection.backoff',
                   actions: [
-                    'requeueUnconfirmed',
+                    ...REQUEUE,
                     {
                       type: 'log',
                       params: { level: 'warn', message: 'no pong from the queue: reconnecting' },
@@ -397,11 +420,7 @@ export const connectionMachine = setup({
       type: 'final',
       entry: [
         // Each result the queue may not have is named, by job id, before the parent hears of it.
-        enqueueActions(({ context, enqueue }) => {
-          for (const frame of undelivered(context)) {
-            enqueue({ type: 'log', params: undeliveredLog(frame) });
-          }
-        }),
+        { type: 'log', params: ({ context }) => undelivered(context).map(undeliveredLog) },
         'notifyClosed',
       ],
     },

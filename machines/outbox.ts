@@ -57,6 +57,12 @@ export function stash(
   return withOutbox(held, [...held.outbox, frame]);
 }
 
+/** The results `requeue` pushes out of a full outbox, oldest first (each must be logged). */
+export function requeueDrops(held: Held): OutboundFrame[] {
+  const kept = [...held.unconfirmed, ...held.outbox];
+  return kept.slice(0, Math.max(0, kept.length - held.outboxLimit));
+}
+
 /** The link is gone: what no pong confirmed goes out again after the next register. */
 export function requeue(held: Held): Partial<Held> {
   return { ...withOutbox(held, [...held.unconfirmed, ...held.outbox]), unconfirmed: [] };

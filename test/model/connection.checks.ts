@@ -10,7 +10,7 @@ import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { type CapturedLogs, LEVELS } from '../support/log-capture.ts';
-import { type ConnectionPath, isReconnectDelay } from './connection.oracle.ts';
+import { type ConnectionPath, isReconnectDelay, signature } from './connection.oracle.ts';
 import { stateValueOf } from './state-value.ts';
 
 export const GARBAGE = 'not json {';
@@ -20,10 +20,6 @@ export const PROBE = {
   job_id: 'probe',
   reason: 'a frame from the queue',
 } as const;
-
-/** A frame as the queue's log is compared: its type, and the job it is about. */
-const signature = (frame: { type: string; job_id?: string }) =>
-  frame.job_id === undefined ? frame.type : `${frame.type}:${frame.job_id}`;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

@@ -27,7 +27,7 @@ import { captureLogs } from '../support/log-capture.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { ConnectionWitness, GARBAGE, PROBE } from './connection.checks.ts';
-import { expectedConnectionPath, isReconnectDelay } from './connection.oracle.ts';
+import { expectedConnectionPath, isReconnectDelay, RECONNECT } from './connection.oracle.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { standingViolations, type Told } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
@@ -226,8 +226,6 @@ export class ConnectionDriver implements Driver {
 }
 
 type AnyActorRefLogic = Parameters<typeof createActor>[0];
-
-const RECONNECT = 'xstate.after.RECONNECT_DELAY.connection.backoff';
 
 /** The delay a fixed delayed event's timer was set with: the machine's. */
 function delayOf(type: string): number {

@@ -148,6 +148,9 @@ modelSuite({
     [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, RECONNECT, OPENED, PONG, CLOSED],
     // The grace period ends first: the result is reported undelivered.
     [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, STOP, GRACE_ENDED],
+    // The link drops with two results unconfirmed and room for one: the older is dropped, and
+    // logged as dropped.
+    [CONNECT, OPENED, send(result('a')), send(result('b')), CLOSED, STOP],
     // Stopped after the grace period ended: closed at once, the result reported undelivered.
     [CONNECT, OPENED, send(result('a')), CLOSED, GRACE, GRACE_ENDED, STOP],
     // Offline with the outbox full: a pause changes the standing and drops no result.

@@ -16,7 +16,7 @@ function harness(outboxLimit: number) {
   });
   const connection = connectionMachine.provide({
     actors: { socket },
-    actions: { log: (_, params) => logs.push(params) },
+    actions: { log: (_, params) => logs.push(...[params].flat()) },
   });
   const parent = setup({ actors: { connection } }).createMachine({
     invoke: {
