@@ -243,7 +243,7 @@ export const connectionMachine = setup({
     delivering: ({ context }) => context.shutdown === 'delivering',
     late: ({ context }) => context.shutdown === 'late',
     /** Nothing is held for the queue: results neither waiting nor unconfirmed. */
-    // Stryker disable next-line ArithmeticOperator: one of the two is always empty (the outbox goes out with the register; unconfirmed results go back to it when the link drops)
+    // Stryker disable next-line ArithmeticOperator: where STOP reads it (opening, online, backoff) one of the two is empty: the outbox goes out with the register, unconfirmed results go back to it when the link drops
     nothingHeld: ({ context }) => context.outbox.length + context.unconfirmed.length === 0,
     /** The queue answered the close frame (any close but 1006, which means it did not). */
     answeredClose: (_, params: { code: number }) => params.code !== ABNORMAL_CLOSURE,

@@ -11,7 +11,7 @@ import { eventIs, type LocalQueue } from '../../src/tools/queue/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { type CapturedLogs, LEVELS } from '../support/log-capture.ts';
 import { type ConnectionPath, isReconnectDelay, signature } from './connection.oracle.ts';
-import { stateValueOf } from './state-value.ts';
+import { expectLines, same, stateValueOf } from './expect.ts';
 
 export const GARBAGE = 'not json {';
 /** The frame a FRAME_RECEIVED of a walk is: the queue sends it, the parent must get it. */
@@ -20,8 +20,6 @@ export const PROBE = {
   job_id: 'probe',
   reason: 'a frame from the queue',
 } as const;
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The connection machine's own lines (the socket's warnings, with a url, are not its). */
 const MACHINE_LINE =
@@ -108,13 +106,6 @@ export class ConnectionWitness {
     const lines = this.#logs
       .entries()
       .filter((entry) => MACHINE_LINE.test(String(entry.msg)) || entry.level === LEVELS.error);
-    expect(lines).toHaveLength(path.lines.length);
-    for (const [i, line] of path.lines.entries()) {
-      const entry = lines[i]!;
-      expect(entry.level, String(entry.msg)).toBe(LEVELS[line.level]);
-      if (typeof line.message === 'string') expect(entry.msg).toBe(line.message);
-      else expect(entry.msg).toMatch(line.message);
-      expect(entry).toMatchObject(line.fields ?? {});
-    }
+    expectLines(lines, path.lines);
   }
 }

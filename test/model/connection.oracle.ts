@@ -11,6 +11,7 @@
 import { expect } from 'vitest';
 import type { AnyEventObject } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
+import type { ExpectedLine } from './expect.ts';
 
 export type ConnectionStage =
   | 'idle'
@@ -23,13 +24,6 @@ export type ConnectionStage =
 
 /** A frame as the queue's log shows it: its type, and the job it is about. */
 export type Signature = string;
-
-/** A line the connection logs: level, message (a pattern where it names a close code), fields. */
-export type ExpectedLine = {
-  level: 'warn' | 'error';
-  message: string | RegExp;
-  fields?: Record<string, unknown>;
-};
 
 export type ConnectionPath = {
   stage: ConnectionStage;

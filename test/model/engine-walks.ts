@@ -12,6 +12,7 @@ export type Event<T extends EngineEvent['type']> = Extract<EngineEvent, { type: 
 /** Actor-done and delayed events, as the engine machine names them. */
 export const GPU_CHECKED = 'xstate.done.actor.0.engine.checkingGpu';
 export const HEALTHY = 'xstate.done.actor.0.engine.running.starting.waitingForHealth';
+export const MODELS_CHECKED = 'xstate.done.actor.0.engine.running.starting.checkingModels';
 export const MODELS_FAILED = 'xstate.error.actor.0.engine.running.starting.checkingModels';
 export const STARTUP_TIMEOUT = 'xstate.after.STARTUP_TIMEOUT.engine.running.starting';
 export const TERMINATE_GRACE = 'xstate.after.KILL_GRACE.engine.running.stopping.terminating';

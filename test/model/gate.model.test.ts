@@ -17,6 +17,7 @@ import {
   type EventObject,
   fromCallback,
 } from 'xstate';
+import { DEFAULTS } from '../../machines/defaults.ts';
 import { gateMachine } from '../../machines/gate.machine.ts';
 import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
@@ -24,16 +25,17 @@ import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue
 import { instantEngine } from '../../src/worker/instant-engine.ts';
 import { createWorkerLogic } from '../../src/worker/logic.ts';
 import { describeWorker } from '../../src/worker/state.ts';
+import { eventually } from '../support/eventually.ts';
 import { jobFrame } from '../support/job-frame.ts';
 import { type CapturedLogs, captureLogs } from '../support/log-capture.ts';
 import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
+import { same, stateValueOf } from './expect.ts';
 import { GateWitness, INVALID_JOB } from './gate.checks.ts';
 import { expectedGatePath } from './gate.oracle.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
-import { stateValueOf } from './state-value.ts';
 import { modelSuite } from './suite.ts';
 
 const job = (id: string, token: number, mode: JobFrame['mode']) => jobFrame(id, token, mode);
@@ -49,9 +51,13 @@ const JOBS = [
   job('c', 3, 'transient'),
 ];
 
-/** The walk's worker: capacity 1, the default backpressure thresholds (0 and 0). */
-const SETTINGS = { capacity: 1, pauseThreshold: 0, resumeThreshold: 0 };
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** The walk's worker: capacity 1, the default backpressure thresholds. */
+const CAPACITY = 1;
+const SETTINGS = {
+  capacity: CAPACITY,
+  pauseThreshold: DEFAULTS.pauseThreshold,
+  resumeThreshold: DEFAULTS.resumeThreshold,
+};
 
 class GateDriver implements Driver {
   #queue!: LocalQueue;
@@ -96,7 +102,7 @@ class GateDriver implements Driver {
     });
     this.#worker = createActor(logic, {
       id: 'worker',
-      input: { workerId: 'w-gate', configId: 'cfg', capacity: 1 },
+      input: { workerId: 'w-gate', configId: 'cfg', capacity: CAPACITY },
       inspect: (event) => {
         recorder.inspect(event);
         const sent = event.type === '@xstate.event' ? event.event : undefined;
@@ -202,10 +208,12 @@ class GateDriver implements Driver {
     expect(real).toEqual(running);
     const seen = () => this.#queue.workers().find((w) => w.workerId === 'w-gate');
     if (snapshot.matches('paused') || snapshot.matches('unhealthy'))
-      await this.#eventually(() => seen()?.paused === true);
-    if (snapshot.matches('accepting')) await this.#eventually(() => seen()?.paused === false);
+      await eventually(() => seen()?.paused === true, 'the queue told to pause', seen);
+    if (snapshot.matches('accepting')) {
+      await eventually(() => seen()?.paused === false, 'the queue told to resume', seen);
+    }
     if (snapshot.matches('draining') || snapshot.matches('drained')) {
-      await this.#eventually(() => seen()?.draining === true);
+      await eventually(() => seen()?.draining === true, 'the queue told to drain', seen);
     }
     // Jobs waiting for a slot: the same line, in the same order.
     const waitingIds = (jobs: JobFrame[]) => jobs.map((j) => `${j.job_id}@${j.fence_token}`);
@@ -232,18 +240,8 @@ class GateDriver implements Driver {
     expect(runs.sort(), 'the runs').toEqual(expectedRuns.sort());
     const line = (jobs: JobFrame[]) => jobs.map((j) => `${j.job_id}@${j.fence_token}`);
     expect(line(snapshot.context.waiting), 'the waiting line').toEqual(line(expected.waiting));
-    const started = () => same(this.#ledger.started().sort(), [...expected.started].sort());
-    await this.#eventually(started).catch(() => {
-      expect(this.#ledger.started().sort(), 'the runs started').toEqual(expected.started.sort());
-    });
-  }
-
-  async #eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error('the queue never saw what the state promises');
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    const started = () => this.#ledger.started();
+    await eventually(() => same(started(), expected.started), 'the runs started', started);
   }
 
   async invariants(): Promise<string[]> {
@@ -309,7 +307,7 @@ function stateKey(snapshot: AnyMachineSnapshot): string {
 modelSuite({
   longWalks: true,
   machine: gateMachine,
-  input: { capacity: 1 },
+  input: { capacity: CAPACITY },
   events: [
     ...JOBS.map(offered),
     ...JOBS.map(ended),

@@ -7,6 +7,7 @@
  * the actor in between fails the walk.
  */
 import type { EventObject, InspectionEvent, StateValue } from 'xstate';
+import { same } from './expect.ts';
 
 export type Handled = {
   event: EventObject;
@@ -20,8 +21,6 @@ type Inspectable = { getSnapshot?: () => { value?: StateValue; machine?: { id: s
 
 const machineIdOf = (ref: unknown) =>
   (ref as Inspectable | undefined)?.getSnapshot?.()?.machine?.id;
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export class HandledEvents {
   readonly machineId: string;

@@ -73,7 +73,8 @@ function summarize(): Summary {
   const sortedScores = Object.fromEntries(files.map((file) => [file, scores[file]!]));
   return {
     threshold: report.thresholds.low,
-    score: scoreOf(statuses),
+    // No valid mutant at all is no measure, not a perfect one.
+    score: statuses.some((status) => !INVALID.has(status)) ? scoreOf(statuses) : 0,
     counts,
     files,
     scores: sortedScores,

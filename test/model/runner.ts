@@ -8,6 +8,7 @@
 import type { AnyEventObject, AnyMachineSnapshot, EventObject, StateValue } from 'xstate';
 import type { TestModel } from 'xstate/graph';
 import type { CoverageRecorder } from './coverage.ts';
+import { same } from './expect.ts';
 import { expectNoViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 
@@ -35,8 +36,6 @@ export interface Driver {
   invariants(): string[] | Promise<string[]>;
   stop(): Promise<void>;
 }
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Polls until the real actor reaches `value`; states are reached asynchronously. */
 async function settle(driver: Driver, value: StateValue, timeoutMs: number): Promise<void> {

@@ -11,7 +11,7 @@ import { type AnyMachineSnapshot, matchesState } from 'xstate';
 import type { WorkerOutput } from '../../../machines/worker.machine.ts';
 import { processExists } from '../../support/engine-harness.ts';
 import { LEVELS } from '../../support/log-capture.ts';
-import { stateValueOf } from '../state-value.ts';
+import { expectLines, stateValueOf } from '../expect.ts';
 import { BACKPRESSURED, type Bookkeeping } from './causes.ts';
 import { WORKER_MESSAGE, type WorkerPath } from './oracle.ts';
 import { TELEMETRY, WORKER_ID, type WorkerSystem } from './system.ts';
@@ -172,13 +172,7 @@ async function linesLogged(world: World) {
       return WORKER_MESSAGE.test(msg) && !incidental(msg);
     });
   await system.eventually(() => own().length >= expected.lines.length, "the worker's lines");
-  const lines = own();
-  expect(lines.map((line) => line.msg)).toHaveLength(expected.lines.length);
-  for (const [i, line] of expected.lines.entries()) {
-    expect(lines[i]!.level, String(lines[i]!.msg)).toBe(LEVELS[line.level]);
-    if (typeof line.message === 'string') expect(lines[i]!.msg).toBe(line.message);
-    else expect(lines[i]!.msg).toMatch(line.message);
-  }
+  expectLines(own(), expected.lines);
   const registered = () =>
     entries().filter((entry) => String(entry.msg).startsWith('registered with the queue'));
   await system.eventually(

@@ -19,6 +19,7 @@ import {
 import type { WorkerOutput } from '../../../machines/worker.machine.ts';
 import { processExists } from '../../support/engine-harness.ts';
 import type { CoverageRecorder } from '../coverage.ts';
+import { same } from '../expect.ts';
 import { heartbeatViolations, wireViolations } from '../invariants.ts';
 import type { PlannedWalk } from '../planner.ts';
 import type { Driver } from '../runner.ts';
@@ -26,8 +27,6 @@ import { type Bookkeeping, GAVE_UP, makeHappen, shutdownStep } from './causes.ts
 import { checkState } from './checks.ts';
 import { expectedWorkerPath } from './oracle.ts';
 import { type Setup, WORKER_ID, WorkerSystem } from './system.ts';
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * The timers the walk's events wait for, short; the others long enough never to fire (a

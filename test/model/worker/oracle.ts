@@ -7,6 +7,7 @@
  * (issue 20).
  */
 import type { AnyEventObject } from 'xstate';
+import type { ExpectedLine } from '../expect.ts';
 import { GAVE_UP, shutdownStep } from './causes.ts';
 import { FATAL_LINE } from './system.ts';
 
@@ -22,15 +23,12 @@ export type WorkerStage =
   | 'shuttingDown.stoppingEngine'
   | 'exited';
 
-/** A line the worker machine logs: pino's level name, and its message (or a pattern). */
-export type WorkerLine = { level: 'info' | 'warn' | 'error'; message: string | RegExp };
-
 export type WorkerPath = {
   stage: WorkerStage;
   /** The failure heartbeat's status and message, once vLLM failed. */
   failure: { status: 'fatal' | 'error'; message: string } | undefined;
   /** The worker machine's own lines, in order (registrations aside: they come by themselves). */
-  lines: WorkerLine[];
+  lines: ExpectedLine[];
 };
 
 /** What vLLM's failure is, as the walk causes it (worker/causes.ts), and how it is reported. */
@@ -44,9 +42,31 @@ const FAILURES: Record<string, NonNullable<WorkerPath['failure']>> = {
   crashed: { status: 'error', message: 'vLLM exited on its own (exit code 1, signal none)' },
 };
 
+/** Events that change nothing the worker shows here: timers and readings it acts on by itself. */
+const IGNORED = new Set(['HEARTBEAT_DUE', 'BACKPRESSURE_READING', 'QUEUE_CONNECTED']);
+/** The other events the walks cause, where a branch above does not apply in the state. */
+const KNOWN = new Set([
+  'xstate.done.actor.engine',
+  'ENGINE_READY',
+  'ENGINE_FAILED',
+  'ENGINE_UNHEALTHY',
+  'ENGINE_RECOVERED',
+  GAVE_UP,
+  'QUEUE_FRAME',
+  'QUEUE_FRAME_REJECTED',
+  'SHUTDOWN_REQUESTED',
+  'GATE_DRAINED',
+  'CONNECTION_CLOSED',
+  shutdownStep('after', 'draining'),
+  shutdownStep('done', 'flushing'),
+  shutdownStep('error', 'flushing'),
+  shutdownStep('done', 'reporting'),
+  shutdownStep('error', 'reporting'),
+]);
+
 /** The steps a second signal cuts short, and the line that says which wait ended. */
-function secondSignal(stage: WorkerStage): { to: WorkerStage; line: WorkerLine } {
-  const line = (what: string): WorkerLine => ({
+function secondSignal(stage: WorkerStage): { to: WorkerStage; line: ExpectedLine } {
+  const line = (what: string): ExpectedLine => ({
     level: 'warn',
     message: `second signal: not waiting for ${what}`,
   });
@@ -70,13 +90,16 @@ export function expectedWorkerPath(
   const shuttingDown = () => p.stage.startsWith('shuttingDown');
   for (const event of events) {
     const { type } = event;
+    if (IGNORED.has(type)) continue;
     if (type === 'xstate.done.actor.engine') {
       p.stage = 'exited';
     } else if (type === 'ENGINE_READY' && at('booting')) {
       p.stage = 'online.serving';
     } else if (type === 'ENGINE_FAILED' && p.stage !== 'exited') {
-      p.failure = FAILURES[event.failure.kind];
-      p.lines.push({ level: 'error', message: p.failure!.message });
+      const failure = FAILURES[event.failure.kind];
+      if (failure === undefined) throw new Error(`no walk fails vLLM so: ${event.failure.kind}`);
+      p.failure = failure;
+      p.lines.push({ level: 'error', message: failure.message });
       if (up()) p.stage = 'shuttingDown.draining';
     } else if (type === 'ENGINE_UNHEALTHY' && at('online.serving')) {
       p.stage = 'online.degraded.waiting';
@@ -124,6 +147,8 @@ export function expectedWorkerPath(
       (type === shutdownStep('done', 'reporting') || type === shutdownStep('error', 'reporting'))
     ) {
       p.stage = 'shuttingDown.stoppingEngine';
+    } else if (!KNOWN.has(type)) {
+      throw new Error(`the worker oracle does not know ${type}`);
     }
   }
   return p;
