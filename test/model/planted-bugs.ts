@@ -34,7 +34,9 @@ export const BUGS: Bug[] = [
     from: 'running !== undefined && running >= token',
     to: 'running !== undefined && running > token',
     walks: 'test/model/gate.model.test.ts',
-    fails: 'job a@1 ran 2 times under one token',
+    // The gate oracle (gate.oracle.ts) sees the duplicate queued before the run ledger sees
+    // it run twice.
+    fails: "the waiting line: expected [ 'a@1' ] to deeply equal []",
   },
   {
     name: 'conn-standing',
@@ -42,7 +44,8 @@ export const BUGS: Bug[] = [
     from: "  if (standing === 'drain') return standing;\n",
     to: '',
     walks: 'test/model/connection.model.test.ts',
-    fails: 'connection 2: job_result before the standing drain',
+    // The connection oracle (connection.oracle.ts) expects the drain right after the register.
+    fails: 'frames: not so after 5000 ms: {"frames":["register"],"expected":["register","drain"]}',
   },
   {
     name: 'job-frame-token',
