@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 const root = join(import.meta.dirname, '../..');
 const dir = join(root, 'reports/mutation');
 const REPORT = join(dir, 'mutation.json');
+const INCREMENTAL = join(dir, 'stryker-incremental.json');
 const SUMMARY = join(dir, 'summary.json');
 
 type Mutant = {
@@ -118,6 +119,19 @@ async function uncovered(summary: Summary): Promise<string[]> {
     .filter((file) => !covered.has(file) && !excluded.includes(file) && hasCode(file));
 }
 
+/**
+ * The mutated files whose code changed since the committed results were measured (the
+ * incremental file keeps each file's source): their score is of code that is gone.
+ */
+function stale(): string[] {
+  const incremental = JSON.parse(readFileSync(INCREMENTAL, 'utf8')) as {
+    files: Record<string, { source: string }>;
+  };
+  return Object.entries(incremental.files)
+    .filter(([file, { source }]) => readFileSync(join(root, file), 'utf8') !== source)
+    .map(([file]) => file);
+}
+
 const mode = process.argv[2];
 if (mode === 'summarize') {
   const summary = summarize();
@@ -136,6 +150,13 @@ if (mode === 'summarize') {
   if (missing.length > 0) {
     console.log(
       `the summary leaves out ${missing.length} file(s) Stryker mutates: ${missing.join(', ')}; run npm run test:mutation over all of them`,
+    );
+  }
+  const changed = stale();
+  if (changed.length > 0) {
+    // A warning, not a failure: a run takes a while, and the next one measures the change.
+    console.log(
+      `warning: changed since their mutants were last run: ${changed.join(', ')}; npm run test:mutation measures them again`,
     );
   }
   process.exit(ok ? 0 : 1);
