@@ -70,8 +70,10 @@ class GateDriver implements Driver {
   readonly #ending = new Set<string>();
   /** Jobs the gate has handed the connection a `job_error` for, since the last offer. */
   readonly #refused = new Set<string>();
-  /** The gate's log lines (refusals are `warn`, re-deliveries `info`). */
-  readonly #logs: CapturedLogs = captureLogs('info');
+  /** The gate's log lines (refusals are `warn`, re-deliveries `info`, starts `debug`). */
+  readonly #logs: CapturedLogs = captureLogs('debug');
+  /** How often the gate told its parent, the worker, that it has drained. */
+  #drainedNotices = 0;
   #refusals!: GateWitness;
   /** The events the walk caused so far, in order: what gate.oracle.ts reads. */
   readonly #events: AnyEventObject[] = [];
@@ -106,6 +108,7 @@ class GateDriver implements Driver {
       inspect: (event) => {
         recorder.inspect(event);
         const sent = event.type === '@xstate.event' ? event.event : undefined;
+        if (sent?.type === 'GATE_DRAINED') this.#drainedNotices += 1;
         if (sent?.type === 'SEND' && sent.frame?.type === 'job_error') {
           this.#refused.add(sent.frame.job_id);
         }
@@ -242,6 +245,25 @@ class GateDriver implements Driver {
     expect(line(snapshot.context.waiting), 'the waiting line').toEqual(line(expected.waiting));
     const started = () => this.#ledger.started();
     await eventually(() => same(started(), expected.started), 'the runs started', started);
+    // Each start said at debug level; no job actor outlives its run; the parent told of a drain.
+    const said = (msg: string) => this.#logs.entries().filter((entry) => entry.msg === msg);
+    const starts = said('job started').map((entry) => `${entry.job_id}@${entry.fence_token}`);
+    expect(starts, 'the start lines').toEqual(expected.started);
+    const gate = this.#worker.system.get('gate')!.getSnapshot();
+    const actors = Object.keys(gate.children).filter((id) => id.startsWith('job:'));
+    expect(actors.sort(), 'the job actors').toEqual(
+      [...expected.running.keys()].map((id) => `job:${id}`).sort(),
+    );
+    await eventually(
+      () => this.#drainedNotices === expected.drainedNotices,
+      'GATE_DRAINED told to the worker',
+      () => this.#drainedNotices,
+    );
+    const revocations = [
+      ...said('revoked job removed from the waiting line: it will not run'),
+      ...said('revocation for a job not running here: nothing to stop'),
+    ];
+    expect(revocations.length, 'the revocation lines').toBe(expected.revocationLines.length);
   }
 
   async invariants(): Promise<string[]> {
@@ -259,6 +281,8 @@ class GateDriver implements Driver {
 }
 
 const offered = (job: JobFrame) => ({ type: 'JOB_OFFERED', job });
+const backpressure = (waiting: number) => ({ type: 'BACKPRESSURE_READING', waiting });
+const revoked = (jobId: string) => ({ type: 'JOB_REVOKED', jobId });
 
 const ended = (job: JobFrame) => ({
   type: 'JOB_ENDED',
@@ -313,9 +337,9 @@ modelSuite({
     ...JOBS.map(ended),
     { type: 'BACKPRESSURE_READING', waiting: 0 },
     { type: 'BACKPRESSURE_READING', waiting: 3 },
-    { type: 'JOB_REVOKED', jobId: 'a' },
-    { type: 'JOB_REVOKED', jobId: 'b' },
-    { type: 'JOB_REVOKED', jobId: 'c' },
+    revoked('a'),
+    revoked('b'),
+    revoked('c'),
     {
       type: 'JOB_REJECTED',
       rejection: { ok: false, reason: 'invalid_fields', preview: '', detail: '', jobId: 'x' },
@@ -331,5 +355,29 @@ modelSuite({
   scenarios: [
     // A transient job dispatched with a token runs to its result, which carries token 0.
     [offered(JOBS[3]!), ended(JOBS[3]!)],
+    // Written from worker.md, not planned on the machine: a transition the machine lost would
+    // take its walk out of the plan, and these still ask for it.
+    // Backpressure stays over the threshold: dispatch stays paused.
+    [backpressure(3), backpressure(3), backpressure(0)],
+    // A job waits; vLLM turns unhealthy; the running one ends; on recovery the waiting one runs.
+    [
+      offered(JOBS[0]!),
+      offered(JOBS[2]!),
+      { type: 'ENGINE_UNHEALTHY' },
+      ended(JOBS[0]!),
+      { type: 'ENGINE_RECOVERED' },
+    ],
+    // A newer dispatch of a waiting job takes its place in the line.
+    [offered(JOBS[2]!), offered(JOBS[0]!), offered(JOBS[1]!), ended(JOBS[2]!)],
+    // Paused and unhealthy: a pause or resume meanwhile is what holds once vLLM recovers.
+    [{ type: 'ENGINE_UNHEALTHY' }, { type: 'PAUSE_REQUESTED' }, { type: 'ENGINE_RECOVERED' }],
+    [
+      { type: 'PAUSE_REQUESTED' },
+      { type: 'ENGINE_UNHEALTHY' },
+      { type: 'RESUME_REQUESTED' },
+      { type: 'ENGINE_RECOVERED' },
+    ],
+    // A revocation of a job the worker does not hold; a drain asked twice is answered twice.
+    [revoked('c'), { type: 'DRAIN' }, { type: 'DRAIN' }],
   ],
 });

@@ -28,13 +28,24 @@ export type GatePath = {
   waiting: JobFrame[];
   /** Each run started, `id@token`, in order. */
   started: string[];
+  /** How often the parent was told the gate has drained. */
+  drainedNotices: number;
+  /** The `info` lines a revocation of a job not running leaves, in order. */
+  revocationLines: string[];
 };
 
 /** The gate's settings as the walk's worker has them. */
 export type GateSettings = { capacity: number; pauseThreshold: number; resumeThreshold: number };
 
 export function expectedGatePath(events: readonly AnyEventObject[], s: GateSettings): GatePath {
-  const p: GatePath = { stage: 'accepting', running: new Map(), waiting: [], started: [] };
+  const p: GatePath = {
+    stage: 'accepting',
+    running: new Map(),
+    waiting: [],
+    started: [],
+    drainedNotices: 0,
+    revocationLines: [],
+  };
   /** The token of each job's latest settlement (ended, replaced, or revoked while waiting). */
   const settled = new Map<string, number>();
   const start = (job: JobFrame) => {
@@ -53,7 +64,9 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
   const draining = () => p.stage === 'draining' || p.stage === 'drained';
   /** Nothing runs in a drain: it is over. */
   const drainedIfIdle = () => {
-    if (p.stage === 'draining' && p.running.size === 0) p.stage = 'drained';
+    if (p.stage !== 'draining' || p.running.size > 0) return;
+    p.stage = 'drained';
+    p.drainedNotices += 1;
   };
   const endAll = () => {
     for (const run of p.running.values()) run.ending = true;
@@ -97,7 +110,8 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
         else if (waiting !== undefined) {
           p.waiting = p.waiting.filter((w) => w !== waiting);
           settled.set(waiting.job_id, waiting.fence_token);
-        }
+          p.revocationLines.push('revoked job removed from the waiting line: it will not run');
+        } else p.revocationLines.push('revocation for a job not running here: nothing to stop');
         break;
       }
       case 'INTERRUPT_JOBS':
@@ -109,6 +123,8 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
         p.waiting = [];
         break;
       case 'DRAIN':
+        // Drained already, it says so again: whoever asks is told.
+        if (p.stage === 'drained') p.drainedNotices += 1;
         if (!draining()) {
           p.stage = 'draining';
           p.waiting = [];
