@@ -37,6 +37,16 @@ export type GatePath = {
 /** The gate's settings as the walk's worker has them. */
 export type GateSettings = { capacity: number; pauseThreshold: number; resumeThreshold: number };
 
+/** Where a pause, a resume or vLLM's loss of health takes the gate from each stage it moves. */
+const MOVES: Record<
+  'PAUSE_REQUESTED' | 'RESUME_REQUESTED' | 'ENGINE_UNHEALTHY',
+  Partial<Record<GateStage, GateStage>>
+> = {
+  PAUSE_REQUESTED: { accepting: 'paused', 'unhealthy.wasAccepting': 'unhealthy.wasPaused' },
+  RESUME_REQUESTED: { paused: 'accepting', 'unhealthy.wasPaused': 'unhealthy.wasAccepting' },
+  ENGINE_UNHEALTHY: { accepting: 'unhealthy.wasAccepting', paused: 'unhealthy.wasPaused' },
+};
+
 export function expectedGatePath(events: readonly AnyEventObject[], s: GateSettings): GatePath {
   const p: GatePath = {
     stage: 'accepting',
@@ -136,16 +146,9 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
         else if (p.stage === 'paused' && event.waiting <= s.resumeThreshold) p.stage = 'accepting';
         break;
       case 'PAUSE_REQUESTED':
-        if (p.stage === 'accepting') p.stage = 'paused';
-        if (p.stage === 'unhealthy.wasAccepting') p.stage = 'unhealthy.wasPaused';
-        break;
       case 'RESUME_REQUESTED':
-        if (p.stage === 'paused') p.stage = 'accepting';
-        if (p.stage === 'unhealthy.wasPaused') p.stage = 'unhealthy.wasAccepting';
-        break;
       case 'ENGINE_UNHEALTHY':
-        if (p.stage === 'accepting') p.stage = 'unhealthy.wasAccepting';
-        if (p.stage === 'paused') p.stage = 'unhealthy.wasPaused';
+        p.stage = MOVES[event.type as keyof typeof MOVES][p.stage] ?? p.stage;
         break;
       case 'ENGINE_RECOVERED':
         if (unhealthy()) {
