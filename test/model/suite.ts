@@ -183,13 +183,27 @@ function unplanned(machine: AnyStateMachine): string[] {
 }
 
 export function modelSuite(spec: ModelSpec): void {
-  const { machine, model, walks, pairs, excluded } = planModel(spec);
+  const name = spec.part === undefined ? spec.machine.id : `${spec.machine.id}.${spec.part}`;
+  const title = `${name} machine, walked against the real actors`;
+  let plan: ReturnType<typeof planModel>;
+  try {
+    plan = planModel(spec);
+  } catch (error) {
+    // A scenario the machine cannot take (a transition or guard lost) fails as a walk does,
+    // not as a file that could not load: the machine is wrong, not the suite.
+    describe(title, () => {
+      it('plans its walks and scenarios on the machine', () => {
+        throw error;
+      });
+    });
+    return;
+  }
+  const { machine, model, walks, pairs, excluded } = plan;
   const { walkPairs = true } = spec;
   const recorder = new CoverageRecorder(spec.machine, spec.incidental, spec.recurring);
   plannedByMachine.set(machine.id, [...(plannedByMachine.get(machine.id) ?? []), ...walks]);
 
-  const name = spec.part === undefined ? machine.id : `${machine.id}.${spec.part}`;
-  describe(`${name} machine, walked against the real actors`, () => {
+  describe(title, () => {
     // The events a suite lists are what the real world can cause: one the model takes nowhere
     // (a transition lost, a guard that never holds) would otherwise just drop out of the walks.
     it('every event it lists is taken by some walk', () => {
