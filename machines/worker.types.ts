@@ -3,7 +3,7 @@
  * events and output, the heartbeat status of a failure, the line of each registration.
  */
 import { DEFAULTS } from './defaults.ts';
-import type { EngineFailure } from './engine.machine.ts';
+import type { EngineFailure, EngineInput } from './engine.machine.ts';
 import type { GateInput } from './gate.types.ts';
 import type { FrameRejection, LogParams, QueueFrame } from './types.ts';
 
@@ -21,6 +21,8 @@ export type WorkerInput = {
   startupTimeoutMs?: number;
   /** VLLM_UNHEALTHY_TIMEOUT: running jobs are given up after vLLM is unhealthy this long, in ms. Default 60 000 ms. */
   unhealthyTimeoutMs?: number;
+  /** Settled jobs the gate remembers to recognise re-deliveries. Default 1 000 (no setting). */
+  settledMemory?: number;
 };
 
 export type WorkerContext = {
@@ -127,20 +129,13 @@ export function otherFrameLog(frame: QueueFrame): LogParams {
     : { level: 'debug', message: 'the queue acknowledged an uploaded result', fields: { frame } };
 }
 
-/** The engine's input: VLLM_STARTUP_TIMEOUT where it is set. */
-export function engineInput(settings: WorkerInput): { startupTimeoutMs?: number } {
-  return settings.startupTimeoutMs === undefined
-    ? {}
-    : { startupTimeoutMs: settings.startupTimeoutMs };
+/** The engine's input: VLLM_STARTUP_TIMEOUT (the engine's default where it is not set). */
+export function engineInput(settings: WorkerInput): EngineInput {
+  return { startupTimeoutMs: settings.startupTimeoutMs };
 }
 
-/** The gate's input: the capacity, and the backpressure thresholds where they are set. */
+/** The gate's input: the capacity, the backpressure thresholds and the memory of settled jobs. */
 export function gateInput(settings: WorkerInput): GateInput {
-  return {
-    capacity: settings.capacity,
-    ...(settings.pauseThreshold === undefined ? {} : { pauseThreshold: settings.pauseThreshold }),
-    ...(settings.resumeThreshold === undefined
-      ? {}
-      : { resumeThreshold: settings.resumeThreshold }),
-  };
+  const { capacity, pauseThreshold, resumeThreshold, settledMemory } = settings;
+  return { capacity, pauseThreshold, resumeThreshold, memorySize: settledMemory };
 }
