@@ -118,10 +118,8 @@ export const gateMachine = setup({
   actors: { job: jobMachine, lightJob: lightJobLogic(lightWorkNotProvided('gate', 'lightJob')) },
   guards: {
     isRedelivery: ({ context }, params: OfferParams) => isRedelivery(context, params.job),
-    supersedesRun: ({ context }, params: OfferParams) => {
-      const running = context.running[params.job.job_id]?.fenceToken;
-      return running !== undefined && running < params.job.fence_token;
-    },
+    /** Taken after isRedelivery: a run of the job that runs here has an older token. */
+    supersedesRun: ({ context }, params: OfferParams) => params.job.job_id in context.running,
     hasFreeSlot: ({ context }) => entryCount(context.running) < context.capacity,
     hasWaitingRoom: ({ context }) => context.waiting.length < context.capacity,
     isCurrentRun: ({ context }, params: { jobId: string; fenceToken: number }) =>

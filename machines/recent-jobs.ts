@@ -24,13 +24,20 @@ type Chunk = {
 export type RecentJobs = {
   /** Settlements so far. An entry is remembered while fewer than `size` came after it. */
   readonly count: number;
-  /** The newest settlements, oldest first; closed into a chunk when CHUNK_SIZE long. */
+  /** The newest settlements, oldest first; closed into a chunk when chunkSize(size) long. */
   readonly open: readonly Entry[];
   /** Closed chunks, oldest first; dropped once every entry in them is forgotten. */
   readonly chunks: readonly Chunk[];
 };
 
-const CHUNK_SIZE = 64;
+/**
+ * Settlements per closed chunk: a sixteenth of the memory (63 of 1 000), so what is held past
+ * the last `size` (the open chunk and the oldest chunk's forgotten entries) stays under an eighth
+ * of it, and a small memory closes a chunk at every settlement or few.
+ */
+function chunkSize(size: number): number {
+  return Math.ceil(size / 16);
+}
 
 /** Most characters of job ids remembered: 1 Mi (about 2 MiB). 40 ids of 8 MB had held 750 MB. */
 export const MAX_ID_CHARS = 1024 * 1024;
@@ -53,7 +60,7 @@ export function remember(
 ): RecentJobs {
   const count = recent.count + 1;
   const open = [...recent.open, { jobId, fenceToken, seq: recent.count }];
-  if (open.length < CHUNK_SIZE && charsOf(open) < CHUNK_CHARS) {
+  if (open.length < chunkSize(size) && charsOf(open) < CHUNK_CHARS) {
     return { count, open, chunks: recent.chunks };
   }
   const chunks = [...recent.chunks, close(open)].filter((chunk) => count - chunk.newest <= size);

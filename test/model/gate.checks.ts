@@ -77,8 +77,10 @@ const isDraining = (s: AnyMachineSnapshot) => s.matches('draining') || s.matches
 export class GateWitness {
   readonly #steps: readonly Step[];
   #step = 0;
-  /** Per job, the newest token it ran under or was revoked under while waiting. */
-  readonly #settled = new Map<string, number>();
+  /** Each run that ended or was replaced, each job revoked while waiting, `id@token`, in order. */
+  readonly #settlements: Array<{ jobId: string; token: number }> = [];
+  /** How many settlements the gate remembers (README: the last 1 000). */
+  readonly #memorySize: number;
   /** Frames and log lines the refusals so far must have produced, one signature each. */
   readonly #frames: string[] = [];
   readonly #lines: string[] = [];
@@ -86,8 +88,9 @@ export class GateWitness {
   readonly #ends: string[] = [];
 
   /** `steps`: the walk's model path, the initial state first. */
-  constructor(steps: readonly Step[]) {
+  constructor(steps: readonly Step[], memorySize: number) {
     this.#steps = steps;
+    this.#memorySize = memorySize;
   }
 
   /** The walk causes its next event: what that step refuses joins the expectations. */
@@ -116,7 +119,9 @@ export class GateWitness {
     const revoked = (event as { jobId?: string }).jobId;
     const withdrawn = waitingOf(before).find((job) => job.job_id === revoked);
     if (event.type === 'JOB_REVOKED' && withdrawn) this.#settle(revoked!, withdrawn.fence_token);
-    for (const [id, run] of Object.entries(runsOf(after))) this.#settle(id, run.fenceToken);
+    for (const [id, run] of Object.entries(runsOf(before))) {
+      if (runsOf(after)[id]?.fenceToken !== run.fenceToken) this.#settle(id, run.fenceToken);
+    }
   }
 
   /**
@@ -152,7 +157,7 @@ export class GateWitness {
   }
 
   #settle(jobId: string, token: number): void {
-    this.#settled.set(jobId, Math.max(token, this.#settled.get(jobId) ?? token));
+    this.#settlements.push({ jobId, token });
   }
 
   /** The jobs this step refuses, each with why. */
@@ -171,10 +176,14 @@ export class GateWitness {
     return admitted ? [] : [{ job, reason: 'at_capacity' as const }];
   }
 
-  /** A re-delivery: the gate has seen the job under this token or a newer one. */
+  /**
+   * A re-delivery: the job runs or waits under this token or a newer one, or settled under one
+   * among the last settlements the gate remembers.
+   */
   #seen(before: AnyMachineSnapshot, job: JobFrame): boolean {
+    const remembered = this.#settlements.slice(-this.#memorySize);
     const tokens = [
-      this.#settled.get(job.job_id),
+      remembered.findLast((entry) => entry.jobId === job.job_id)?.token,
       runsOf(before)[job.job_id]?.fenceToken,
       ...waitingOf(before)
         .filter((w) => w.job_id === job.job_id)

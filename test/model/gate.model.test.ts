@@ -19,6 +19,7 @@ import {
 } from 'xstate';
 import { DEFAULTS } from '../../machines/defaults.ts';
 import { gateMachine } from '../../machines/gate.machine.ts';
+import type { RecentJobs } from '../../machines/recent-jobs.ts';
 import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import { eventIs, type LocalQueue, startLocalQueue } from '../../src/tools/queue/index.ts';
@@ -32,7 +33,7 @@ import { deferred } from '../support/sdk-worker.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { same, stateValueOf } from './expect.ts';
 import { GateWitness, INVALID_JOB } from './gate.checks.ts';
-import { expectedGatePath } from './gate.oracle.ts';
+import { expectedGatePath, type GateSettings } from './gate.oracle.ts';
 import { RunLedger, wireViolations } from './invariants.ts';
 import type { PlannedWalk } from './planner.ts';
 import type { Driver } from './runner.ts';
@@ -51,15 +52,20 @@ const JOBS = [
   job('c', 3, 'transient'),
 ];
 
-/** The walk's worker: capacity 1, the default backpressure thresholds. */
+/** The walk's worker: capacity 1, the default backpressure thresholds and memory. */
 const CAPACITY = 1;
-const SETTINGS = {
+const SETTINGS: GateSettings = {
   capacity: CAPACITY,
   pauseThreshold: DEFAULTS.pauseThreshold,
   resumeThreshold: DEFAULTS.resumeThreshold,
+  memorySize: DEFAULTS.settledMemory,
 };
 
+/** A suite's jobs (the frames the queue sends) and its worker's gate settings. */
+type Part = { jobs: readonly JobFrame[]; settings: GateSettings };
+
 class GateDriver implements Driver {
+  readonly #part: Part;
   #queue!: LocalQueue;
   #worker!: Actor<ReturnType<typeof createWorkerLogic>>;
   #recorder!: CoverageRecorder;
@@ -78,9 +84,13 @@ class GateDriver implements Driver {
   /** The events the walk caused so far, in order: what gate.oracle.ts reads. */
   readonly #events: AnyEventObject[] = [];
 
+  constructor(part: Part) {
+    this.#part = part;
+  }
+
   async start(recorder: CoverageRecorder, walk: PlannedWalk): Promise<void> {
     this.#recorder = recorder;
-    this.#refusals = new GateWitness(walk.path.steps);
+    this.#refusals = new GateWitness(walk.path.steps, this.#part.settings.memorySize);
     this.#queue = await startLocalQueue();
     const logic = createWorkerLogic({
       url: `${this.#queue.wsUrl}/ws`,
@@ -104,7 +114,12 @@ class GateDriver implements Driver {
     });
     this.#worker = createActor(logic, {
       id: 'worker',
-      input: { workerId: 'w-gate', configId: 'cfg', capacity: CAPACITY },
+      input: {
+        workerId: 'w-gate',
+        configId: 'cfg',
+        capacity: this.#part.settings.capacity,
+        settledMemory: this.#part.settings.memorySize,
+      },
       inspect: (event) => {
         recorder.inspect(event);
         const sent = event.type === '@xstate.event' ? event.event : undefined;
@@ -126,7 +141,8 @@ class GateDriver implements Driver {
     switch (event.type) {
       case 'JOB_OFFERED': {
         const { job_id, fence_token } = event.job as JobFrame;
-        const frame = JOBS.find((j) => j.job_id === job_id && j.fence_token === fence_token)!;
+        const { jobs } = this.#part;
+        const frame = jobs.find((j) => j.job_id === job_id && j.fence_token === fence_token)!;
         const after = this.#queue.events.lastSeq;
         this.#refused.clear();
         this.#queue.faults.sendRaw('w-gate', JSON.stringify(frame));
@@ -229,7 +245,8 @@ class GateDriver implements Driver {
    * the handlers started for exactly the runs the gate must have started.
    */
   async #checkPath(snapshot: AnyMachineSnapshot): Promise<void> {
-    const expected = expectedGatePath(this.#events, SETTINGS);
+    const { settings } = this.#part;
+    const expected = expectedGatePath(this.#events, settings);
     expect(snapshot.matches(stateValueOf(expected.stage)), `the gate in ${expected.stage}`).toBe(
       true,
     );
@@ -243,7 +260,8 @@ class GateDriver implements Driver {
     expect(runs.sort(), 'the runs').toEqual(expectedRuns.sort());
     const line = (jobs: JobFrame[]) => jobs.map((j) => `${j.job_id}@${j.fence_token}`);
     expect(line(snapshot.context.waiting), 'the waiting line').toEqual(line(expected.waiting));
-    const started = () => this.#ledger.started();
+    // Every start, in order: a job runs again only once the gate has forgotten it.
+    const started = () => this.#ledger.starts();
     await eventually(() => same(started(), expected.started), 'the runs started', started);
     // Each start said at debug level; no job actor outlives its run; the parent told of a drain.
     const said = (msg: string) => this.#logs.entries().filter((entry) => entry.msg === msg);
@@ -264,12 +282,18 @@ class GateDriver implements Driver {
       ...said('revocation for a job not running here: nothing to stop'),
     ];
     expect(revocations.length, 'the revocation lines').toBe(expected.revocationLines.length);
+    // What the gate holds to recognise re-deliveries stays bounded by the memory it was given.
+    const held = heldSettlements(gate.context.settled);
+    expect(held, 'the settlements the gate holds').toBeLessThanOrEqual(2 * settings.memorySize);
   }
 
   async invariants(): Promise<string[]> {
+    // Within the memory no job runs twice under one token; a forgotten one runs again (its
+    // starts, repeats included, are checked against the oracle at every step).
+    const forgets = this.#part.settings.memorySize < DEFAULTS.settledMemory;
     return [
       ...wireViolations(this.#queue, 'w-gate'),
-      ...this.#ledger.violations(),
+      ...(forgets ? [] : this.#ledger.violations()),
       ...(await this.#refusals.violations(this.#queue, 'w-gate', this.#logs)),
     ];
   }
@@ -318,14 +342,32 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   return true;
 }
 
-/** What the guards read: the state, the runs (and which were told to end), the line, memory. */
+/** Every entry of the gate's memory, forgotten or not, oldest first. */
+function entriesOf(recent: RecentJobs): Array<{ jobId: string; fenceToken: number; seq: number }> {
+  return [...recent.chunks.flatMap((chunk) => Object.values(chunk.jobs)), ...recent.open];
+}
+
+/** The settlements the gate's memory holds, those past its size included. */
+function heldSettlements(recent: RecentJobs): number {
+  return entriesOf(recent).length;
+}
+
+/**
+ * What the guards read: the state, the runs (and which were told to end), the line, and the
+ * settlements remembered, in order (a count of settlements would make every re-run a new state).
+ */
 function stateKey(snapshot: AnyMachineSnapshot): string {
-  const { running, waiting, settled } = snapshot.context;
+  const { running, waiting, settled, memorySize } = snapshot.context;
   const runs = Object.entries(running as Record<string, RunningJob>).map(
     ([id, run]) => `${id}@${run.fenceToken}${run.ending ? '!' : ''}`,
   );
   const line = (waiting as JobFrame[]).map((j) => `${j.job_id}@${j.fence_token}`);
-  return JSON.stringify([snapshot.value, runs.sort(), line, settled]);
+  const recent = settled as RecentJobs;
+  const remembered = entriesOf(recent)
+    .filter((entry) => recent.count - entry.seq <= memorySize)
+    .sort((a, b) => a.seq - b.seq)
+    .map((entry) => `${entry.jobId}@${entry.fenceToken}`);
+  return JSON.stringify([snapshot.value, runs.sort(), line, remembered]);
 }
 
 modelSuite({
@@ -351,7 +393,7 @@ modelSuite({
   serializeState: stateKey,
   restless: (snapshot) =>
     Object.values(snapshot.context.running as Record<string, RunningJob>).some((run) => run.ending),
-  driver: () => new GateDriver(),
+  driver: () => new GateDriver({ jobs: JOBS, settings: SETTINGS }),
   scenarios: [
     // A transient job dispatched with a token runs to its result, which carries token 0.
     [offered(JOBS[3]!), ended(JOBS[3]!)],
@@ -379,5 +421,46 @@ modelSuite({
     ],
     // A revocation of a job the worker does not hold; a drain asked twice is answered twice.
     [revoked('c'), { type: 'DRAIN' }, { type: 'DRAIN' }],
+  ],
+});
+
+/**
+ * A small memory (two settlements) on three jobs: a job settled more than two settlements ago
+ * is forgotten and runs again when re-delivered under the same token; one within the last two
+ * is still a re-delivery. What the gate holds stays bounded as settlements go on.
+ */
+const REMEMBERED = [job('p', 1, 'persisted'), job('q', 0, 'transient'), job('r', 2, 'persisted')];
+const SMALL_MEMORY: GateSettings = { ...SETTINGS, memorySize: 2 };
+const [P, Q, R] = REMEMBERED as [JobFrame, JobFrame, JobFrame];
+const JOB_EVENTS = ['JOB_OFFERED', 'JOB_ENDED', 'JOB_REVOKED'];
+
+modelSuite({
+  machine: gateMachine,
+  part: 'memory',
+  longWalks: true,
+  // The default suite walks every pair; this one adds what only forgetting reaches.
+  walkPairs: false,
+  input: { capacity: CAPACITY, memorySize: SMALL_MEMORY.memorySize },
+  events: [
+    ...REMEMBERED.map(offered),
+    ...REMEMBERED.map(ended),
+    ...REMEMBERED.map((j) => revoked(j.job_id)),
+  ],
+  // Jobs only: the default suite walks pause, resume, drain, vLLM's health and the rest.
+  filterEvents: (snapshot, event) => JOB_EVENTS.includes(event.type) && causable(snapshot, event),
+  serializeState: stateKey,
+  restless: (snapshot) =>
+    Object.values(snapshot.context.running as Record<string, RunningJob>).some((run) => run.ending),
+  driver: () => new GateDriver({ jobs: REMEMBERED, settings: SMALL_MEMORY }),
+  scenarios: [
+    // p, q and r settle; p, then q, three settlements back each, are forgotten and run again;
+    // p, two back, is still a re-delivery; r, three back, runs again, and after it p.
+    [
+      ...[P, Q, R, P, Q].flatMap((j) => [offered(j), ended(j)]),
+      offered(P),
+      offered(R),
+      ended(R),
+      offered(P),
+    ],
   ],
 });

@@ -34,8 +34,16 @@ export type GatePath = {
   revocationLines: string[];
 };
 
-/** The gate's settings as the walk's worker has them. */
-export type GateSettings = { capacity: number; pauseThreshold: number; resumeThreshold: number };
+/**
+ * The gate's settings as the walk's worker has them; `memorySize`: the settlements remembered to
+ * recognise a re-delivery (README: the last 1 000), an older one is forgotten and runs again.
+ */
+export type GateSettings = {
+  capacity: number;
+  pauseThreshold: number;
+  resumeThreshold: number;
+  memorySize: number;
+};
 
 /** Where a pause, a resume or vLLM's loss of health takes the gate from each stage it moves. */
 const MOVES: Record<
@@ -56,8 +64,12 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
     drainedNotices: 0,
     revocationLines: [],
   };
-  /** The token of each job's latest settlement (ended, replaced, or revoked while waiting). */
-  const settled = new Map<string, number>();
+  /** Each settlement (a run ended or replaced, a job revoked while waiting), oldest first. */
+  const settlements: Array<{ jobId: string; token: number }> = [];
+  const settle = (jobId: string, token: number) => settlements.push({ jobId, token });
+  /** The token of the job's latest settlement among the last `memorySize`. */
+  const remembered = (jobId: string) =>
+    settlements.slice(-s.memorySize).findLast((entry) => entry.jobId === jobId)?.token;
   const start = (job: JobFrame) => {
     p.running.set(job.job_id, { token: job.fence_token, mode: job.mode, ending: false });
     p.started.push(`${job.job_id}@${job.fence_token}`);
@@ -65,7 +77,7 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
   const seen = (job: JobFrame) => {
     const tokens = [
       p.running.get(job.job_id)?.token,
-      settled.get(job.job_id),
+      remembered(job.job_id),
       ...p.waiting.filter((w) => w.job_id === job.job_id).map((w) => w.fence_token),
     ];
     return tokens.some((token) => token !== undefined && token >= job.fence_token);
@@ -91,7 +103,7 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
         const run = p.running.get(job.job_id);
         if (run !== undefined) {
           // A newer dispatch: the old run ends, the new one starts in its slot.
-          settled.set(job.job_id, run.token);
+          settle(job.job_id, run.token);
           start(job);
         } else if (p.running.size < s.capacity) start(job);
         else if (p.waiting.length < s.capacity) {
@@ -103,7 +115,7 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
         const run = p.running.get(event.jobId);
         if (run === undefined || run.token !== event.fenceToken) break;
         p.running.delete(event.jobId);
-        settled.set(event.jobId, run.token);
+        settle(event.jobId, run.token);
         // The next in line takes the slot, unless vLLM is unhealthy or the gate drains.
         const [next, ...rest] = p.waiting;
         if (next !== undefined && !unhealthy() && !draining()) {
@@ -119,7 +131,7 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
         if (run !== undefined) run.ending = true;
         else if (waiting !== undefined) {
           p.waiting = p.waiting.filter((w) => w !== waiting);
-          settled.set(waiting.job_id, waiting.fence_token);
+          settle(waiting.job_id, waiting.fence_token);
           p.revocationLines.push('revoked job removed from the waiting line: it will not run');
         } else p.revocationLines.push('revocation for a job not running here: nothing to stop');
         break;

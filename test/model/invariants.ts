@@ -153,16 +153,18 @@ function secondOutcomes(sent: Sent[], received: Received[]): string[] {
 /** The runs the fake handler (or engine) was asked for: no job runs twice under one token. */
 export class RunLedger {
   readonly #runs = new Map<string, number>();
+  readonly #starts: string[] = [];
 
   /** The handler started job `jobId` under `fenceToken`. */
   ran(jobId: string, fenceToken: number): void {
     const key = `${jobId}@${fenceToken}`;
     this.#runs.set(key, (this.#runs.get(key) ?? 0) + 1);
+    this.#starts.push(key);
   }
 
-  /** The runs started, `id@token`, each once, in the order they first started. */
-  started(): string[] {
-    return [...this.#runs.keys()];
+  /** Every start, `id@token`, in order: a run started again appears again. */
+  starts(): string[] {
+    return [...this.#starts];
   }
 
   violations(): string[] {
