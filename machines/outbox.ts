@@ -39,13 +39,15 @@ export function standingAfter(standing: Standing, frame: OutboundFrame): Standin
   return standing;
 }
 
-/** `frames` appended to the outbox, the oldest dropped beyond its limit. */
-function withOutbox(held: Held, outbox: OutboundFrame[]): Pick<Held, 'outbox' | 'outboxDropped'> {
-  const overflow = Math.max(0, outbox.length - held.outboxLimit);
-  return {
-    outbox: overflow > 0 ? outbox.slice(overflow) : outbox,
-    outboxDropped: held.outboxDropped + overflow,
-  };
+/** How many of `frames`, the oldest, the outbox has no room for. */
+function overflowOf(held: Held, frames: readonly OutboundFrame[]): number {
+  return Math.max(0, frames.length - held.outboxLimit);
+}
+
+/** `frames` as the outbox, the oldest dropped beyond its limit. */
+function withOutbox(held: Held, frames: OutboundFrame[]): Pick<Held, 'outbox' | 'outboxDropped'> {
+  const overflow = overflowOf(held, frames);
+  return { outbox: frames.slice(overflow), outboxDropped: held.outboxDropped + overflow };
 }
 
 /** A result kept for the next connection; a dispatch frame only changes the standing. */
@@ -59,13 +61,13 @@ export function stash(
 
 /** The results `requeue` pushes out of a full outbox, oldest first (each must be logged). */
 export function requeueDrops(held: Held): OutboundFrame[] {
-  const kept = [...held.unconfirmed, ...held.outbox];
-  return kept.slice(0, Math.max(0, kept.length - held.outboxLimit));
+  const frames = undelivered(held);
+  return frames.slice(0, overflowOf(held, frames));
 }
 
 /** The link is gone: what no pong confirmed goes out again after the next register. */
 export function requeue(held: Held): Partial<Held> {
-  return { ...withOutbox(held, [...held.unconfirmed, ...held.outbox]), unconfirmed: [] };
+  return { ...withOutbox(held, undelivered(held)), unconfirmed: [] };
 }
 
 /** Results the queue may not have: never sent, or sent and not confirmed. */
