@@ -39,6 +39,15 @@ export const BUGS: Bug[] = [
     fails: "the waiting line: expected [ 'a@1' ] to deeply equal []",
   },
   {
+    name: 'gate-memory',
+    file: 'machines/recent-jobs.ts',
+    from: '.filter((chunk) => count - chunk.newest <= size)',
+    to: '',
+    walks: 'test/model/gate.model.test.ts',
+    // Closed chunks are never dropped: the gate's memory of settled jobs grows with every job.
+    fails: 'the settlements the gate holds: expected 5 to be less than or equal to 4',
+  },
+  {
     name: 'conn-standing',
     file: 'machines/outbox.ts',
     from: "  if (standing === 'drain') return standing;\n",
