@@ -4,11 +4,13 @@
  * and waiting jobs are given up; recovery resumes the gate. The actions and delays it names
  * are the worker machine's (its `setup`).
  */
+
+import { constant } from './constant.ts';
 import { abandonedJobError, gaveUpLog, type WorkerContext } from './worker.types.ts';
 
 type Args = { context: WorkerContext };
 
-export const degraded = {
+export const degraded = constant({
   description:
     "vLLM's /health fails: the gate pauses, `active` heartbeats are skipped until it recovers.",
   on: {
@@ -43,4 +45,4 @@ export const degraded = {
         'Running and waiting jobs were given up; the gate stays paused until vLLM recovers.',
     },
   },
-} as const;
+});

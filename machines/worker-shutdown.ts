@@ -4,20 +4,22 @@
  * `stopping` → stop vLLM. Each step waits for the one before; a second signal cuts the wait at
  * hand short. The actions, actors and delays it names are the worker machine's (its `setup`).
  */
+
+import { constant } from './constant.ts';
 import type { WorkerContext } from './worker.types.ts';
 
 /** A second signal: the worker's waits end (the connection's too), with a warning saying which. */
 function secondSignal(notWaitingFor: string) {
-  return [
+  return constant([
     'endGrace',
     {
       type: 'log',
       params: { level: 'warn', message: `second signal: not waiting for ${notWaitingFor}` },
     },
-  ] as const;
+  ]);
 }
 
-export const shuttingDown = {
+export const shuttingDown = constant({
   description: 'The shutdown sequence; each step waits for the one before.',
   tags: 'stopping',
   entry: 'startGrace',
@@ -81,4 +83,4 @@ export const shuttingDown = {
       entry: 'stopEngine',
     },
   },
-} as const;
+});

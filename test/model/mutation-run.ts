@@ -48,6 +48,7 @@ export const GROUPS: Record<string, { suites: string; files: string[] }> = {
       'worker-shutdown.ts',
       'worker.types.ts',
       'defaults.ts',
+      'constant.ts',
     ],
   },
 };
