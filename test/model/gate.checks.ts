@@ -77,7 +77,7 @@ const isDraining = (s: AnyMachineSnapshot) => s.matches('draining') || s.matches
 export class GateWitness {
   readonly #steps: readonly Step[];
   #step = 0;
-  /** Each run that ended or was replaced, each job revoked while waiting, `id@token`, in order. */
+  /** Each run that ended or was replaced, each job revoked while waiting, oldest first. */
   readonly #settlements: Array<{ jobId: string; token: number }> = [];
   /** How many settlements the gate remembers (README: the last 1 000). */
   readonly #memorySize: number;
