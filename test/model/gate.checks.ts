@@ -27,6 +27,7 @@ import type { RunningJob } from '../../machines/running-jobs.ts';
 import type { JobFrame } from '../../machines/types.ts';
 import type { LocalQueue } from '../../src/tools/queue/index.ts';
 import { type CapturedLogs, LEVELS } from '../support/log-capture.ts';
+import { rememberedToken, type Settlement } from './gate.oracle.ts';
 import { missingAndUnexpected } from './invariants.ts';
 
 type Reason = 'at_capacity' | 'draining' | 'engine_unhealthy';
@@ -78,7 +79,7 @@ export class GateWitness {
   readonly #steps: readonly Step[];
   #step = 0;
   /** Each run that ended or was replaced, each job revoked while waiting, oldest first. */
-  readonly #settlements: Array<{ jobId: string; token: number }> = [];
+  readonly #settlements: Settlement[] = [];
   /** How many settlements the gate remembers (README: the last 1 000). */
   readonly #memorySize: number;
   /** Frames and log lines the refusals so far must have produced, one signature each. */
@@ -181,9 +182,8 @@ export class GateWitness {
    * among the last settlements the gate remembers.
    */
   #seen(before: AnyMachineSnapshot, job: JobFrame): boolean {
-    const remembered = this.#settlements.slice(-this.#memorySize);
     const tokens = [
-      remembered.findLast((entry) => entry.jobId === job.job_id)?.token,
+      rememberedToken(this.#settlements, job.job_id, this.#memorySize),
       runsOf(before)[job.job_id]?.fenceToken,
       ...waitingOf(before)
         .filter((w) => w.job_id === job.job_id)

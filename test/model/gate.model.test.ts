@@ -283,7 +283,7 @@ class GateDriver implements Driver {
     ];
     expect(revocations.length, 'the revocation lines').toBe(expected.revocationLines.length);
     // What the gate holds to recognise re-deliveries stays bounded by the memory it was given.
-    const held = heldSettlements(gate.context.settled);
+    const held = entriesOf(gate.context.settled).length;
     expect(held, 'the settlements the gate holds').toBeLessThanOrEqual(2 * settings.memorySize);
   }
 
@@ -342,14 +342,16 @@ function causable(snapshot: AnyMachineSnapshot, event: EventObject): boolean {
   return true;
 }
 
+/** A run told to end ends at once by itself: the real world does not rest there. */
+function hasEndingRun(snapshot: AnyMachineSnapshot): boolean {
+  return Object.values(snapshot.context.running as Record<string, RunningJob>).some(
+    (run) => run.ending,
+  );
+}
+
 /** Every entry of the gate's memory, forgotten or not, oldest first. */
 function entriesOf(recent: RecentJobs): Array<{ jobId: string; fenceToken: number; seq: number }> {
   return [...recent.chunks.flatMap((chunk) => Object.values(chunk.jobs)), ...recent.open];
-}
-
-/** The settlements the gate's memory holds, those past its size included. */
-function heldSettlements(recent: RecentJobs): number {
-  return entriesOf(recent).length;
 }
 
 /**
@@ -391,8 +393,7 @@ modelSuite({
   ],
   filterEvents: causable,
   serializeState: stateKey,
-  restless: (snapshot) =>
-    Object.values(snapshot.context.running as Record<string, RunningJob>).some((run) => run.ending),
+  restless: hasEndingRun,
   driver: () => new GateDriver({ jobs: JOBS, settings: SETTINGS }),
   scenarios: [
     // A transient job dispatched with a token runs to its result, which carries token 0.
@@ -449,8 +450,7 @@ modelSuite({
   // Jobs only: the default suite walks pause, resume, drain, vLLM's health and the rest.
   filterEvents: (snapshot, event) => JOB_EVENTS.includes(event.type) && causable(snapshot, event),
   serializeState: stateKey,
-  restless: (snapshot) =>
-    Object.values(snapshot.context.running as Record<string, RunningJob>).some((run) => run.ending),
+  restless: hasEndingRun,
   driver: () => new GateDriver({ jobs: REMEMBERED, settings: SMALL_MEMORY }),
   scenarios: [
     // p, q and r settle; p, then q, three settlements back each, are forgotten and run again;

@@ -45,6 +45,18 @@ export type GateSettings = {
   memorySize: number;
 };
 
+/** A run that ended or was replaced, or a job revoked while waiting. */
+export type Settlement = { jobId: string; token: number };
+
+/** The token of the job's latest settlement among the last `memorySize`, if any. */
+export function rememberedToken(
+  settlements: readonly Settlement[],
+  jobId: string,
+  memorySize: number,
+): number | undefined {
+  return settlements.slice(-memorySize).findLast((entry) => entry.jobId === jobId)?.token;
+}
+
 /** Where a pause, a resume or vLLM's loss of health takes the gate from each stage it moves. */
 const MOVES: Record<
   'PAUSE_REQUESTED' | 'RESUME_REQUESTED' | 'ENGINE_UNHEALTHY',
@@ -65,11 +77,9 @@ export function expectedGatePath(events: readonly AnyEventObject[], s: GateSetti
     revocationLines: [],
   };
   /** Each settlement (a run ended or replaced, a job revoked while waiting), oldest first. */
-  const settlements: Array<{ jobId: string; token: number }> = [];
+  const settlements: Settlement[] = [];
   const settle = (jobId: string, token: number) => settlements.push({ jobId, token });
-  /** The token of the job's latest settlement among the last `memorySize`. */
-  const remembered = (jobId: string) =>
-    settlements.slice(-s.memorySize).findLast((entry) => entry.jobId === jobId)?.token;
+  const remembered = (jobId: string) => rememberedToken(settlements, jobId, s.memorySize);
   const start = (job: JobFrame) => {
     p.running.set(job.job_id, { token: job.fence_token, mode: job.mode, ending: false });
     p.started.push(`${job.job_id}@${job.fence_token}`);

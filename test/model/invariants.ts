@@ -152,14 +152,11 @@ function secondOutcomes(sent: Sent[], received: Received[]): string[] {
 
 /** The runs the fake handler (or engine) was asked for: no job runs twice under one token. */
 export class RunLedger {
-  readonly #runs = new Map<string, number>();
   readonly #starts: string[] = [];
 
   /** The handler started job `jobId` under `fenceToken`. */
   ran(jobId: string, fenceToken: number): void {
-    const key = `${jobId}@${fenceToken}`;
-    this.#runs.set(key, (this.#runs.get(key) ?? 0) + 1);
-    this.#starts.push(key);
+    this.#starts.push(`${jobId}@${fenceToken}`);
   }
 
   /** Every start, `id@token`, in order: a run started again appears again. */
@@ -168,7 +165,9 @@ export class RunLedger {
   }
 
   violations(): string[] {
-    return [...this.#runs]
+    const runs = new Map<string, number>();
+    for (const run of this.#starts) runs.set(run, (runs.get(run) ?? 0) + 1);
+    return [...runs]
       .filter(([, count]) => count > 1)
       .map(([run, count]) => `job ${run} ran ${count} times under one token`);
   }
